@@ -1,0 +1,171 @@
+"""build_site(config): the pipeline, one line per stage, top to bottom."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from builder import FORMAT_VERSION, __version__
+from builder.codes import pack, rank, write_codes
+from builder.config import BuildConfig
+from builder.corpus import read_corpus
+from builder.distill import fit_target_space, init_projection, query_views, train
+from builder.export import OnnxEncoder, export_onnx, parity, quantize_int8
+from builder.site import (
+    check_out,
+    dir_bytes,
+    file_entry,
+    make_temp_dir,
+    place,
+    render_page,
+    write_shards,
+)
+from builder.student import Tokenizer, make_student, tokenizer_json
+from builder.teacher import embed, fingerprint, load_teacher
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    manifest: dict
+    report: dict
+    doc_floats: np.ndarray  # the int8 model's float projection of each document (for site-eval)
+
+
+class _Stages:
+    """Times each stage and announces it through the progress callback (total 0 = a stage header)."""
+
+    def __init__(self, progress: Progress | None):
+        self.progress = progress
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str):
+        self.name, self.t0 = name, time.perf_counter()
+        if self.progress:
+            self.progress(name, 0, 0)
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds[self.name] = round(time.perf_counter() - self.t0, 3)
+        log.info("%s: %.1f s", self.name, self.seconds[self.name])
+
+
+def _display_name(name: str) -> str:
+    return Path(name).name if Path(name).exists() else name
+
+
+def _fidelity(encoder, teacher_views, teacher_docs, views, codes, bits, rng_seed) -> dict:
+    """How well the site's ranking reproduces the teacher's, on a sample of query-like views."""
+    rng = np.random.default_rng(rng_seed)
+    sample = rng.choice(len(views), size=min(200, len(views)), replace=False) if views else []
+    k = min(10, len(codes))
+    overlap = []
+    for i in sample:
+        q = encoder.encode([views[i]])[0]
+        ours = {r[0] for r in rank(q, codes, bits, k, 100)}
+        theirs = set(np.argsort(-(teacher_docs @ teacher_views[i]), kind="stable")[:k].tolist())
+        overlap.append(len(ours & theirs) / k)
+    return {"views": len(sample), "teacher_top10_overlap": round(float(np.mean(overlap)), 4) if overlap else None}
+
+
+def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
+    config.validate()
+    out = Path(config.out)
+    check_out(out, config.force)
+    torch.manual_seed(config.seed)
+    torch.use_deterministic_algorithms(True)
+    stage = _Stages(progress)
+    cache = config.resolved_cache_dir()
+    t_start = time.perf_counter()
+
+    with stage("corpus"):
+        docs = read_corpus(config.corpus)
+        texts = [d.model_text() for d in docs]
+        views = query_views(texts, config.views_per_doc, config.seed)
+    with stage("load models"):
+        teacher = load_teacher(config.teacher)
+        teacher_sha = fingerprint(teacher)
+        base = teacher if config.student == config.teacher else load_teacher(config.student)
+        tok_json = tokenizer_json(base, config.max_length)
+        tokenizer = Tokenizer(tok_json, config.max_length)
+    with stage("teacher"):
+        t_docs = embed(texts, teacher, "document", cache, teacher_sha, progress)
+        t_views = embed(views, teacher, "query", cache, teacher_sha, progress)
+    with stage("distill"):
+        space = fit_target_space(t_docs, config.bits, config.seed)
+        student, kept = make_student(base, config.student_layers, config.bits)
+        token_ids = tokenizer.ids(texts + views)
+        init_projection(student, space, token_ids[:: max(1, len(token_ids) // 64)][:64])
+        train_stats = train(
+            student, token_ids, np.concatenate([t_docs, t_views]), space,
+            epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
+            recon_weight=config.recon_weight, seed=config.seed, progress=progress,
+        )
+    tmp = make_temp_dir(out)
+    try:
+        with stage("export"), tempfile.TemporaryDirectory() as work:
+            fp32 = Path(work) / "model.fp32.onnx"
+            export_onnx(student, fp32)
+            quantize_int8(fp32, tmp / "model.onnx")
+            sample = (views or texts)[:32]
+            parity_report = parity(student, fp32, tmp / "model.onnx", tokenizer, sample)
+        with stage("encode"):
+            encoder = OnnxEncoder(tmp / "model.onnx", tokenizer)
+            doc_floats = encoder.encode(texts, progress)
+            codes = pack(doc_floats)
+            write_codes(tmp / "codes.bin", codes, config.bits)
+            fidelity = _fidelity(encoder, t_views, t_docs, views, codes, config.bits, config.seed)
+            targets = space.project(t_docs)
+            fidelity["doc_bit_agreement"] = round(float(((targets > 0) == (doc_floats > 0)).mean()), 4)
+        with stage("site"):
+            (tmp / "tokenizer.json").write_text(tok_json, encoding="utf-8")
+            shards = write_shards(tmp / "docs", docs, config.docs_per_shard)
+            manifest = {
+                "format_version": FORMAT_VERSION,
+                "generator": f"hamming-site {__version__}",
+                "count": len(docs),
+                "bits": config.bits,
+                "model": file_entry(tmp / "model.onnx"),
+                "codes": file_entry(tmp / "codes.bin"),
+                "tokenizer": {"file": "tokenizer.json", "max_length": config.max_length},
+                "docs": {"folder": "docs", "per_shard": config.docs_per_shard, "shards": shards},
+                "teacher": {"name": _display_name(config.teacher), "sha256": teacher_sha},
+                "student": {"name": _display_name(config.student), "layers": kept},
+                "options": config.options(),
+                "seed": config.seed,
+            }
+            render_page(tmp, manifest)
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        report = {
+            "documents": len(docs),
+            "views": len(views),
+            "bits": config.bits,
+            "seconds": {**stage.seconds, "total": round(time.perf_counter() - t_start, 3)},
+            "teacher_docs_per_second": round(len(texts) / max(stage.seconds["teacher"], 1e-9), 1),
+            "train": train_stats,
+            "parity": parity_report,
+            "fidelity": fidelity,
+            "bytes": {"model": manifest["model"]["bytes"], "codes": manifest["codes"]["bytes"]},
+        }
+        report["bytes"]["site"] = dir_bytes(tmp)  # what a host serves; report.json itself is not fetched
+        (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+        place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return BuildResult(out, manifest, report, doc_floats)

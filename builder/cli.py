@@ -1,0 +1,162 @@
+"""Command line: argparse -> BuildConfig -> build_site / evaluate. The only module that prints."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from builder import UserError
+
+_FIDELITY_HELP = "share of the teacher's top 10 that the site's ranking finds, on query-like views"
+
+
+class _Bars:
+    """Stage headers (like pagefind) and one tqdm bar per stage that reports counts."""
+
+    def __init__(self):
+        self.bars = {}
+        self.t0 = time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if total == 0:
+            print(f"[{time.perf_counter() - self.t0:6.1f}s] {stage}", file=sys.stderr, flush=True)
+            return
+        bar = self.bars.get(stage)
+        if bar is None or bar.total != total:
+            if bar is not None:
+                bar.close()
+            bar = self.bars[stage] = tqdm(total=total, desc=f"  {stage}", unit="", leave=False, mininterval=0.5)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+            del self.bars[stage]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--out", type=Path, help="output folder")
+    p.add_argument("--bits", type=int, default=256, help="code length, a multiple of 32 from 32 to 1024")
+    p.add_argument("--teacher", default=None, help="sentence-transformers model name or path")
+    p.add_argument("--student", default=None, help="model whose layers and tokenizer make the student")
+    p.add_argument("--student-layers", type=int, default=3, help="transformer layers the student keeps")
+    p.add_argument("--epochs", type=int, default=None, help="training passes over documents and views")
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same bytes)")
+    p.add_argument("--max-length", type=int, default=256, help="token truncation for documents and queries")
+    p.add_argument("--force", action="store_true", help="replace an OUT folder that build-site did not make")
+    p.add_argument("-v", "--verbose", action="store_true", help="log each stage's details")
+
+
+def _config(args, corpus: Path, out: Path):
+    from builder.config import DEFAULT_TEACHER, BuildConfig
+
+    fields = {
+        "corpus": corpus, "out": out, "bits": args.bits, "teacher": args.teacher or DEFAULT_TEACHER,
+        "student": args.student or DEFAULT_TEACHER, "student_layers": args.student_layers, "seed": args.seed,
+        "max_length": args.max_length, "force": args.force,
+    }
+    if args.epochs is not None:
+        fields["epochs"] = args.epochs
+    return BuildConfig(**fields).validate()
+
+
+def _run(main) -> int:
+    """User mistakes: one sentence, exit 2. SIGTERM unwinds like Ctrl-C, so temporary folders go."""
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        main()
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the previous site, if any, is unchanged.", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _print_summary(report: dict, out: Path) -> None:
+    s, b, f = report["seconds"], report["bytes"], report["fidelity"]
+    print(f"\nBuilt {out}/ in {s['total']:.1f} s")
+    print(f"  documents        {report['documents']:>12,}")
+    print(f"  bits             {report['bits']:>12,}   ({report['bits'] // 8} bytes a document)")
+    print(f"  model.onnx       {b['model']:>12,} bytes")
+    print(f"  codes.bin        {b['codes']:>12,} bytes")
+    print(f"  site total       {b['site']:>12,} bytes")
+    print("  stages           " + ", ".join(f"{k} {v:.1f}s" for k, v in s.items() if k != "total"))
+    print(f"  teacher          {report['teacher_docs_per_second']:>12,.1f} documents/s")
+    p = report["parity"]["torch_vs_int8"]
+    print(f"  int8 parity      min cosine {p['min_cosine']:.4f}, bit agreement {p['bit_agreement']:.4f}")
+    if f.get("teacher_top10_overlap") is not None:
+        print(f"  fidelity         {f['teacher_top10_overlap']:.3f}   ({_FIDELITY_HELP})")
+    print(f"  doc bits         {f['doc_bit_agreement']:.3f}   (agreement with the teacher's projected signs)")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(name)s: %(message)s")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for noisy in ("sentence_transformers", "transformers", "onnxruntime"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def build_main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="build-site", description="Build a static semantic-search site from a corpus.")
+    p.add_argument("corpus", type=Path, help=".txt (one document per line) or .jsonl (text, id, title, url)")
+    _common(p)
+    p.add_argument("--serve", action="store_true", help="preview the built site on http://127.0.0.1:8000/")
+    args = p.parse_args(argv)
+    _setup_logging(args.verbose)
+
+    def main():
+        from builder.build import build_site
+
+        config = _config(args, args.corpus, args.out or Path("site"))
+        result = build_site(config, progress=_Bars())
+        _print_summary(result.report, config.out)
+        if args.serve:
+            _serve(config.out)
+
+    return _run(main)
+
+
+def _serve(folder: Path, port: int = 8000) -> None:
+    import functools
+    import http.server
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
+        print(f"Serving {folder}/ at http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+        httpd.serve_forever()
+
+
+def eval_main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="site-eval", description="Build a site from a BEIR folder and score it.")
+    p.add_argument("beir_dir", type=Path, help="folder with corpus.jsonl[.gz], queries.jsonl, qrels/<split>.tsv")
+    _common(p)
+    p.add_argument("--split", default="test", help="qrels split to score (default test)")
+    p.add_argument("--rerank-depth", type=int, default=100, help="Hamming candidates re-scored with floats")
+    p.add_argument("--json", type=Path, help="write the figures as JSON to this file")
+    args = p.parse_args(argv)
+    _setup_logging(args.verbose)
+
+    def main():
+        import json
+
+        from builder.evaluate import evaluate, find_corpus
+
+        corpus = find_corpus(args.beir_dir)
+        config = _config(args, corpus, args.out or Path("unused"))
+        result = evaluate(args.beir_dir, config, args.split, args.rerank_depth, out=args.out, progress=_Bars())
+        text = json.dumps(result, indent=1)
+        if args.json:
+            args.json.write_text(text + "\n")
+        print(text)
+
+    return _run(main)

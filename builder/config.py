@@ -1,0 +1,54 @@
+"""The one frozen configuration of a build, validated before any heavy work."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder import UserError
+
+DEFAULT_TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    corpus: Path  # .txt (one document per non-empty line) or .jsonl / .jsonl.gz ({"text", "id", ...})
+    out: Path = Path("site")  # the site folder; replaced atomically at the end of the build
+    bits: int = 256  # code length: a multiple of 32 from 32 to 1024
+    teacher: str = DEFAULT_TEACHER  # sentence-transformers name or path; supplies the targets only
+    student: str = DEFAULT_TEACHER  # model whose layers and tokenizer the student is cut from
+    student_layers: int = 3  # transformer layers the student keeps (spread evenly over the teacher's)
+    epochs: int = 4  # passes over documents and their query-like views
+    batch_size: int = 32  # training batch size
+    lr: float = 1e-4  # AdamW learning rate of the transformer (the projection gets 10x)
+    recon_weight: float = 1.0  # weight of the binarizer's decoder loss beside the HPD loss
+    max_length: int = 256  # token truncation, the same for documents (build) and queries (page)
+    views_per_doc: int = 3  # query-like views (sentences, spans) made from each document
+    docs_per_shard: int = 100  # documents per docs/NNNN.json shard
+    seed: int = 0  # seeds every random choice: same input + options + seed = same bytes
+    force: bool = False  # allow replacing an OUT folder that build-site did not create
+    cache_dir: Path | None = None  # teacher embedding cache; None = ~/.cache/hamming-site
+
+    def validate(self) -> BuildConfig:
+        if self.bits % 32 or not 32 <= self.bits <= 1024:
+            raise UserError(f"--bits {self.bits} is not allowed: use a multiple of 32 from 32 to 1024.")
+        if self.epochs < 0:
+            raise UserError(f"--epochs {self.epochs} is negative: use 0 or more.")
+        if not 1 <= self.student_layers <= 48:
+            raise UserError(f"--student-layers {self.student_layers} must be between 1 and 48.")
+        if not 8 <= self.max_length <= 8192:
+            raise UserError(f"--max-length {self.max_length} must be between 8 and 8192.")
+        if self.corpus.is_dir():
+            raise UserError(f"{self.corpus} is a directory: give a .txt or .jsonl file.")
+        if not self.corpus.exists():
+            raise UserError(f"{self.corpus}: no such file.")
+        return self
+
+    def options(self) -> dict:
+        """The options that determine the output bytes (for the manifest and cache keys)."""
+        skip = {"corpus", "out", "force", "cache_dir"}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+
+    def resolved_cache_dir(self) -> Path:
+        return self.cache_dir or Path.home() / ".cache" / "hamming-site"

@@ -1,0 +1,160 @@
+"""site-eval: build a site from a BEIR folder and score its queries exactly as the page ranks them."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from builder import UserError, __version__
+from builder.codes import hamming, pack, rank, read_codes
+from builder.config import BuildConfig
+from builder.corpus import read_corpus
+from builder.export import OnnxEncoder
+from builder.student import Tokenizer
+from builder.teacher import embed, fingerprint, load_teacher
+
+DEPTH = 100  # how many results each run keeps (recall@100)
+
+
+def find_corpus(beir_dir: Path) -> Path:
+    for name in ("corpus.jsonl", "corpus.jsonl.gz"):
+        if (Path(beir_dir) / name).exists():
+            return Path(beir_dir) / name
+    raise UserError(f"{beir_dir}: no corpus.jsonl or corpus.jsonl.gz; give a folder in BEIR layout.")
+
+
+def load_queries(beir_dir: Path) -> dict[str, str]:
+    path = Path(beir_dir) / "queries.jsonl"
+    if not path.exists():
+        raise UserError(f"{path}: no such file.")
+    return {d.id: d.model_text() for d in read_corpus(path)}
+
+
+def load_qrels(beir_dir: Path, split: str) -> dict[str, dict[str, int]]:
+    path = Path(beir_dir) / "qrels" / f"{split}.tsv"
+    if not path.exists():
+        raise UserError(f"{path}: no such file; choose another --split.")
+    qrels: dict[str, dict[str, int]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        cols = line.split("\t")
+        if number == 1 and cols[0] == "query-id" or not line.strip():
+            continue
+        if len(cols) < 3 or not cols[2].strip().lstrip("-").isdigit():
+            raise UserError(f"{path}:{number}: expected query-id, corpus-id and an integer score.")
+        qrels.setdefault(cols[0], {})[cols[1]] = int(cols[2])
+    return qrels
+
+
+def _metrics(run: dict[str, dict[str, float]], qrels: dict[str, dict[str, int]]) -> tuple[float, float]:
+    import pytrec_eval
+
+    scores = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.100"}).evaluate(run)
+    per_query = [scores.get(q, {"ndcg_cut_10": 0.0, "recall_100": 0.0}) for q in qrels]
+    return (
+        float(np.mean([s["ndcg_cut_10"] for s in per_query])),
+        float(np.mean([s["recall_100"] for s in per_query])),
+    )
+
+
+def _ranked(ids: list[str], order) -> dict[str, float]:
+    """A pytrec_eval run entry: rank order expressed as descending scores."""
+    return {ids[i]: float(len(order) - r) for r, i in enumerate(order)}
+
+
+def _top(scores: np.ndarray, k: int) -> list[int]:
+    return np.lexsort((np.arange(len(scores)), -scores))[:k].tolist()
+
+
+def _cache_key(corpus: Path, config: BuildConfig) -> str:
+    h = hashlib.sha256(Path(corpus).read_bytes())
+    h.update(json.dumps({**config.options(), "version": __version__}, sort_keys=True).encode())
+    return h.hexdigest()[:24]
+
+
+def _site(beir_dir, config: BuildConfig, out: Path | None, progress) -> tuple[Path, np.ndarray, float]:
+    """The built site and its documents' float projections, rebuilt only when an option changed."""
+    from builder.build import build_site
+
+    corpus = find_corpus(beir_dir)
+    key_dir = config.resolved_cache_dir() / "eval" / f"{Path(beir_dir).name}-{_cache_key(corpus, config)}"
+    out = Path(out) if out else key_dir / "site"
+    floats_file = key_dir / "doc_floats.f32"
+    meta_file = key_dir / "build.json"
+    if (out / "manifest.json").exists() and floats_file.exists() and meta_file.exists():
+        meta = json.loads(meta_file.read_text())
+        if meta.get("out") == str(out.resolve()):
+            floats = np.fromfile(floats_file, dtype="<f4").reshape(meta["count"], meta["bits"])
+            return out, floats, meta["seconds"]
+    result = build_site(dataclasses.replace(config, corpus=corpus, out=out, force=True), progress)
+    key_dir.mkdir(parents=True, exist_ok=True)
+    result.doc_floats.astype("<f4").tofile(floats_file)
+    seconds = result.report["seconds"]["total"]
+    meta = {"out": str(out.resolve()), "count": len(result.doc_floats), "bits": config.bits, "seconds": seconds}
+    meta_file.write_text(json.dumps(meta))
+    return out, result.doc_floats, seconds
+
+
+def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int, out: Path | None = None,
+             progress=None) -> dict:
+    beir_dir = Path(beir_dir)
+    qrels = load_qrels(beir_dir, split)
+    queries = load_queries(beir_dir)
+    missing = [q for q in qrels if q not in queries]
+    if missing:
+        raise UserError(f"{beir_dir}/qrels/{split}.tsv names query {missing[0]!r}, absent from queries.jsonl.")
+    order = {q: i for i, q in enumerate(queries)}
+    qids = sorted(qrels, key=order.__getitem__)
+    site, doc_floats, build_seconds = _site(beir_dir, config, out, progress)
+    manifest = json.loads((site / "manifest.json").read_text())
+    docs = read_corpus(find_corpus(beir_dir))
+    ids = [d.id for d in docs]
+    codes, bits = read_codes(site / "codes.bin")
+
+    teacher = load_teacher(config.teacher)
+    sha = fingerprint(teacher)
+    cache = config.resolved_cache_dir()
+    t_docs = embed([d.model_text() for d in docs], teacher, "document", cache, sha, progress)
+    t_queries = embed([queries[q] for q in qids], teacher, "query", cache, sha, progress)
+
+    tokenizer = Tokenizer.from_file(site / "tokenizer.json", manifest["tokenizer"]["max_length"])
+    encoder = OnnxEncoder(site / "model.onnx", tokenizer)
+    unit_docs = doc_floats / np.maximum(np.linalg.norm(doc_floats, axis=1, keepdims=True), 1e-12)
+    runs: dict[str, dict] = {name: {} for name in ("teacher", "student_float", "hamming", "hamming_rerank")}
+    latency = []
+    for n, (qid, t_q) in enumerate(zip(qids, t_queries)):
+        t0 = time.perf_counter()
+        q = encoder.encode([queries[qid]])[0]
+        ranked = rank(q, codes, bits, DEPTH, rerank_depth)
+        latency.append((time.perf_counter() - t0) * 1000)
+        runs["hamming_rerank"][qid] = _ranked(ids, [r[0] for r in ranked])
+        dist = hamming(pack(q[None, :])[0], codes)
+        runs["hamming"][qid] = _ranked(ids, np.lexsort((np.arange(len(dist)), dist))[:DEPTH].tolist())
+        runs["teacher"][qid] = _ranked(ids, _top(t_docs @ t_q, DEPTH))
+        runs["student_float"][qid] = _ranked(ids, _top(unit_docs @ q, DEPTH))
+        if progress:
+            progress("queries", n + 1, len(qids))
+    figures = {name: _metrics(run, qrels) for name, run in runs.items()}
+    ndcg = {k: round(v[0], 4) for k, v in figures.items()}
+    report = json.loads((site / "report.json").read_text()) if (site / "report.json").exists() else {}
+    return {
+        "dataset": beir_dir.name,
+        "docs": len(docs),
+        "queries": len(qids),
+        "bits": bits,
+        "ndcg@10": ndcg,
+        "recall@100": {k: round(v[1], 4) for k, v in figures.items()},
+        "relative_ndcg@10": {k: round(v / ndcg["teacher"], 4) if ndcg["teacher"] else None for k, v in ndcg.items()},
+        "bytes": {
+            "model": manifest["model"]["bytes"],
+            "codes": manifest["codes"]["bytes"],
+            "site": report.get("bytes", {}).get("site", 0),
+        },
+        "seconds": {"build": build_seconds, "query_p50_ms": round(float(np.median(latency)), 2)},
+        "split": split,
+        "rerank_depth": rerank_depth,
+    }

@@ -1,0 +1,110 @@
+"""Write the static site: manifest, model, codes, document shards, tokenizer, page; and place it
+atomically, never touching a folder that build-site did not create."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import jinja2
+
+from builder import UserError
+from builder.corpus import Document
+
+MARKER = ".hamming-site"
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "web_template"
+_TMP_PREFIX = ".hamming-site-tmp-"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def file_entry(path: Path) -> dict:
+    return {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256(path)}
+
+
+def check_out(out: Path, force: bool) -> None:
+    """Refuse an existing OUT that build-site did not make (no marker file), unless --force."""
+    if out.exists() and not force:
+        if not out.is_dir():
+            raise UserError(f"{out} exists and is not a folder; choose another -o or pass --force.")
+        if any(out.iterdir()) and not (out / MARKER).exists():
+            raise UserError(
+                f"{out} exists and was not made by build-site; choose another -o or pass --force to replace it."
+            )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def make_temp_dir(out: Path) -> Path:
+    """A fresh folder beside OUT (same filesystem, so the final rename is atomic); removes the temp folders
+    that killed builds left behind."""
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    stem = f"{_TMP_PREFIX}{out.name}-"
+    for stale in parent.glob(f"{stem}*"):
+        pid = stale.name[len(stem) :]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = parent / f"{stem}{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return tmp
+
+
+def place(tmp: Path, out: Path) -> None:
+    """Move the finished site into place; the old site is removed only after the new one is there."""
+    (tmp / MARKER).write_text('{"made_by": "hamming-site"}\n')
+    old = None
+    # Signals between the two renames would leave no site at OUT: hold them for these few lines.
+    masked = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, masked)
+    try:
+        if out.exists() or out.is_symlink():
+            old = out.parent / f"{_TMP_PREFIX}{out.name}-old-{os.getpid()}"
+            os.rename(out, old)
+        os.rename(tmp, out)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    if old is not None:
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
+
+
+def write_shards(folder: Path, docs: list[Document], per_shard: int) -> int:
+    folder.mkdir()
+    shards = 0
+    for start in range(0, len(docs), per_shard):
+        rows = [{"id": d.id, "title": d.title, "text": d.text, "url": d.url} for d in docs[start : start + per_shard]]
+        (folder / f"{shards:04d}.json").write_text(json.dumps(rows, ensure_ascii=False, separators=(",", ":")))
+        shards += 1
+    return shards
+
+
+def render_page(tmp: Path, manifest: dict) -> None:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True, keep_trailing_newline=True
+    )
+    (tmp / "index.html").write_text(env.get_template("index.html.j2").render(manifest=manifest))
+    for asset in sorted(TEMPLATE_DIR.iterdir()):
+        if asset.suffix in {".js", ".css"}:
+            shutil.copyfile(asset, tmp / asset.name)
+
+
+def dir_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
