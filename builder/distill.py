@@ -52,7 +52,8 @@ def fit_target_space(teacher_docs: np.ndarray, bits: int, seed: int) -> TargetSp
     q *= np.sign(np.diag(r))  # a uniformly random rotation, independent of LAPACK's sign choices
     matrix = basis @ q[:k, :]
     z = (x - mean) @ matrix
-    scale = 1.0 / max(float(z.std()), 1e-8)
+    spread = float(z.std())
+    scale = 1.0 / spread if spread > 1e-4 else 1.0  # one document (or copies of one) has no spread
     return TargetSpace(mean.astype(np.float32), (matrix * scale).astype(np.float32))
 
 

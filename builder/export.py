@@ -18,7 +18,7 @@ OPSET = 17
 def export_onnx(student: Student, path: Path) -> None:
     """fp32 ONNX with dynamic batch and sequence axes, opset 17."""
     student.eval()
-    ids = torch.tensor([[101, 7592, 2088, 102], [101, 2088, 102, 0]], dtype=torch.long)
+    ids = torch.tensor([[1, 2, 3, 4], [1, 3, 4, 0]], dtype=torch.long)  # any ids inside every vocabulary
     mask = (ids != 0).long()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
@@ -96,6 +96,6 @@ def parity(student: Student, fp32: Path, int8: Path, tokenizer, texts: list[str]
     f32 = OnnxEncoder(fp32, tokenizer).encode(texts)
     i8 = OnnxEncoder(int8, tokenizer).encode(texts)
     report = {"texts": len(texts), "torch_vs_fp32": _compare(ref, f32), "torch_vs_int8": _compare(ref, i8)}
-    if report["torch_vs_fp32"]["max_abs_diff"] > 1e-3:
+    if report["torch_vs_fp32"]["max_abs_diff"] > 1e-3 * max(1.0, float(np.abs(ref).max())):
         raise RuntimeError(f"ONNX export disagrees with torch: {report['torch_vs_fp32']}")
     return report

@@ -1,0 +1,98 @@
+"""Fixtures: a tiny randomly initialised BERT sentence-transformer with its own vocabulary, made in the
+test, so the pipeline runs offline in seconds; the real packaged teacher only in tests marked slow."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+WORDS = (
+    "the a of to and in is it for on with as by at from this that be are was search page site code bits "
+    "model query document python file text data string number list read write open close network server "
+    "client time date sort find match error value type class function module test build run fast slow "
+    "small large red green blue cat dog bird tree river mountain music art science math physics cell gene"
+).split()
+
+
+def make_tiny_model(folder: Path, layers: int = 4, hidden: int = 32) -> Path:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import modules as models
+    from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
+    from tokenizers.models import WordPiece
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    import torch
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    letters = list("abcdefghijklmnopqrstuvwxyz0123456789")
+    vocab = specials + WORDS + letters + [f"##{c}" for c in letters]
+    vocab = list(dict.fromkeys(vocab))
+    tok = Tokenizer(WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    hf = folder / "hf"
+    hf.mkdir(parents=True)
+    BertTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                      sep_token="[SEP]", mask_token="[MASK]").save_pretrained(hf)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=2,
+                        intermediate_size=hidden * 2, max_position_embeddings=128)
+    BertModel(config).save_pretrained(hf)
+    transformer = models.Transformer(str(hf), max_seq_length=64)
+    st = SentenceTransformer(modules=[transformer, models.Pooling(hidden, "mean"), models.Normalize()], device="cpu")
+    out = folder / "tiny-st"
+    st.save(str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    return make_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+SENTENCES = [
+    "the cat sat by the river and read a book about music",
+    "python code to sort a list of numbers fast",
+    "open a file and write text data to it",
+    "the red bird sang in the green tree on the mountain",
+    "network server and client exchange data over time",
+    "a gene in the cell controls the colour of the dog",
+    "math and physics are the science of numbers",
+    "build the site and run the test to find an error",
+    "read a string and match a value of each type",
+    "small blue class with a large function module",
+    "the date and time of the search page query",
+    "art and music of the river valley",
+]
+
+
+@pytest.fixture
+def small_corpus(tmp_path) -> Path:
+    path = tmp_path / "corpus.jsonl"
+    rows = [{"id": f"d{i}", "title": f"doc {i}", "text": s, "url": f"https://example.org/{i}"}
+            for i, s in enumerate(SENTENCES)]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny_config(tiny_model, small_corpus, tmp_path):
+    from builder.config import BuildConfig
+
+    def make(**kw):
+        fields = dict(corpus=small_corpus, out=tmp_path / "site", bits=64, teacher=str(tiny_model),
+                      student=str(tiny_model), student_layers=2, epochs=2, batch_size=8, max_length=64,
+                      cache_dir=tmp_path / "cache")
+        fields.update(kw)
+        return BuildConfig(**fields)
+
+    return make

@@ -1,0 +1,162 @@
+"""Each stage on the tiny model, then the whole build: files, manifest, ownership, determinism."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from builder import UserError
+from builder.build import build_site
+from builder.codes import read_codes
+from builder.distill import fit_target_space, init_projection, query_views, train
+from builder.export import OnnxEncoder, export_onnx, parity, quantize_int8
+from builder.student import Tokenizer, keep_layers, make_student, tokenizer_json
+from builder.teacher import embed, fingerprint, load_teacher
+
+from conftest import SENTENCES
+
+
+@pytest.mark.parametrize("bits", [32, 64, 96])
+def test_target_space_any_bits(bits):
+    x = np.random.default_rng(0).standard_normal((40, 64)).astype(np.float32)
+    space = fit_target_space(x, bits, seed=0)
+    z = space.project(x)
+    assert z.shape == (40, bits)
+    assert abs(z.std() - 1) < 1e-3 and np.abs(z.mean(0)).max() < 1e-4
+
+
+def test_target_space_single_document():
+    space = fit_target_space(np.ones((1, 8), dtype=np.float32), 32, seed=0)
+    assert space.project(np.ones((1, 8), dtype=np.float32)).shape == (1, 32)
+
+
+def test_keep_layers_spread():
+    assert keep_layers(6, 3) == [0, 2, 5] or keep_layers(6, 3) == [0, 3, 5]
+    assert keep_layers(6, 6) == list(range(6)) and keep_layers(4, 9) == list(range(4))
+    assert keep_layers(6, 1) == [5]
+
+
+def test_query_views_are_short_and_unique():
+    views = query_views(SENTENCES, 3, seed=0)
+    assert views and len(set(views)) == len(views)
+    assert all(len(v.split()) <= 16 and v not in SENTENCES for v in views)
+    assert views == query_views(SENTENCES, 3, seed=0)
+
+
+def test_teacher_cache_reuses_embeddings(tiny_model, tmp_path):
+    model = load_teacher(str(tiny_model))
+    sha = fingerprint(model)
+    a = embed(SENTENCES, model, "document", tmp_path, sha)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
+    files = sorted(p.name for p in (tmp_path / "teacher").iterdir())
+    assert len(files) == 2 and files[0].endswith(".f32") and files[1].endswith(".json")
+    model.encode_document = model.encode_query = None  # a second call must not encode again
+    assert np.array_equal(embed(SENTENCES, model, "document", tmp_path, sha), a)
+
+
+def test_unknown_teacher_is_one_clear_error(tmp_path):
+    with pytest.raises(UserError, match="cannot load teacher"):
+        load_teacher(str(tmp_path / "no-such-model"))
+
+
+def test_training_lowers_the_losses_and_export_matches(tiny_model, tmp_path):
+    base = load_teacher(str(tiny_model))
+    teacher = embed(SENTENCES, base, "document")
+    space = fit_target_space(teacher, 64, seed=0)
+    student, kept = make_student(base, 2, 64)
+    assert len(student.encoder.encoder.layer) == 2 and kept == [0, 3]
+    tok = Tokenizer(tokenizer_json(base, 64), 64)
+    ids = tok.ids(SENTENCES)
+    init_projection(student, space, ids)
+    first = train(student, ids, teacher, space, epochs=1, batch_size=4, lr=1e-3, recon_weight=1.0, seed=0)
+    last = train(student, ids, teacher, space, epochs=30, batch_size=4, lr=1e-3, recon_weight=1.0, seed=0)
+    assert last["hpd"] < first["hpd"] and last["recon"] < first["recon"]
+
+    export_onnx(student, tmp_path / "m.onnx")
+    quantize_int8(tmp_path / "m.onnx", tmp_path / "m8.onnx")
+    report = parity(student, tmp_path / "m.onnx", tmp_path / "m8.onnx", tok, SENTENCES)
+    assert report["torch_vs_fp32"]["max_abs_diff"] < 1e-4
+    assert report["torch_vs_int8"]["min_cosine"] > 0.9
+    one = OnnxEncoder(tmp_path / "m.onnx", tok).encode(SENTENCES[:3])
+    with torch.no_grad():
+        from builder.student import pad_batch
+
+        a, m = pad_batch(ids[:3])
+        batch = student(torch.from_numpy(a), torch.from_numpy(m)).numpy()
+    assert np.allclose(one, batch, atol=1e-4)  # padding does not change a document's projection
+
+
+def test_truncation_is_the_manifest_length(tiny_model):
+    base = load_teacher(str(tiny_model))
+    tok = Tokenizer(tokenizer_json(base, 16), 16)
+    ids = tok.ids(["cat " * 100])[0]
+    assert len(ids) == 16 and ids[0] == 2 and ids[-1] == 3  # [CLS] ... [SEP] kept
+
+
+def test_build_writes_the_site(tiny_config):
+    config = tiny_config()
+    result = build_site(config)
+    out = config.out
+    names = {p.name for p in out.iterdir()}
+    assert {"index.html", "manifest.json", "report.json", "model.onnx", "codes.bin", "tokenizer.json", "docs",
+            ".hamming-site"} <= names
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["count"] == len(SENTENCES) and manifest["bits"] == 64 and manifest["format_version"] == 1
+    assert manifest["model"]["bytes"] == (out / "model.onnx").stat().st_size
+    assert manifest["tokenizer"] == {"file": "tokenizer.json", "max_length": 64}
+    assert "/" not in manifest["teacher"]["name"] and str(config.out) not in json.dumps(manifest)
+    codes, bits = read_codes(out / "codes.bin")
+    assert bits == 64 and codes.shape == (len(SENTENCES), 8)
+    assert np.array_equal(codes, np.packbits(result.doc_floats > 0, axis=1, bitorder="little"))
+    shard = json.loads((out / "docs" / "0000.json").read_text())
+    assert shard[0] == {"id": "d0", "title": "doc 0", "text": SENTENCES[0], "url": "https://example.org/0"}
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["seconds"]) >= {"teacher", "distill", "export", "encode", "total"}
+    assert not list(out.parent.glob(".hamming-site-tmp-*"))
+
+
+def test_codes_come_from_the_exported_model(tiny_config):
+    config = tiny_config()
+    build_site(config)
+    manifest = json.loads((config.out / "manifest.json").read_text())
+    tok = Tokenizer.from_file(config.out / "tokenizer.json", manifest["tokenizer"]["max_length"])
+    texts = [f"doc {i} {s}" for i, s in enumerate(SENTENCES)]  # title + " " + text
+    floats = OnnxEncoder(config.out / "model.onnx", tok).encode(texts)
+    codes, _ = read_codes(config.out / "codes.bin")
+    assert np.array_equal(codes, np.packbits(floats > 0, axis=1, bitorder="little"))
+
+
+def test_rebuild_is_byte_identical(tiny_config, tmp_path):
+    a, b = tiny_config(out=tmp_path / "a"), tiny_config(out=tmp_path / "b")
+    build_site(a)
+    build_site(b)
+    for name in ("codes.bin", "model.onnx", "manifest.json", "tokenizer.json", "docs/0000.json", "index.html"):
+        assert (a.out / name).read_bytes() == (b.out / name).read_bytes(), name
+
+
+def test_bits_above_teacher_dim_and_one_document(tiny_config, tmp_path):
+    one = tmp_path / "one.txt"
+    one.write_text("a single cat\n")
+    config = tiny_config(corpus=one, bits=128)  # the tiny teacher has 32 dimensions
+    build_site(config)
+    codes, bits = read_codes(config.out / "codes.bin")
+    assert codes.shape == (1, 16) and bits == 128
+
+
+def test_foreign_out_is_refused_and_kept(tiny_config, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    with pytest.raises(UserError, match="not made by build-site"):
+        build_site(tiny_config(out=out))
+    assert (out / "precious.txt").read_text() == "keep me"
+    build_site(tiny_config(out=out, force=True))
+    assert not (out / "precious.txt").exists() and (out / "codes.bin").exists()
+    build_site(tiny_config(out=out))  # our own site is replaced without --force
+
+
+@pytest.mark.parametrize("bits", [0, 16, 48, 1056])
+def test_bad_bits(tiny_config, bits):
+    with pytest.raises(UserError, match="multiple of 32"):
+        tiny_config(bits=bits).validate()
