@@ -87,6 +87,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     config.validate()
     out = Path(config.out)
     check_out(out, config.force)
+    docs = read_corpus(config.corpus)  # before any stage starts: bad input fails fast and alone
     torch.manual_seed(config.seed)
     torch.use_deterministic_algorithms(True)
     stage = _Stages(progress)
@@ -94,7 +95,6 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     t_start = time.perf_counter()
 
     with stage("corpus"):
-        docs = read_corpus(config.corpus)
         texts = [d.model_text() for d in docs]
         views = query_views(texts, config.views_per_doc, config.seed)
     with stage("load models"):

@@ -1,0 +1,103 @@
+"""The command line: user mistakes are one sentence and exit status 2, never a traceback; a killed build
+leaves the previous site intact."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import SENTENCES
+
+
+def run(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "builder", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}, timeout=600)
+
+
+def tiny_args(tiny_model, out):
+    return ["-o", out, "--teacher", tiny_model, "--student", tiny_model, "--student-layers", "2", "--bits", "64",
+            "--epochs", "1", "--max-length", "64"]
+
+
+def assert_user_error(result, *fragments):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    # stage headers ("[  1.2s] load models") may precede an error found while loading the teacher
+    lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("[")]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for f in fragments:
+        assert f in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    "name,data,fragment",
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.txt", b"\n \n", "empty"),
+        ("bin.txt", b"\x00\x01\x02", "NUL"),
+        ("bad.txt", b"ok\n\xc3\x28\n", "bad.txt:2: invalid UTF-8 at byte 0"),
+        ("bad.jsonl", b'{"text": "ok"}\n{oops}\n', "bad.jsonl:2"),
+        ("dup.jsonl", b'{"id": 1, "text": "a"}\n{"id": 1, "text": "b"}\n', "line 1"),
+    ],
+)
+def test_bad_corpus(tmp_path, tiny_model, name, data, fragment):
+    corpus = tmp_path / name
+    corpus.write_bytes(data)
+    result = run("build-site", corpus, *tiny_args(tiny_model, tmp_path / "out"))
+    assert_user_error(result, fragment)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_file_directory_bad_bits_unknown_teacher(tmp_path, tiny_model):
+    assert_user_error(run("build-site", tmp_path / "nope.txt"), "no such file")
+    assert_user_error(run("build-site", tmp_path), "is a directory")
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("hello\n")
+    assert_user_error(run("build-site", corpus, "--bits", "100"), "multiple of 32")
+    assert_user_error(run("build-site", corpus, "--teacher", "no-such-org/no-such-model"), "cannot load teacher")
+
+
+def test_site_eval_needs_beir_layout(tmp_path):
+    assert_user_error(run("site-eval", tmp_path), "no corpus.jsonl")
+
+
+def test_foreign_out_refused(tmp_path, tiny_model):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(SENTENCES))
+    out = tmp_path / "docs-site"
+    out.mkdir()
+    (out / "index.html").write_text("my own page")
+    assert_user_error(run("build-site", corpus, *tiny_args(tiny_model, out)), "not made by build-site", "--force")
+    assert (out / "index.html").read_text() == "my own page"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_interrupted_build_keeps_previous_site(tmp_path, tiny_model, sig):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(SENTENCES * 20))
+    out = tmp_path / "site"
+    first = run("build-site", corpus, *tiny_args(tiny_model, out))
+    assert first.returncode == 0, first.stderr
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    args = tiny_args(tiny_model, out)
+    args[args.index("--epochs") + 1] = "50"
+    proc = subprocess.Popen([sys.executable, "-m", "builder", "build-site", str(corpus), *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120  # interrupt once training has started and the temp folder may exist
+    while time.time() < deadline and not any(tmp_path.glob(".hamming-site-tmp-*")) and proc.poll() is None:
+        if "distill" in (proc.stderr.peek() if hasattr(proc.stderr, "peek") else ""):
+            break
+        time.sleep(0.2)
+    time.sleep(1)
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    if sig != signal.SIGKILL:
+        assert not list(tmp_path.glob(".hamming-site-tmp-*"))
+    again = run("build-site", corpus, *tiny_args(tiny_model, out))
+    assert again.returncode == 0, again.stderr
+    assert not list(tmp_path.glob(".hamming-site-tmp-*"))  # a killed build's leftovers are cleaned up
