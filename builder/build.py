@@ -109,7 +109,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     with stage("distill"):
         space = fit_target_space(t_docs, config.bits, config.seed)
         student, kept = make_student(base, config.student_layers, config.bits)
-        token_ids = tokenizer.ids(texts + views)
+        cut = config.train_max_length
+        token_ids = [ids if len(ids) <= cut else ids[: cut - 1] + ids[-1:] for ids in tokenizer.ids(texts + views)]
         init_projection(student, space, token_ids[:: max(1, len(token_ids) // 64)][:64])
         train_stats = train(
             student, token_ids, np.concatenate([t_docs, t_views]), space,

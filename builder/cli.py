@@ -48,6 +48,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=None, help="training passes over documents and views")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same bytes)")
     p.add_argument("--max-length", type=int, default=256, help="token truncation for documents and queries")
+    p.add_argument("--train-max-length", type=int, default=128, help="token truncation while training only")
     p.add_argument("--force", action="store_true", help="replace an OUT folder that build-site did not make")
     p.add_argument("-v", "--verbose", action="store_true", help="log each stage's details")
 
@@ -58,7 +59,7 @@ def _config(args, corpus: Path, out: Path):
     fields = {
         "corpus": corpus, "out": out, "bits": args.bits, "teacher": args.teacher or DEFAULT_TEACHER,
         "student": args.student or DEFAULT_TEACHER, "student_layers": args.student_layers, "seed": args.seed,
-        "max_length": args.max_length, "force": args.force,
+        "max_length": args.max_length, "train_max_length": args.train_max_length, "force": args.force,
     }
     if args.epochs is not None:
         fields["epochs"] = args.epochs

@@ -81,4 +81,4 @@ def rank(query: np.ndarray, codes: np.ndarray, bits: int, k: int, depth: int) ->
         reranked = sorted(range(head), key=lambda j: (-scores[j], order[j]))
         perm = reranked + list(range(head, take))
         order, scores = order[perm], scores[perm]
-    return [(int(i), int(dist[i]), float(s)) for i, s in zip(order[:k], scores[:k])]
+    return [(int(i), int(dist[i]), float(s)) for i, s in zip(order[:k], scores[:k], strict=True)]

@@ -24,6 +24,7 @@ class BuildConfig:
     lr: float = 1e-4  # AdamW learning rate of the transformer (the projection gets 10x)
     recon_weight: float = 1.0  # weight of the binarizer's decoder loss beside the HPD loss
     max_length: int = 256  # token truncation, the same for documents (build) and queries (page)
+    train_max_length: int = 128  # truncation while training only: halves the cost of long documents
     views_per_doc: int = 3  # query-like views (sentences, spans) made from each document
     docs_per_shard: int = 100  # documents per docs/NNNN.json shard
     seed: int = 0  # seeds every random choice: same input + options + seed = same bytes
@@ -39,6 +40,8 @@ class BuildConfig:
             raise UserError(f"--student-layers {self.student_layers} must be between 1 and 48.")
         if not 8 <= self.max_length <= 8192:
             raise UserError(f"--max-length {self.max_length} must be between 8 and 8192.")
+        if not 8 <= self.train_max_length:
+            raise UserError(f"--train-max-length {self.train_max_length} must be 8 or more.")
         if self.corpus.is_dir():
             raise UserError(f"{self.corpus} is a directory: give a .txt or .jsonl file.")
         if not self.corpus.exists():

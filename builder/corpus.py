@@ -65,8 +65,6 @@ def _from_json(path: Path, number: int, line: str) -> Document:
         if not isinstance(value, str):
             raise UserError(f"{path}:{number}: \"{key}\" must be a string.")
         fields[key] = value.strip()
-    if not text.strip() and not fields["title"]:
-        raise UserError(f"{path}:{number}: the document has no text and no title.")
     return Document(str(doc_id), fields["title"], text.strip(), fields["url"])
 
 

@@ -126,9 +126,13 @@ def train(
     with torch.no_grad():  # the decoder starts as the pseudo-inverse of the target map
         decoder.weight.copy_(torch.from_numpy(np.linalg.pinv(space.matrix).T.astype(np.float32)))
         decoder.bias.copy_(torch.from_numpy(space.mean))
+    # Token embeddings stay the teacher's: most of the parameters, costly to update, and what lets a word
+    # seen only in queries keep its meaning.
+    student.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    body = [p for p in student.encoder.parameters() if p.requires_grad]
     head = list(student.proj.parameters()) + list(decoder.parameters())
     opt = torch.optim.AdamW(
-        [{"params": student.encoder.parameters(), "lr": lr}, {"params": head, "lr": lr * 10}], weight_decay=0.01
+        [{"params": body, "lr": lr}, {"params": head, "lr": lr * 10}], weight_decay=0.01
     )
     lengths = [len(t) for t in token_ids]
     steps_per_epoch = math.ceil(len(token_ids) / batch_size)

@@ -126,7 +126,7 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
     unit_docs = doc_floats / np.maximum(np.linalg.norm(doc_floats, axis=1, keepdims=True), 1e-12)
     runs: dict[str, dict] = {name: {} for name in ("teacher", "student_float", "hamming", "hamming_rerank")}
     latency = []
-    for n, (qid, t_q) in enumerate(zip(qids, t_queries)):
+    for n, (qid, t_q) in enumerate(zip(qids, t_queries, strict=True)):
         t0 = time.perf_counter()
         q = encoder.encode([queries[qid]])[0]
         ranked = rank(q, codes, bits, DEPTH, rerank_depth)

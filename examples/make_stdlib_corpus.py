@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import pkgutil
 import sys
 import warnings
 from pathlib import Path

@@ -16,18 +16,18 @@ WORDS = (
     "the a of to and in is it for on with as by at from this that be are was search page site code bits "
     "model query document python file text data string number list read write open close network server "
     "client time date sort find match error value type class function module test build run fast slow "
-    "small large red green blue cat dog bird tree river mountain music art science math physics cell gene"
+    "small large red green blue cat dog bird tree river mountain music art science math physics cell "
+    "gene "
 ).split()
 
 
 def make_tiny_model(folder: Path, layers: int = 4, hidden: int = 32) -> Path:
+    import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import modules as models
     from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
     from tokenizers.models import WordPiece
     from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    import torch
 
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     letters = list("abcdefghijklmnopqrstuvwxyz0123456789")

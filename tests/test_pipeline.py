@@ -13,7 +13,6 @@ from builder.distill import fit_target_space, init_projection, query_views, trai
 from builder.export import OnnxEncoder, export_onnx, parity, quantize_int8
 from builder.student import Tokenizer, keep_layers, make_student, tokenizer_json
 from builder.teacher import embed, fingerprint, load_teacher
-
 from conftest import SENTENCES
 
 

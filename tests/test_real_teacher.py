@@ -1,0 +1,65 @@
+"""The real packaged teacher (all-MiniLM-L6-v2 from PyPI, offline) on ~200 stdlib documents: the whole
+pipeline and site-eval's scoring. Minutes on 2 cores, so marked slow; CI runs it."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from builder.build import build_site
+from builder.config import BuildConfig
+from builder.evaluate import evaluate
+from builder.teacher import load_teacher
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "stdlib.jsonl"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def beir(tmp_path_factory) -> Path:
+    """A known-item BEIR folder: 200 stdlib docs; each query is a doc's first sentence, without its title."""
+    folder = tmp_path_factory.mktemp("beir")
+    rows = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()[::7][:200]]
+    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    queries, qrels = [], ["query-id\tcorpus-id\tscore"]
+    for i, r in enumerate(rows[::5]):
+        first = r["text"].split(". ")[0]
+        if len(first.split()) >= 4:
+            queries.append({"_id": f"q{i}", "text": first})
+            qrels.append(f"q{i}\t{r['id']}\t1")
+    (folder / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries) + "\n")
+    (folder / "qrels").mkdir()
+    (folder / "qrels" / "test.tsv").write_text("\n".join(qrels) + "\n")
+    return folder
+
+
+def test_packaged_teacher_loads_offline():
+    model = load_teacher("sentence-transformers/all-MiniLM-L6-v2")
+    assert model.get_embedding_dimension() == 384 and model.max_seq_length == 256
+
+
+def test_real_build_and_site_eval(beir, tmp_path):
+    config = BuildConfig(corpus=beir / "corpus.jsonl", out=tmp_path / "site", bits=256, epochs=2,
+                         cache_dir=tmp_path / "cache")
+    figures = evaluate(beir, config, "test", rerank_depth=100, out=tmp_path / "site")
+    report = json.loads((tmp_path / "site" / "report.json").read_text())
+    assert report["parity"]["torch_vs_int8"]["min_cosine"] > 0.95
+    assert report["parity"]["torch_vs_int8"]["bit_agreement"] > 0.9
+    assert figures["docs"] == 200 and figures["bits"] == 256 and figures["queries"] >= 20
+    ndcg = figures["ndcg@10"]
+    assert set(ndcg) == {"teacher", "student_float", "hamming", "hamming_rerank"}
+    assert ndcg["teacher"] > 0.8  # known-item search is easy for the teacher
+    assert ndcg["hamming_rerank"] > 0.6 * ndcg["teacher"], figures  # the distilled codes find them too
+    assert figures["bytes"]["codes"] == 32 + 200 * 32
+    # a second run with the same options reuses the built site (no rebuild)
+    again = evaluate(beir, config, "test", rerank_depth=100, out=tmp_path / "site")
+    assert again["ndcg@10"] == ndcg and again["seconds"]["build"] == figures["seconds"]["build"]
+
+
+def test_real_build_from_the_example_with_defaults_is_deterministic(tmp_path):
+    small = tmp_path / "small.jsonl"
+    small.write_text("".join(EXAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)[:60]))
+    a = build_site(BuildConfig(corpus=small, out=tmp_path / "a", epochs=1, cache_dir=tmp_path / "cache"))
+    b = build_site(BuildConfig(corpus=small, out=tmp_path / "b", epochs=1, cache_dir=tmp_path / "cache"))
+    for name in ("codes.bin", "model.onnx", "manifest.json"):
+        assert (a.out / name).read_bytes() == (b.out / name).read_bytes(), name
