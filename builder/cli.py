@@ -92,7 +92,8 @@ def _print_summary(report: dict, out: Path) -> None:
     print(f"  codes.bin        {b['codes']:>12,} bytes")
     print(f"  site total       {b['site']:>12,} bytes")
     print("  stages           " + ", ".join(f"{k} {v:.1f}s" for k, v in s.items() if k != "total"))
-    print(f"  teacher          {report['teacher_docs_per_second']:>12,.1f} documents/s")
+    speed = report["teacher_texts_per_second"]
+    print(f"  teacher          {f'{speed:,.1f} texts/s' if speed else 'all embeddings from the cache':>12}")
     p = report["parity"]["torch_vs_int8"]
     print(f"  int8 parity      min cosine {p['min_cosine']:.4f}, bit agreement {p['bit_agreement']:.4f}")
     if f.get("teacher_top10_overlap") is not None:

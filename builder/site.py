@@ -96,7 +96,18 @@ def write_shards(folder: Path, docs: list[Document], per_shard: int) -> int:
     return shards
 
 
-def render_page(tmp: Path, manifest: dict) -> None:
+MODEL_LICENCE = """model.onnx: a student distilled from {student} (sentence-transformers/all-MiniLM-L6-v2 is
+Apache License 2.0, https://www.apache.org/licenses/LICENSE-2.0), trained on this site's documents with
+targets from the teacher {teacher}. tokenizer.json is the student's tokenizer, under the same licence.
+"""
+
+
+def render_page(tmp: Path, manifest: dict, runtime: list[Path], notices: str) -> None:
+    """The page, its scripts, the vendored runtime and the licence notices of everything shipped."""
+    for path in runtime:
+        shutil.copyfile(path, tmp / path.name)
+    licence = MODEL_LICENCE.format(student=manifest["student"]["name"], teacher=manifest["teacher"]["name"])
+    (tmp / "LICENSES.txt").write_text(f"{licence}\n{notices}")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True, keep_trailing_newline=True
     )

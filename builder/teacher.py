@@ -75,6 +75,15 @@ def _cache_key(teacher_sha: str, kind: str, max_len: int, texts: list[str]) -> s
     return h.hexdigest()[:32]
 
 
+def _cache_path(cache_dir: Path, teacher_sha: str, kind: str, model, texts: list[str]) -> Path:
+    return Path(cache_dir) / "teacher" / _cache_key(teacher_sha, kind, model.max_seq_length, texts)
+
+
+def is_cached(texts: list[str], model, kind: str, cache_dir: Path, teacher_sha: str) -> bool:
+    path = _cache_path(cache_dir, teacher_sha, kind, model, texts)
+    return path.with_suffix(".json").exists() and path.with_suffix(".f32").exists()
+
+
 def embed(
     texts: list[str],
     model,
@@ -91,8 +100,7 @@ def embed(
     dim = (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
     path = None
     if cache_dir is not None:
-        key = _cache_key(teacher_sha or fingerprint(model), kind, model.max_seq_length, texts)
-        path = Path(cache_dir) / "teacher" / key
+        path = _cache_path(cache_dir, teacher_sha or fingerprint(model), kind, model, texts)
         if path.with_suffix(".json").exists() and path.with_suffix(".f32").exists():
             meta = json.loads(path.with_suffix(".json").read_text())
             data = np.fromfile(path.with_suffix(".f32"), dtype="<f4")

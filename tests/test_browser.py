@@ -1,0 +1,168 @@
+"""The built site in headless Chromium (Debian's chromium, driven by Playwright): the page ranks exactly as
+site-eval's Python reference, shows it in the DOM, runs nothing from the corpus, and fetches only its own
+origin. Marked slow + browser; CI runs them."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from builder.build import build_site
+from builder.codes import rank, read_codes
+from builder.config import BuildConfig
+from builder.export import OnnxEncoder
+from builder.student import Tokenizer
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "stdlib.jsonl"
+EVIL = [
+    {"id": "evil-img", "title": "<img src=x onerror=\"window.__pwned=1\">", "text": "an image <img src=x "
+     "onerror=\"window.__pwned=1\"> tag about parsing html markup safely", "url": "javascript:window.__pwned=1"},
+    {"id": "evil-script", "title": "script tag", "text": "<script>window.__pwned=1</script> running scripts in "
+     "html documents", "url": "https://example.org/script"},
+]
+QUERIES = [
+    "parse json text", "read a file line by line", "sort a list in place", "current date and time",
+    "compress data with gzip", "regular expression matching", "random number generator", "http request client",
+    "temporary directory", "hash a password securely", "split a path into parts", "run a shell command",
+    "copy a file tree", "base64 encode bytes", "decimal arithmetic precision", "thread pool executor",
+    "unit testing framework", "command line argument parsing", "write csv rows", "xml element tree",
+    "email message parsing", "sqlite database connection", "logging handler configuration",
+    "deep copy of an object", "calendar month", "environment variables", "socket server", "heap queue",
+    "fractions rational numbers", "zip archive",
+]
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(folder: Path):
+    handler = functools.partial(_Quiet, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("browser")
+    rows = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()[::5][:250]] + EVIL
+    corpus = folder / "corpus.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    build_site(BuildConfig(corpus=corpus, out=folder / "site", epochs=1, docs_per_shard=50))
+    return folder / "site"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def served(site):
+    httpd, url = serve(site)
+    yield url
+    httpd.shutdown()
+
+
+def open_page(browser, url):
+    page = browser.new_page()
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    # selectors, not wait_for_function: the page's CSP (rightly) forbids the eval that polling uses
+    page.wait_for_selector("body[data-state=ready], body[data-state=error]", state="attached", timeout=60_000)
+    return page, requests, errors
+
+
+def python_ranking(site: Path, queries: list[str], k: int = 10):
+    manifest = json.loads((site / "manifest.json").read_text())
+    tok = Tokenizer.from_file(site / "tokenizer.json", manifest["tokenizer"]["max_length"])
+    encoder = OnnxEncoder(site / "model.onnx", tok)
+    codes, bits = read_codes(site / "codes.bin")
+    return [rank(encoder.encode([q])[0], codes, bits, k, 100) for q in queries]
+
+
+def same_order(js: list[dict], py: list[tuple[int, int, float]]) -> bool:
+    """Equal order, letting neighbours swap where their scores differ by under 1e-4 relative (SPEC)."""
+    if [r["index"] for r in js] == [r[0] for r in py]:
+        return True
+    if sorted(r["index"] for r in js) != sorted(r[0] for r in py):
+        return False
+    score = {r[0]: r[2] for r in py}
+    for a, b in zip(js, js[1:], strict=False):
+        sa, sb = score[a["index"]], score[b["index"]]
+        if sa < sb and abs(sa - sb) > 1e-4 * max(abs(sa), abs(sb), 1e-9):
+            return False
+    return True
+
+
+def test_page_ranks_as_python_and_shows_it(browser, served, site):
+    page, requests, errors = open_page(browser, served)
+    assert page.evaluate("document.body.dataset.state") == "ready", page.text_content("#status")
+    expected = python_ranking(site, QUERIES)
+    for query, py in zip(QUERIES, expected, strict=True):
+        js = page.evaluate("q => window.hammingSearch.search(q, 10)", query)
+        assert same_order(js, py), (query, [r["index"] for r in js], [r[0] for r in py])
+        assert [r["distance"] for r in js] == [r[1] for r in py]
+        assert np.allclose([r["score"] for r in js], [r[2] for r in py], rtol=1e-3, atol=1e-3)
+    # the DOM shows the API's ranking
+    page.fill("#q", QUERIES[0])
+    page.locator("#results li").nth(9).wait_for()
+    shown = page.eval_on_selector_all("#results li", "els => els.map(e => Number(e.dataset.index))")
+    api = page.evaluate("q => window.hammingSearch.search(q, 10)", QUERIES[0])
+    assert shown == [r["index"] for r in api]
+    assert all(page.eval_on_selector_all("#results li", "els => els.map(e => e.dataset.id)"))
+    origin = served.rstrip("/")
+    assert requests and all(r.startswith(origin + "/") for r in requests), requests
+    assert not errors
+
+
+def test_corpus_text_is_never_markup(browser, served):
+    page, _, errors = open_page(browser, served + "?q=" + "html image tag onerror script")
+    page.locator("#results li").first.wait_for()
+    ids = page.eval_on_selector_all("#results li", "els => els.map(e => e.dataset.id)")
+    assert "evil-img" in ids and "evil-script" in ids
+    item = page.locator('#results li[data-id="evil-img"]')
+    assert "<img src=x" in item.inner_text()
+    assert item.locator("img").count() == 0 and page.locator("#results script").count() == 0
+    assert item.locator("a").count() == 0  # a javascript: url is not a link
+    assert page.locator('#results li[data-id="evil-script"] a').get_attribute("href") == "https://example.org/script"
+    assert page.evaluate("window.__pwned") is None
+    assert page.input_value("#q") == "html image tag onerror script"  # ?q= ran on load
+    assert not errors
+
+
+def test_corrupted_codes_are_reported(browser, site, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(site, broken)
+    data = (broken / "codes.bin").read_bytes()
+    (broken / "codes.bin").write_bytes(data[:-7])
+    httpd, url = serve(broken)
+    try:
+        page, _, _ = open_page(browser, url)
+        assert page.evaluate("document.body.dataset.state") == "error"
+        assert "codes.bin" in page.text_content("#status")
+    finally:
+        httpd.shutdown()
