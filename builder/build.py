@@ -96,32 +96,32 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     stage = _Stages(progress)
     t_start = time.perf_counter()
 
-    with stage("corpus"):
-        texts = [d.model_text() for d in docs]
-        views = query_views(texts, config.views_per_doc, config.seed)
-    with stage("load models"):
-        teacher = load_teacher(config.teacher)
-        teacher_sha = fingerprint(teacher)
-        base = teacher if config.student == config.teacher else load_teacher(config.student)
-        tok_json = tokenizer_json(base, config.max_length)
-        tokenizer = Tokenizer(tok_json, config.max_length)
-    with stage("teacher"):
-        encoded_docs = not is_cached(texts, teacher, "document", cache, teacher_sha)
-        t_docs = embed(texts, teacher, "document", cache, teacher_sha, progress)
-        t_views = embed(views, teacher, "query", cache, teacher_sha, progress)
-    with stage("distill"):
-        space = fit_target_space(t_docs, config.bits, config.seed)
-        student, kept = make_student(base, config.student_layers, config.bits)
-        cut = config.train_max_length
-        token_ids = [ids if len(ids) <= cut else ids[: cut - 1] + ids[-1:] for ids in tokenizer.ids(texts + views)]
-        init_projection(student, space, token_ids[:: max(1, len(token_ids) // 64)][:64])
-        train_stats = train(
-            student, token_ids, np.concatenate([t_docs, t_views]), space,
-            epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
-            recon_weight=config.recon_weight, seed=config.seed, progress=progress,
-        )
-    tmp = make_temp_dir(out)
+    tmp = make_temp_dir(out)  # made first, so an interrupt at any stage exercises the same cleanup
     try:
+        with stage("corpus"):
+            texts = [d.model_text() for d in docs]
+            views = query_views(texts, config.views_per_doc, config.seed)
+        with stage("load models"):
+            teacher = load_teacher(config.teacher)
+            teacher_sha = fingerprint(teacher)
+            base = teacher if config.student == config.teacher else load_teacher(config.student)
+            tok_json = tokenizer_json(base, config.max_length)
+            tokenizer = Tokenizer(tok_json, config.max_length)
+        with stage("teacher"):
+            encoded_docs = not is_cached(texts, teacher, "document", cache, teacher_sha)
+            t_docs = embed(texts, teacher, "document", cache, teacher_sha, progress)
+            t_views = embed(views, teacher, "query", cache, teacher_sha, progress)
+        with stage("distill"):
+            space = fit_target_space(t_docs, config.bits, config.seed)
+            student, kept = make_student(base, config.student_layers, config.bits)
+            cut = config.train_max_length
+            token_ids = [ids if len(ids) <= cut else ids[: cut - 1] + ids[-1:] for ids in tokenizer.ids(texts + views)]
+            init_projection(student, space, token_ids[:: max(1, len(token_ids) // 64)][:64])
+            train_stats = train(
+                student, token_ids, np.concatenate([t_docs, t_views]), space,
+                epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
+                recon_weight=config.recon_weight, seed=config.seed, progress=progress,
+            )
         with stage("export"), tempfile.TemporaryDirectory() as work:
             fp32 = Path(work) / "model.fp32.onnx"
             export_onnx(student, fp32)

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -86,12 +87,17 @@ def test_interrupted_build_keeps_previous_site(tmp_path, tiny_model, sig):
     args[args.index("--epochs") + 1] = "50"
     proc = subprocess.Popen([sys.executable, "-m", "builder", "build-site", str(corpus), *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120  # interrupt once training has started and the temp folder may exist
-    while time.time() < deadline and not any(tmp_path.glob(".hamming-site-tmp-*")) and proc.poll() is None:
-        if "distill" in (proc.stderr.peek() if hasattr(proc.stderr, "peek") else ""):
-            break
-        time.sleep(0.2)
-    time.sleep(1)
+    seen = threading.Event()
+
+    def watch():  # interrupt in the middle of training, a stage of a minute here
+        for line in proc.stderr:
+            if "distill" in line:
+                seen.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    assert seen.wait(timeout=300), "the build never reached the distill stage"
+    time.sleep(2)
+    assert proc.poll() is None and list(tmp_path.glob(".hamming-site-tmp-*"))
     proc.send_signal(sig)
     proc.wait(timeout=60)
     assert proc.returncode != 0
