@@ -19,9 +19,9 @@ class BuildConfig:
     teacher: str = DEFAULT_TEACHER  # sentence-transformers name or path; supplies the targets only
     student: str = DEFAULT_TEACHER  # model whose layers and tokenizer the student is cut from
     student_layers: int = 3  # transformer layers the student keeps (spread evenly over the teacher's)
-    epochs: int = 4  # passes over documents and their query-like views
+    epochs: int = 2  # passes over documents and their query-like views
     batch_size: int = 32  # training batch size
-    lr: float = 1e-4  # AdamW learning rate of the transformer (the projection gets 10x)
+    lr: float = 3e-4  # AdamW learning rate of the transformer (the projection gets 10x)
     recon_weight: float = 1.0  # weight of the binarizer's decoder loss beside the HPD loss
     max_length: int = 256  # token truncation, the same for documents (build) and queries (page)
     train_max_length: int = 128  # truncation while training only: halves the cost of long documents

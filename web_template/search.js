@@ -79,7 +79,13 @@ async function embed(text) {
   return { embedding, ids };
 }
 
-window.hammingSearch = { search, embed, ready: () => ready.then(() => true) };
+/** search() plus where the time went: {results, timings: {tokenize, model, scan} ms, tokens}. */
+async function profile(text, k = SHOWN) {
+  const { results, timings, tokens } = await run(String(text), k);
+  return { results, timings, tokens };
+}
+
+window.hammingSearch = { search, embed, profile, ready: () => ready.then(() => true) };
 
 // ---- the page ----
 
