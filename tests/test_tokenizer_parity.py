@@ -1,0 +1,62 @@
+"""The page's tokenizer (tokenizers.js + truncation) gives the same ids as Python's tokenizers on the
+shipped tokenizer.json: hard cases always, and 1,000 real lines from ../shared/data where it exists."""
+
+import gzip
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from builder.student import Tokenizer, tokenizer_json
+from builder.teacher import load_teacher
+from builder.vendor import runtime_files
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+HARD = [
+    "naïve café résumé ŁÓDŹ Ελληνικά Ünïcödé", "日本語のテキストと中文文本", "emoji 🎉👩‍👩‍👧 mixed 🇫🇷 flags",
+    "don't stop-words (parentheses) [brackets] {braces}", "   leading and trailing spaces   ", "tab\tseparated\tcells",
+    "numbers 3.14159 1,000,000 2e-10", "URL https://example.org/a?b=c&d=e#f", "مرحبا بالعالم", "Привет мир",
+    "ﬁ ligature and Ⅻ roman numeral", "zero\u200bwidth\u200dspace", "e\u0301 combining accent", "x" * 3000,
+    " ".join(["word"] * 600), "\u00a0non-breaking\u00a0space", "",
+]
+
+
+def real_lines() -> list[str]:
+    lines: list[str] = []
+    if (DATA / "scifact" / "corpus.jsonl.gz").exists():
+        with gzip.open(DATA / "scifact" / "corpus.jsonl.gz", "rt", encoding="utf-8") as f:
+            lines += [json.loads(next(f))["text"] for _ in range(400)]
+    for name in ("abcnews-headlines-2003/corpus.jsonl", "cranfield/queries.jsonl", "scifact/queries.jsonl"):
+        path = DATA / name
+        if path.exists():
+            with path.open(encoding="utf-8") as f:
+                lines += [json.loads(next(f))["text"] for _ in range(200)]
+    for name in ("stsbenchmark/sts-test.tsv", "sick-r/sts-test.tsv"):
+        if (DATA / name).exists():
+            lines += [row.split("\t")[-2] for row in (DATA / name).read_text(encoding="utf-8").splitlines()[1:101]]
+    return lines
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_js_tokenizer_matches_python(tmp_path):
+    model = load_teacher("sentence-transformers/all-MiniLM-L6-v2")
+    max_length = 256
+    spec = tokenizer_json(model, max_length)
+    (tmp_path / "tokenizer.json").write_text(spec, encoding="utf-8")
+    lib = next(p for p in runtime_files()[0] if p.name == "tokenizers.min.mjs")
+    lines = HARD + real_lines()
+    if DATA.exists():
+        assert len(lines) >= 1000, len(lines)
+    result = subprocess.run(
+        ["node", str(ROOT / "tests" / "js" / "tokenize.mjs"), str(lib), str(tmp_path / "tokenizer.json"),
+         str(max_length)], input=json.dumps(lines), capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    js = json.loads(result.stdout)
+    py = Tokenizer(spec, max_length).ids(lines)
+    mismatches = [(line[:60], a[:12], b[:12]) for line, a, b in zip(lines, js, py, strict=True) if a != b]
+    assert not mismatches, mismatches[:5]
+    assert any(len(ids) == max_length for ids in py)  # truncation was exercised
