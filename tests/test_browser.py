@@ -166,3 +166,10 @@ def test_corrupted_codes_are_reported(browser, site, tmp_path):
         assert "codes.bin" in page.text_content("#status")
     finally:
         httpd.shutdown()
+
+
+def test_file_url_explains_what_to_do(browser, site):
+    page = browser.new_page()
+    page.goto((site / "index.html").as_uri())
+    page.wait_for_selector("body[data-state=error]", state="attached", timeout=10_000)
+    assert "http.server" in page.text_content("#status")

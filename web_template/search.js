@@ -6,13 +6,6 @@ const status = (text) => { $("status").textContent = text; };
 const DEBOUNCE_MS = 120;
 const SHOWN = 10;
 
-if (location.protocol === "file:") {
-  document.body.dataset.state = "error";
-  status("This page was opened from a file. Browsers block WebAssembly and modules there: serve the folder, " +
-         "e.g. `python3 -m http.server -d <this folder>` or `build-site --serve`, and open http://127.0.0.1:8000/.");
-  throw new Error("file:// is not supported");
-}
-
 const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
 const pending = new Map();
 let nextId = 0;
