@@ -150,7 +150,9 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                 "docs": {"folder": "docs", "per_shard": config.docs_per_shard, "shards": shards},
                 "teacher": {"name": _display_name(config.teacher), "sha256": teacher_sha},
                 "student": {"name": _display_name(config.student), "layers": kept},
-                "options": config.options(),
+                # names, not paths: a manifest holds no absolute paths, so rebuilds elsewhere compare equal
+                "options": {**config.options(), "teacher": _display_name(config.teacher),
+                            "student": _display_name(config.student)},
                 "seed": config.seed,
             }
             render_page(tmp, manifest, *runtime_files())

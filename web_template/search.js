@@ -15,7 +15,9 @@ const shardPromises = new Map();
 const ready = new Promise((resolve, reject) => {
   worker.onmessage = ({ data }) => {
     if (data.type === "progress") {
-      status(`Loading the search model… ${Math.round((100 * data.loaded) / data.total)}%`);
+      // the model may still be streaming in after codes.bin failed its check: keep the error on screen
+      if (document.body.dataset.state === "loading")
+        status(`Loading the search model… ${Math.round((100 * data.loaded) / data.total)}%`);
     } else if (data.type === "ready") {
       resolve(data);
     } else if (data.type === "result" || (data.type === "error" && pending.has(data.id))) {
