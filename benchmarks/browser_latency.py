@@ -59,7 +59,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         page = browser.new_page()
         sizes = []
-        page.on("response", lambda r: sizes.append((r.url, len(r.body()) if r.ok else 0)))
+        page.on("request", lambda r: sizes.append(r.url))  # the server sends each file's bytes as they are
         t0 = time.perf_counter()
         page.goto(url + "?q=" + queries[0])
         page.wait_for_selector("body[data-state=ready]", state="attached", timeout=120_000)
@@ -76,12 +76,10 @@ def main() -> None:
                                         for n in (10_000, 100_000, 1_000_000)}
         browser.close()
     httpd.shutdown()
-    raw = {u[len(url):].split("?")[0] or "index.html": n for u, n in sizes}
+    names = sorted({u[len(url):].split("?")[0] or "index.html" for u in sizes})
+    raw = {name: (args.site / name).stat().st_size for name in names if (args.site / name).is_file()}
     result["bytes_transferred"] = sum(raw.values())
-    result["bytes_gzip"] = sum(
-        len(gzip.compress((args.site / name).read_bytes(), 6)) if (args.site / name).is_file() else n
-        for name, n in raw.items()
-    )
+    result["bytes_gzip"] = sum(len(gzip.compress((args.site / name).read_bytes(), 6)) for name in raw)
     result["files"] = raw
     text = json.dumps(result, indent=1)
     if args.json:
