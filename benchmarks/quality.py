@@ -24,6 +24,8 @@ def table() -> str:
             "| model bytes | codes bytes | build s | query p50 ms |", "|" + " --- |" * 13]
     for path in sorted(RESULTS.glob("*.json")):
         r = json.loads(path.read_text())
+        if "ndcg@10" not in r:  # other benchmarks' results share the folder
+            continue
         n, rel = r["ndcg@10"], r["relative_ndcg@10"]
         rows.append(
             f"| {r['dataset']} | {r['split']} | {r['bits']} | {r.get('tag', '')} | {n['teacher']:.4f} "
