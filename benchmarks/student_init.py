@@ -21,7 +21,7 @@ import torch
 
 from builder.corpus import read_corpus
 from builder.distill import fit_target_space, init_projection, query_views, train
-from builder.student import Student, Tokenizer, pad_batch, tokenizer_json
+from builder.student import Student, Tokenizer, pad_batch, tokenizer_json, truncate_ids
 from builder.teacher import embed, fingerprint, load_teacher
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact" / "corpus.jsonl.gz"
@@ -59,7 +59,7 @@ def main() -> None:
     tok = Tokenizer(tokenizer_json(model, 256), 256)
 
     def ids_of(xs):
-        return [i if len(i) <= CUT else i[: CUT - 1] + i[-1:] for i in tok.ids(xs)]
+        return [truncate_ids(i, CUT) for i in tok.ids(xs)]
 
     # views come in document order, so the first 3 * TRAIN_DOCS views belong to the training documents
     train_ids = ids_of(texts[:TRAIN_DOCS] + views[: 3 * TRAIN_DOCS])

@@ -29,7 +29,7 @@ from builder.site import (
     render_page,
     write_shards,
 )
-from builder.student import Tokenizer, make_student, tokenizer_json
+from builder.student import Tokenizer, make_student, tokenizer_json, truncate_ids
 from builder.teacher import embed, fingerprint, is_cached, load_teacher
 from builder.vendor import runtime_files
 
@@ -90,7 +90,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     check_out(out, config.force)
     cache = config.resolved_cache_dir()
     docs = read_corpus(config.corpus)  # before any stage starts: bad input fails fast and alone
-    runtime_files()  # the page's runtime: fetched once and cached, before the heavy stages
+    runtime = runtime_files()  # the page's runtime: fetched once and cached, before the heavy stages
     torch.manual_seed(config.seed)
     torch.use_deterministic_algorithms(True)
     stage = _Stages(progress)
@@ -114,8 +114,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         with stage("distill"):
             space = fit_target_space(t_docs, config.bits, config.seed)
             student, kept = make_student(base, config.student_layers, config.bits)
-            cut = config.train_max_length
-            token_ids = [ids if len(ids) <= cut else ids[: cut - 1] + ids[-1:] for ids in tokenizer.ids(texts + views)]
+            token_ids = [truncate_ids(ids, config.train_max_length) for ids in tokenizer.ids(texts + views)]
             init_projection(student, space, token_ids[:: max(1, len(token_ids) // 64)][:64])
             train_stats = train(
                 student, token_ids, np.concatenate([t_docs, t_views]), space,
@@ -155,7 +154,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                             "student": _display_name(config.student)},
                 "seed": config.seed,
             }
-            render_page(tmp, manifest, *runtime_files())
+            render_page(tmp, manifest, *runtime)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         report = {
             "documents": len(docs),

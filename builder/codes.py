@@ -64,13 +64,16 @@ def hamming(query_code: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return _POPCOUNT[np.bitwise_xor(codes, query_code)].sum(1, dtype=np.int32)
 
 
-def rank(query: np.ndarray, codes: np.ndarray, bits: int, k: int, depth: int) -> list[tuple[int, int, float]]:
+def rank(query: np.ndarray, codes: np.ndarray, bits: int, k: int, depth: int,
+         dist: np.ndarray | None = None) -> list[tuple[int, int, float]]:
     """The page's ranking: [(index, distance, score)] best first.
 
     Hamming distance ascending (ties by index); the first max(k, depth) are re-scored with
-    sum_i q_i * (2*bit_i - 1) and sorted by score descending, ties by index.
+    sum_i q_i * (2*bit_i - 1) and sorted by score descending, ties by index. dist: the query's Hamming
+    distances, where the caller already has them.
     """
-    dist = hamming(pack(query[None, :])[0], codes)
+    if dist is None:
+        dist = hamming(pack(query[None, :])[0], codes)
     n = len(codes)
     take = min(n, max(k, depth))
     order = np.lexsort((np.arange(n), dist))[:take]  # distance, then index

@@ -129,10 +129,10 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
     for n, (qid, t_q) in enumerate(zip(qids, t_queries, strict=True)):
         t0 = time.perf_counter()
         q = encoder.encode([queries[qid]])[0]
-        ranked = rank(q, codes, bits, DEPTH, rerank_depth)
+        dist = hamming(pack(q[None, :])[0], codes)
+        ranked = rank(q, codes, bits, DEPTH, rerank_depth, dist)
         latency.append((time.perf_counter() - t0) * 1000)
         runs["hamming_rerank"][qid] = _ranked(ids, [r[0] for r in ranked])
-        dist = hamming(pack(q[None, :])[0], codes)
         runs["hamming"][qid] = _ranked(ids, np.lexsort((np.arange(len(dist)), dist))[:DEPTH].tolist())
         runs["teacher"][qid] = _ranked(ids, _top(t_docs @ t_q, DEPTH))
         runs["student_float"][qid] = _ranked(ids, _top(unit_docs @ q, DEPTH))

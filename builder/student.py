@@ -76,6 +76,11 @@ class Tokenizer:
         return [e.ids for e in self.tok.encode_batch(texts)]
 
 
+def truncate_ids(ids: list[int], max_length: int) -> list[int]:
+    """Cut to max_length keeping the final special token ([SEP]), as the tokenizer's own truncation does."""
+    return ids if len(ids) <= max_length else ids[: max_length - 1] + ids[-1:]
+
+
 def pad_batch(seqs: list[list[int]], pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
     width = max(len(s) for s in seqs)
     ids = np.full((len(seqs), width), pad_id, dtype=np.int64)

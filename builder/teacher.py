@@ -100,8 +100,9 @@ def embed(
     dim = (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
     path = None
     if cache_dir is not None:
-        path = _cache_path(cache_dir, teacher_sha or fingerprint(model), kind, model, texts)
-        if path.with_suffix(".json").exists() and path.with_suffix(".f32").exists():
+        teacher_sha = teacher_sha or fingerprint(model)
+        path = _cache_path(cache_dir, teacher_sha, kind, model, texts)
+        if is_cached(texts, model, kind, cache_dir, teacher_sha):
             meta = json.loads(path.with_suffix(".json").read_text())
             data = np.fromfile(path.with_suffix(".f32"), dtype="<f4")
             if meta.get("shape") == [len(texts), dim] and data.size == len(texts) * dim:

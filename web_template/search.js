@@ -9,7 +9,6 @@ const SHOWN = 10;
 const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
 const pending = new Map();
 let nextId = 0;
-let manifestPromise = null;
 const shardPromises = new Map();
 
 const ready = new Promise((resolve, reject) => {
@@ -32,10 +31,8 @@ const ready = new Promise((resolve, reject) => {
 });
 worker.postMessage({ type: "init" });
 
-function manifest() {
-  manifestPromise ??= fetch("manifest.json").then((r) => r.json());
-  return manifestPromise;
-}
+// The worker has already fetched and checked manifest.json: the page uses its copy.
+const manifest = () => ready.then((info) => info.manifest);
 
 function shard(n) {
   if (!shardPromises.has(n)) {
@@ -189,7 +186,7 @@ document.addEventListener("keydown", (e) => {
 
 ready.then(async (info) => {
   document.body.dataset.state = "ready";
-  status(`${info.count.toLocaleString()} documents. Type to search.`);
+  status(`${info.manifest.count.toLocaleString()} documents. Type to search.`);
   const q = new URLSearchParams(location.search).get("q");
   if (q) { $("q").value = q; await onInput(q, false); }
 }, (e) => {

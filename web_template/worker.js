@@ -87,7 +87,7 @@ self.onmessage = async ({ data }) => {
     if (data.type === "init") {
       ready ??= init();
       await ready;
-      postMessage({ type: "ready", count: state.manifest.count, bits: state.manifest.bits });
+      postMessage({ type: "ready", manifest: state.manifest });
     } else if (data.type === "embed") {
       await ready;
       const { q, ids } = await embed(data.text);
