@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from builder.binarize import fit_pca_itq
 from builder.corpus import read_corpus
-from builder.distill import fit_target_space, init_projection, query_views, train
+from builder.distill import init_projection, query_views, train
 from builder.student import Student, Tokenizer, pad_batch, tokenizer_json, truncate_ids
 from builder.teacher import embed, fingerprint, load_teacher
 
@@ -55,7 +56,7 @@ def main() -> None:
     texts = [d.model_text() for d in read_corpus(CORPUS)]
     views = query_views(texts, 3, 0)
     t_docs, t_views = embed(texts, model, "document", cache, sha), embed(views, model, "query", cache, sha)
-    space = fit_target_space(t_docs, BITS, 0)
+    space = fit_pca_itq(t_docs, BITS, 0)
     tok = Tokenizer(tokenizer_json(model, 256), 256)
 
     def ids_of(xs):
@@ -69,7 +70,7 @@ def main() -> None:
     chosen = random.Random(0).sample(range(len(train_ids)), steps * 32)
     t0 = time.time()
     stats = train(student, [train_ids[i] for i in chosen], train_targets[chosen], space, epochs=1, batch_size=32,
-                  lr=lr, recon_weight=1.0, seed=0)
+                  lr=lr, seed=0)
     print(json.dumps({
         "layers": layers, "lr": lr, "steps": steps, "train_s": round(time.time() - t0), "train": stats,
         "heldout_docs": held_out(student, space, ids_of(texts[-HELD_OUT:]), t_docs[-HELD_OUT:]),

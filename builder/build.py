@@ -15,10 +15,11 @@ import numpy as np
 import torch
 
 from builder import FORMAT_VERSION, __version__
+from builder.binarize import fit_pca_itq, train_binarizer
 from builder.codes import pack, rank, write_codes
 from builder.config import BuildConfig
 from builder.corpus import read_corpus
-from builder.distill import fit_target_space, init_projection, query_views, train
+from builder.distill import init_projection, query_views, train
 from builder.export import OnnxEncoder, export_onnx, parity, quantize_int8
 from builder.site import (
     check_out,
@@ -42,7 +43,7 @@ class BuildResult:
     out: Path
     manifest: dict
     report: dict
-    doc_floats: np.ndarray  # the int8 model's float projection of each document (for site-eval)
+    doc_floats: np.ndarray  # each document's float values, whose signs are its code (for site-eval)
 
 
 class _Stages:
@@ -70,18 +71,28 @@ def _display_name(name: str) -> str:
     return Path(name).name if Path(name).exists() else name
 
 
-def _fidelity(encoder, teacher_views, teacher_docs, views, codes, bits, rng_seed) -> dict:
-    """How well the site's ranking reproduces the teacher's, on a sample of query-like views."""
+def _fidelity(encoder, space, teacher_views, teacher_docs, views, codes, bits, rng_seed) -> dict:
+    """How well the site's ranking reproduces the teacher's, on a sample of query-like views (which the
+    student trained on: an optimistic figure, site-eval's held-out queries are the honest one)."""
     rng = np.random.default_rng(rng_seed)
     sample = rng.choice(len(views), size=min(200, len(views)), replace=False) if views else []
     k = min(10, len(codes))
-    overlap = []
+    overlap, agreement = [], []
     for i in sample:
         q = encoder.encode([views[i]])[0]
+        target = space.project(teacher_views[i : i + 1])[0]
+        agreement.append(float(((q > 0) == (target > 0)).mean()))
         ours = {r[0] for r in rank(q, codes, bits, k, 100)}
         theirs = set(np.argsort(-(teacher_docs @ teacher_views[i]), kind="stable")[:k].tolist())
         overlap.append(len(ours & theirs) / k)
-    return {"views": len(sample), "teacher_top10_overlap": round(float(np.mean(overlap)), 4) if overlap else None}
+    if not overlap:
+        return {"views": 0, "teacher_top10_overlap": None, "query_bit_agreement": None}
+    return {
+        "views": len(sample),
+        "teacher_top10_overlap": round(float(np.mean(overlap)), 4),
+        # how often the student's query bits equal the binarizer's bits of the teacher's embedding
+        "query_bit_agreement": round(float(np.mean(agreement)), 4),
+    }
 
 
 def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
@@ -111,15 +122,23 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             encoded_docs = not is_cached(texts, teacher, "document", cache, teacher_sha)
             t_docs = embed(texts, teacher, "document", cache, teacher_sha, progress)
             t_views = embed(views, teacher, "query", cache, teacher_sha, progress)
+        with stage("binarize"):
+            init = fit_pca_itq(t_docs, config.bits, config.seed)
+            space, binarizer_stats = train_binarizer(
+                init, t_docs, t_views, epochs=config.binarizer_epochs, seed=config.seed,
+                recon_weight=config.recon_weight, progress=progress,
+            )
+            doc_floats = space.project(t_docs)  # documents are coded from the teacher: binarize.py says why
+            codes = pack(doc_floats)
+            write_codes(tmp / "codes.bin", codes, config.bits)
         with stage("distill"):
-            space = fit_target_space(t_docs, config.bits, config.seed)
             student, kept = make_student(base, config.student_layers, config.bits)
-            token_ids = [truncate_ids(ids, config.train_max_length) for ids in tokenizer.ids(texts + views)]
+            token_ids = [truncate_ids(ids, config.train_max_length) for ids in tokenizer.ids(views + texts)]
             init_projection(student, space, token_ids[:: max(1, len(token_ids) // 64)][:64])
             train_stats = train(
-                student, token_ids, np.concatenate([t_docs, t_views]), space,
+                student, token_ids, np.concatenate([t_views, t_docs]), space,
                 epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
-                recon_weight=config.recon_weight, seed=config.seed, progress=progress,
+                seed=config.seed, progress=progress,
             )
         with stage("export"), tempfile.TemporaryDirectory() as work:
             fp32 = Path(work) / "model.fp32.onnx"
@@ -127,14 +146,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             quantize_int8(fp32, tmp / "model.onnx")
             sample = (views or texts)[:32]
             parity_report = parity(student, fp32, tmp / "model.onnx", tokenizer, sample)
-        with stage("encode"):
             encoder = OnnxEncoder(tmp / "model.onnx", tokenizer)
-            doc_floats = encoder.encode(texts, progress)
-            codes = pack(doc_floats)
-            write_codes(tmp / "codes.bin", codes, config.bits)
-            fidelity = _fidelity(encoder, t_views, t_docs, views, codes, config.bits, config.seed)
-            targets = space.project(t_docs)
-            fidelity["doc_bit_agreement"] = round(float(((targets > 0) == (doc_floats > 0)).mean()), 4)
+            fidelity = _fidelity(encoder, space, t_views, t_docs, views, codes, config.bits, config.seed)
         with stage("site"):
             (tmp / "tokenizer.json").write_text(tok_json, encoding="utf-8")
             shards = write_shards(tmp / "docs", docs, config.docs_per_shard)
@@ -165,6 +178,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             "teacher_texts_per_second": (
                 round((len(texts) + len(views)) / stage.seconds["teacher"], 1) if encoded_docs else None
             ),
+            "binarizer": binarizer_stats,
             "train": train_stats,
             "parity": parity_report,
             "fidelity": fidelity,

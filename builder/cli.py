@@ -40,30 +40,30 @@ class _Bars:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    # Defaults live in BuildConfig only: an option left out here is left out of the config.
     p.add_argument("-o", "--out", type=Path, help="output folder")
-    p.add_argument("--bits", type=int, default=256, help="code length, a multiple of 32 from 32 to 1024")
-    p.add_argument("--teacher", default=None, help="sentence-transformers model name or path")
-    p.add_argument("--student", default=None, help="model whose layers and tokenizer make the student")
-    p.add_argument("--student-layers", type=int, default=3, help="transformer layers the student keeps")
-    p.add_argument("--epochs", type=int, default=None, help="training passes over documents and views")
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same bytes)")
-    p.add_argument("--max-length", type=int, default=256, help="token truncation for documents and queries")
-    p.add_argument("--train-max-length", type=int, default=128, help="token truncation while training only")
+    p.add_argument("--bits", type=int, help="code length, a multiple of 32 from 32 to 1024 (default 256)")
+    p.add_argument("--teacher", help="sentence-transformers model name or path")
+    p.add_argument("--student", help="model whose layers and tokenizer make the student")
+    p.add_argument("--student-layers", type=int, help="transformer layers the student keeps (default 3)")
+    p.add_argument("--epochs", type=int, help="student training passes over views and documents (default 2)")
+    p.add_argument("--binarizer-epochs", type=int, help="binarizer training passes (default 15)")
+    p.add_argument("--seed", type=int, help="random seed (same seed, same bytes)")
+    p.add_argument("--max-length", type=int, help="token truncation for documents and queries (default 256)")
+    p.add_argument("--train-max-length", type=int, help="document truncation while training the student")
     p.add_argument("--force", action="store_true", help="replace an OUT folder that build-site did not make")
     p.add_argument("-v", "--verbose", action="store_true", help="log each stage's details")
 
 
-def _config(args, corpus: Path, out: Path):
-    from builder.config import DEFAULT_TEACHER, BuildConfig
+_OPTIONS = ("bits", "teacher", "student", "student_layers", "epochs", "binarizer_epochs", "seed", "max_length",
+            "train_max_length")
 
-    fields = {
-        "corpus": corpus, "out": out, "bits": args.bits, "teacher": args.teacher or DEFAULT_TEACHER,
-        "student": args.student or DEFAULT_TEACHER, "student_layers": args.student_layers, "seed": args.seed,
-        "max_length": args.max_length, "train_max_length": args.train_max_length, "force": args.force,
-    }
-    if args.epochs is not None:
-        fields["epochs"] = args.epochs
-    return BuildConfig(**fields).validate()
+
+def _config(args, corpus: Path, out: Path):
+    from builder.config import BuildConfig
+
+    fields = {name: getattr(args, name) for name in _OPTIONS if getattr(args, name) is not None}
+    return BuildConfig(corpus=corpus, out=out, force=args.force, **fields).validate()
 
 
 def _run(main) -> int:
@@ -98,7 +98,7 @@ def _print_summary(report: dict, out: Path) -> None:
     print(f"  int8 parity      min cosine {p['min_cosine']:.4f}, bit agreement {p['bit_agreement']:.4f}")
     if f.get("teacher_top10_overlap") is not None:
         print(f"  fidelity         {f['teacher_top10_overlap']:.3f}   ({_FIDELITY_HELP})")
-    print(f"  doc bits         {f['doc_bit_agreement']:.3f}   (agreement with the teacher's projected signs)")
+        print(f"  query bits       {f['query_bit_agreement']:.3f}   (student's query bits equal to the teacher's)")
 
 
 def _setup_logging(verbose: bool) -> None:

@@ -19,12 +19,13 @@ class BuildConfig:
     teacher: str = DEFAULT_TEACHER  # sentence-transformers name or path; supplies the targets only
     student: str = DEFAULT_TEACHER  # model whose layers and tokenizer the student is cut from
     student_layers: int = 3  # transformer layers the student keeps (spread evenly over the teacher's)
-    epochs: int = 2  # passes over documents and their query-like views
+    epochs: int = 2  # student training passes over query-like views and (cut short) documents
+    binarizer_epochs: int = 15  # binarizer training passes over the views (teacher vectors only: seconds)
     batch_size: int = 32  # training batch size
     lr: float = 3e-4  # AdamW learning rate of the transformer (the projection gets 10x)
-    recon_weight: float = 1.0  # weight of the binarizer's decoder loss beside the HPD loss
+    recon_weight: float = 0.2  # weight of the binarizer's decoder loss beside its ranking loss
     max_length: int = 256  # token truncation, the same for documents (build) and queries (page)
-    train_max_length: int = 128  # truncation while training only: halves the cost of long documents
+    train_max_length: int = 64  # truncation of documents while training the student (it encodes queries)
     views_per_doc: int = 3  # query-like views (sentences, spans) made from each document
     docs_per_shard: int = 100  # documents per docs/NNNN.json shard
     seed: int = 0  # seeds every random choice: same input + options + seed = same bytes
@@ -34,6 +35,8 @@ class BuildConfig:
     def validate(self) -> BuildConfig:
         if self.bits % 32 or not 32 <= self.bits <= 1024:
             raise UserError(f"--bits {self.bits} is not allowed: use a multiple of 32 from 32 to 1024.")
+        if self.binarizer_epochs < 0:
+            raise UserError(f"--binarizer-epochs {self.binarizer_epochs} is negative: use 0 or more.")
         if self.epochs < 0:
             raise UserError(f"--epochs {self.epochs} is negative: use 0 or more.")
         if not 1 <= self.student_layers <= 48:

@@ -1,9 +1,7 @@
-"""Train the student (HPD) and its binarizer (Hamming embeddings) to mimic the teacher.
+"""Train the student (HPD): its projection regresses the binarizer's map of the teacher's embedding.
 
-HPD: the student's projection regresses the teacher's embedding mapped to `bits` dimensions by a fixed
-linear map (PCA on the teacher's document embeddings, then a random rotation that spreads variance over
-all bits). Binarizer: a linear decoder reconstructs the teacher's embedding from the straight-through
-sign bits of the projection, so the bits themselves are trained to keep the teacher's geometry.
+The student encodes queries only (documents are coded from the teacher, see binarize.py), so it trains on
+query-like views of the corpus and on the documents cut short, which are cheap and still longer inputs.
 """
 
 from __future__ import annotations
@@ -13,48 +11,17 @@ import math
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
+from builder.binarize import Binarizer
 from builder.student import Student, pad_batch
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
-
-
-@dataclass(frozen=True)
-class TargetSpace:
-    mean: np.ndarray  # [dim] teacher mean
-    matrix: np.ndarray  # [dim, bits] PCA basis times a random rotation, scaled to unit variance
-
-    def project(self, teacher: np.ndarray) -> np.ndarray:
-        return ((teacher - self.mean) @ self.matrix).astype(np.float32)
-
-
-def fit_target_space(teacher_docs: np.ndarray, bits: int, seed: int) -> TargetSpace:
-    """PCA of the teacher (top min(bits, dim) components) followed by a random orthogonal rotation.
-
-    With bits above the teacher's dimension the rotation maps all dim components into `bits` directions.
-    """
-    x = teacher_docs.astype(np.float64)
-    mean = x.mean(0)
-    cov = np.cov((x - mean).T) if len(x) > 1 else np.eye(x.shape[1])
-    eigval, eigvec = np.linalg.eigh(np.atleast_2d(cov))
-    k = min(bits, x.shape[1])
-    basis = eigvec[:, np.argsort(-eigval)[:k]]  # [dim, k]
-    rng = np.random.default_rng(seed)
-    q, r = np.linalg.qr(rng.standard_normal((bits, bits)))
-    q *= np.sign(np.diag(r))  # a uniformly random rotation, independent of LAPACK's sign choices
-    matrix = basis @ q[:k, :]
-    z = (x - mean) @ matrix
-    spread = float(z.std())
-    scale = 1.0 / spread if spread > 1e-4 else 1.0  # one document (or copies of one) has no spread
-    return TargetSpace(mean.astype(np.float32), (matrix * scale).astype(np.float32))
 
 
 def query_views(texts: list[str], per_doc: int, seed: int) -> list[str]:
@@ -93,7 +60,7 @@ def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[li
     return batches
 
 
-def init_projection(student: Student, space: TargetSpace, sample: list[list[int]]) -> None:
+def init_projection(student: Student, space: Binarizer, sample: list[list[int]]) -> None:
     """Start the projection at the teacher's map. The teacher normalises its pooled vector; the student's
     is not normalised, so divide by the mean pooled norm measured on a sample of the training texts."""
     with torch.no_grad():
@@ -107,32 +74,24 @@ def train(
     student: Student,
     token_ids: list[list[int]],
     teacher: np.ndarray,
-    space: TargetSpace,
+    space: Binarizer,
     *,
     epochs: int,
     batch_size: int,
     lr: float,
-    recon_weight: float,
     seed: int,
     progress: Progress | None = None,
 ) -> dict:
-    """Fit student (and a decoder used only in training). Returns the last epoch's mean losses."""
+    """Fit the student to space.project(teacher). Returns the last epoch's mean loss."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
     targets = torch.from_numpy(space.project(teacher))
-    teacher_t = torch.from_numpy(teacher.astype(np.float32))
-    bits, dim = space.matrix.shape[1], teacher.shape[1]
-    decoder = nn.Linear(bits, dim)
-    with torch.no_grad():  # the decoder starts as the pseudo-inverse of the target map
-        decoder.weight.copy_(torch.from_numpy(np.linalg.pinv(space.matrix).T.astype(np.float32)))
-        decoder.bias.copy_(torch.from_numpy(space.mean))
     # Token embeddings stay the teacher's: most of the parameters, costly to update, and what lets a word
     # seen only in queries keep its meaning.
     student.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     body = [p for p in student.encoder.parameters() if p.requires_grad]
-    head = list(student.proj.parameters()) + list(decoder.parameters())
     opt = torch.optim.AdamW(
-        [{"params": body, "lr": lr}, {"params": head, "lr": lr * 10}], weight_decay=0.01
+        [{"params": body, "lr": lr}, {"params": list(student.proj.parameters()), "lr": lr * 10}], weight_decay=0.01
     )
     lengths = [len(t) for t in token_ids]
     steps_per_epoch = math.ceil(len(token_ids) / batch_size)
@@ -141,30 +100,24 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
     )
-    stats = {"hpd": float("nan"), "recon": float("nan"), "steps": 0}
+    stats = {"hpd": float("nan"), "steps": 0}
     step = 0
     student.train()
     for epoch in range(epochs):
-        sums = [0.0, 0.0]
+        total_loss = 0.0
         for batch in _batches(lengths, batch_size, rng):
             ids, mask = pad_batch([token_ids[i] for i in batch])
-            y = student(torch.from_numpy(ids), torch.from_numpy(mask))
-            hpd = F.mse_loss(y, targets[batch])
-            soft = torch.tanh(y)
-            code = soft + (torch.sign(y) - soft).detach()  # straight-through sign
-            recon = 1 - F.cosine_similarity(decoder(code), teacher_t[batch]).mean()
-            loss = hpd + recon_weight * recon
+            loss = F.mse_loss(student(torch.from_numpy(ids), torch.from_numpy(mask)), targets[batch])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
             opt.step()
             sched.step()
-            sums[0] += hpd.item() * len(batch)
-            sums[1] += recon.item() * len(batch)
+            total_loss += loss.item() * len(batch)
             step += 1
             if progress:
                 progress("train", step, total)
-        stats = {"hpd": sums[0] / len(token_ids), "recon": sums[1] / len(token_ids), "steps": step}
-        log.info("epoch %d: hpd %.4f recon %.4f", epoch + 1, stats["hpd"], stats["recon"])
+        stats = {"hpd": total_loss / len(token_ids), "steps": step}
+        log.info("epoch %d: hpd %.4f", epoch + 1, stats["hpd"])
     student.eval()
     return stats

@@ -9,6 +9,7 @@ import http.server
 import json
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -173,3 +174,52 @@ def test_file_url_explains_what_to_do(browser, site):
     page.goto((site / "index.html").as_uri())
     page.wait_for_selector("body[data-state=error]", state="attached", timeout=10_000)
     assert "http.server" in page.text_content("#status")
+
+
+def _shown(page) -> list[int]:
+    return page.eval_on_selector_all("#results li", "els => els.map(e => Number(e.dataset.index))")
+
+
+def test_fast_typing_long_and_empty_queries(browser, served):
+    page, _, errors = open_page(browser, served)
+    # 50 queries typed in a row, some faster than the debounce and some slower than a search: whatever
+    # order the answers come back in, the page ends on the last query's results.
+    queries = [QUERIES[i % len(QUERIES)][: 5 + i % 20] for i in range(49)] + ["compress data with gzip"]
+    for i, q in enumerate(queries):
+        started = time.perf_counter()
+        page.fill("#q", q)
+        assert time.perf_counter() - started < 2, "the page stopped answering while queries ran"
+        page.wait_for_timeout((0, 30, 250)[i % 3])
+    expected = [r["index"] for r in page.evaluate("q => window.hammingSearch.search(q, 10)", queries[-1])]
+    deadline = time.time() + 30
+    while _shown(page) != expected and time.time() < deadline:
+        page.wait_for_timeout(100)
+    assert _shown(page) == expected
+    page.wait_for_timeout(1000)  # nothing older lands afterwards
+    assert _shown(page) == expected
+    assert "?q=compress" in page.url
+
+    long_query = " ".join(["json"] * 2000)[:10_000]
+    assert len(page.evaluate("q => window.hammingSearch.search(q, 10)", long_query)) == 10
+    page.fill("#q", long_query)
+    page.wait_for_selector("#status:has-text('ms')", timeout=30_000)
+    page.fill("#q", "")
+    page.wait_for_selector("#status:has-text('Type to search')", timeout=30_000)
+    assert _shown(page) == [] and page.evaluate("document.body.dataset.state") == "ready"
+    assert not errors
+
+
+@pytest.mark.parametrize("name", ["codes.bin", "model.onnx"])
+def test_a_corrupted_file_of_the_right_size_is_reported(browser, site, tmp_path, name):
+    broken = tmp_path / "broken"
+    shutil.copytree(site, broken)
+    data = bytearray((broken / name).read_bytes())
+    data[len(data) // 2] ^= 0x10  # one flipped bit: same size, different sha256
+    (broken / name).write_bytes(bytes(data))
+    httpd, url = serve(broken)
+    try:
+        page, _, _ = open_page(browser, url)
+        assert page.evaluate("document.body.dataset.state") == "error"
+        assert name in page.text_content("#status") and "sha256" in page.text_content("#status")
+    finally:
+        httpd.shutdown()

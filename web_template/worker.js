@@ -3,7 +3,7 @@
 // {type:"search", id, text, k}; replies {type:"progress"|"ready"|"error"|"result", ...}.
 import * as ort from "./ort.wasm.min.mjs";
 import { Tokenizer } from "./tokenizers.min.mjs";
-import { parseCodes, rank, truncate } from "./hamming.js";
+import { parseCodes, rank, scan, truncate, wasmScanner } from "./hamming.js";
 
 const RERANK_DEPTH = 100;
 let state = null; // {manifest, codes, session, tokenizer}
@@ -55,7 +55,8 @@ async function init() {
     graphOptimizationLevel: "basic", // as site-eval's Python: float math after int8 weights are dequantised
   });
   const tokenizer = new Tokenizer(tokJson, {});
-  state = { manifest, codes, session, tokenizer };
+  const scanner = wasmScanner(codes.words, codes.count, codes.bits) ?? scan;
+  state = { manifest, codes, session, tokenizer, scanner };
 }
 
 async function embed(text) {
@@ -77,7 +78,7 @@ async function search(text, k) {
   const { q, ids, tokenize, model } = await embed(text);
   const t0 = performance.now();
   const { words, count, bits } = state.codes;
-  const results = rank(words, count, bits, q, k, RERANK_DEPTH);
+  const results = rank(words, count, bits, q, k, RERANK_DEPTH, state.scanner);
   return { results, timings: { tokenize, model, scan: performance.now() - t0 }, tokens: ids.length };
 }
 

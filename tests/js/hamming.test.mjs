@@ -1,7 +1,7 @@
 // node --test tests/js: the pure functions of web_template/hamming.js against brute force.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { parseCodes, signBits, popcount32, scan, topByDistance, rank, truncate } from "../../web_template/hamming.js";
+import { parseCodes, signBits, popcount32, scan, topByDistance, rank, truncate, wasmScanner } from "../../web_template/hamming.js";
 
 function rng(seed) { return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32); }
 
@@ -51,4 +51,20 @@ test("scan, topByDistance and rank equal brute force", () => {
 test("truncate keeps [SEP]", () => {
   assert.deepEqual(truncate([101, 1, 2, 3, 102], 4), [101, 1, 2, 102]);
   assert.deepEqual(truncate([101, 102], 4), [101, 102]);
+});
+
+test("the WASM scanner gives scan()'s distances, and declines codes it cannot scan", () => {
+  for (const [count, bits] of [[1, 64], [1000, 256], [333, 1024]]) {
+    const words = new Uint32Array((count * bits) / 32);
+    let x = count;
+    for (let i = 0; i < words.length; i++) { x = (Math.imul(x, 1664525) + 1013904223) >>> 0; words[i] = x; }
+    const scanner = wasmScanner(words, count, bits);
+    for (const flip of [0, 0xffffffff, 0x80000001]) {
+      const query = words.slice(0, bits / 32).map((v) => v ^ flip);
+      assert.deepEqual(scanner(words, query, count), scan(words, query, count));
+    }
+    const q = Float32Array.from({ length: bits }, (_, i) => Math.cos(i * 7));
+    assert.deepEqual(rank(words, count, bits, q, 10, 100, scanner), rank(words, count, bits, q, 10, 100));
+  }
+  assert.equal(wasmScanner(new Uint32Array(3), 1, 96), null);
 });
