@@ -33,6 +33,7 @@ from builder.site import (
 from builder.student import Tokenizer, make_student, tokenizer_json, truncate_ids
 from builder.teacher import embed, fingerprint, is_cached, load_teacher
 from builder.vendor import runtime_files
+from builder.vocab import choose_tokens, prune_embeddings, prune_tokenizer, trim_positions
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -117,7 +118,6 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             teacher_sha = fingerprint(teacher)
             base = teacher if config.student == config.teacher else load_teacher(config.student)
             tok_json = tokenizer_json(base, config.max_length)
-            tokenizer = Tokenizer(tok_json, config.max_length)
         with stage("teacher"):
             encoded_docs = not is_cached(texts, teacher, "document", cache, teacher_sha)
             t_docs = embed(texts, teacher, "document", cache, teacher_sha, progress)
@@ -132,7 +132,12 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             codes = pack(doc_floats)
             write_codes(tmp / "codes.bin", codes, config.bits)
         with stage("distill"):
+            keep = choose_tokens(tok_json, texts, config.vocab_size)
+            tok_json = prune_tokenizer(tok_json, keep)
+            tokenizer = Tokenizer(tok_json, config.max_length)
             student, kept = make_student(base, config.student_layers, config.bits)
+            prune_embeddings(student.encoder, keep)
+            trim_positions(student.encoder, config.max_length)
             token_ids = [truncate_ids(ids, config.train_max_length) for ids in tokenizer.ids(views + texts)]
             init_projection(student, space, token_ids[:: max(1, len(token_ids) // 64)][:64])
             train_stats = train(
@@ -161,7 +166,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                 "tokenizer": {"file": "tokenizer.json", "max_length": config.max_length},
                 "docs": {"folder": "docs", "per_shard": config.docs_per_shard, "shards": shards},
                 "teacher": {"name": _display_name(config.teacher), "sha256": teacher_sha},
-                "student": {"name": _display_name(config.student), "layers": kept},
+                "student": {"name": _display_name(config.student), "layers": kept, "vocabulary": len(keep)},
                 # names, not paths: a manifest holds no absolute paths, so rebuilds elsewhere compare equal
                 "options": {**config.options(), "teacher": _display_name(config.teacher),
                             "student": _display_name(config.student)},
