@@ -26,10 +26,11 @@ SCAN_JS = """async ([n, bits, reps]) => {
   let x = 12345;
   for (let i = 0; i < words.length; i++) { x = (Math.imul(x, 1664525) + 1013904223) >>> 0; words[i] = x; }
   const q = new Float32Array(bits).map((_, i) => Math.sin(i));
+  const scanner = h.wasmScanner(words, n, bits) ?? h.scan;  // as the page's worker does
   const times = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
-    h.rank(words, n, bits, q, 10, 100);
+    h.rank(words, n, bits, q, 10, 100, scanner);
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);

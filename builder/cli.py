@@ -48,7 +48,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--student-layers", type=int, help="transformer layers the student keeps (default 3)")
     p.add_argument("--epochs", type=int, help="student training passes over views and documents (default 2)")
     p.add_argument("--binarizer-epochs", type=int, help="binarizer training passes (default 15)")
-    p.add_argument("--vocab-size", type=int, help="word pieces the student keeps, the corpus's most used (0 = all)")
+    p.add_argument("--vocab-size", type=int, help="word pieces the student keeps (default 16000; 0 = all)")
     p.add_argument("--seed", type=int, help="random seed (same seed, same bytes)")
     p.add_argument("--max-length", type=int, help="token truncation for documents and queries (default 256)")
     p.add_argument("--train-max-length", type=int, help="document truncation while training the student")

@@ -24,7 +24,7 @@ class BuildConfig:
     batch_size: int = 32  # training batch size
     lr: float = 3e-4  # AdamW learning rate of the transformer (the projection gets 10x)
     recon_weight: float = 0.2  # weight of the binarizer's decoder loss beside its ranking loss
-    vocab_size: int = 0  # word pieces the student keeps (the corpus's most used; 0 = all): model size
+    vocab_size: int = 16000  # word pieces the student keeps: the corpus's, then common words (0 = all)
     max_length: int = 256  # token truncation, the same for documents (build) and queries (page)
     train_max_length: int = 64  # truncation of documents while training the student (it encodes queries)
     views_per_doc: int = 3  # query-like views (sentences, spans) made from each document

@@ -1,10 +1,10 @@
-"""Vocabulary pruning: the student keeps the word pieces its corpus uses most, so model.onnx is a few MB.
+"""Vocabulary pruning: the student keeps the word pieces its corpus uses, so model.onnx is smaller.
 
 The token embeddings are most of a small encoder's bytes (all-MiniLM-L6-v2: 30,522 x 384). A site's queries
-use mostly the corpus's own words: on SciFact the corpus's 4,000 most frequent pieces cover 98.9 % of the
-query tokens, and a dropped piece is not lost, WordPiece spells the word with the shorter pieces that are
-kept. Every ASCII letter, digit and sign stays (alone and as `##x`), so any ASCII word still tokenizes; a
-character of another script that the corpus never used becomes [UNK], never an error.
+use mostly the corpus's own words (SciFact: 12,437 distinct pieces; only 55 of its queries' 3,407 pieces are
+not among them), and a dropped piece is not lost, WordPiece spells the word with the shorter pieces kept.
+Every ASCII letter, digit and sign stays (alone and as `##x`), so any ASCII word still tokenizes; a character
+of another script that the corpus never used becomes [UNK], never an error.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from torch import nn
 
 def choose_tokens(tok_json: str, texts: list[str], size: int) -> list[int]:
     """Ids (ascending) of the pieces to keep: special tokens, ASCII characters, the corpus's characters, then
-    the corpus's most frequent pieces and the language's, alternately, until `size`. size 0 keeps all."""
+    the corpus's pieces by frequency, then the language's commonest, until `size`. size 0 keeps all."""
     from tokenizers import Tokenizer as HFTokenizer
 
     spec = json.loads(tok_json)
@@ -36,16 +36,16 @@ def choose_tokens(tok_json: str, texts: list[str], size: int) -> list[int]:
         char = token[len(prefix) :] if token.startswith(prefix) and len(token) > len(prefix) else token
         if len(char) == 1 and (char in ascii_chars or i in counts):
             keep.add(i)
+    # Every piece the corpus uses comes first, most frequent first: its rare pieces are its most telling words
+    # (measured on SciFact: keeping only the commonest 2,500 of its 12,400 pieces cost 14 points of nDCG).
+    # Then the language's: BERT-style WordPiece vocabularies list pieces by pretraining frequency, so the
+    # lowest ids are common words, for queries in words the corpus lacks.
     by_corpus = [i for i, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-    # BERT-style WordPiece vocabularies list their pieces by frequency in the pretraining text, so the lowest
-    # ids are the language's common words: half the budget goes to them, for queries in words the corpus lacks.
     by_language = [i for t, i in sorted(vocab.items(), key=lambda kv: kv[1]) if not _reserved(t) and len(t) > 1]
-    for a, b in zip(by_corpus + [None] * len(by_language), by_language, strict=False):
-        for i in (a, b):
-            if i is not None and len(keep) < size:
-                keep.add(i)
+    for i in by_corpus + by_language:
         if len(keep) >= size:
             break
+        keep.add(i)
     return sorted(keep)
 
 

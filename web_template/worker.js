@@ -53,6 +53,8 @@ async function init() {
   const session = await ort.InferenceSession.create(new Uint8Array(modelBuf), {
     executionProviders: ["wasm"],
     graphOptimizationLevel: "basic", // as site-eval's Python: float math after int8 weights are dequantised
+    // dequantise the int8 weights once at load, not on every query (as site-eval's Python does)
+    extra: { session: { disable_quant_qdq: "1" } },
   });
   const tokenizer = new Tokenizer(tokJson, {});
   const scanner = wasmScanner(codes.words, codes.count, codes.bits) ?? scan;
