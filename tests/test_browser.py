@@ -223,3 +223,20 @@ def test_a_corrupted_file_of_the_right_size_is_reported(browser, site, tmp_path,
         assert name in page.text_content("#status") and "sha256" in page.text_content("#status")
     finally:
         httpd.shutdown()
+
+
+def test_the_policy_blocks_remote_scripts_and_connections(browser, served):
+    page, _, _ = open_page(browser, served)
+    # the browser refuses both before any connection (Playwright still logs the attempted script request)
+    violated = page.evaluate("""() => new Promise((resolve) => {
+      const seen = [];
+      document.addEventListener("securitypolicyviolation", (e) => {
+        seen.push(e.effectiveDirective);
+        if (seen.length === 2) resolve(seen.sort());
+      });
+      const s = document.createElement("script");
+      s.src = "http://127.0.0.2:9/evil.js";
+      document.body.append(s);
+      fetch("http://127.0.0.2:9/data").catch(() => {});
+    })""")
+    assert violated == ["connect-src", "script-src-elem"]

@@ -209,3 +209,22 @@ def test_a_five_megabyte_line_builds_and_is_kept_whole(tiny_config, tmp_path):
     assert manifest["count"] == 3
     shard = json.loads((config.out / "docs" / "0000.json").read_text())
     assert shard[1]["text"] == huge and len(huge.encode()) == 5 * 2**20  # whole in the shard
+
+
+def test_a_teacher_of_another_family_is_one_clear_error(tmp_path):
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import modules as models
+    from transformers import GPT2Config, GPT2Model
+
+    hf = tmp_path / "gpt2"
+    GPT2Model(GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=200, n_positions=64)).save_pretrained(hf)
+    from conftest import make_tiny_model
+
+    bert = make_tiny_model(tmp_path / "bert").parent / "hf"  # its tokenizer serves the GPT-2 body too
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+        if (bert / name).exists():
+            (hf / name).write_bytes((bert / name).read_bytes())
+    st = SentenceTransformer(modules=[models.Transformer(str(hf)), models.Pooling(16, "mean")], device="cpu")
+    st.save(str(tmp_path / "gpt2-st"))
+    with pytest.raises(UserError, match="gpt2 model; supported teachers are"):
+        load_teacher(str(tmp_path / "gpt2-st"))
