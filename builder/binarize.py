@@ -57,7 +57,7 @@ def fit_pca_itq(teacher_docs: np.ndarray, bits: int, seed: int, iterations: int 
         u, _, vt = np.linalg.svd(z.T @ np.where(z @ rotation > 0, 1.0, -1.0))
         rotation = u @ vt
     matrix = matrix @ rotation
-    spread = float(((x - mean) @ matrix).std())
+    spread = float((z @ rotation).std())
     scale = 1.0 / spread if spread > 1e-4 else 1.0  # one document (or copies of one) has no spread
     return Binarizer(mean.astype(np.float32), (matrix * scale).astype(np.float32))
 
