@@ -7,9 +7,9 @@
 Kernels (web_template/popcount.wat, compiled with the `wabt` npm package, installed once into
 ~/.cache/hamming-site/bench-npm): i64.popcnt over 64-bit words, and i8x16.popcnt over 128-bit vectors.
 Each scans n random 256-bit codes (n = 10k, 100k, 1M) into u16 distances; the figure is the median of
-15 runs, after checking that all three give the same distances. The i64 figure is hamming.js's
-wasmScanner, as the page's worker calls it (codes copied into WASM memory once, distances copied out each
-query); the SIMD figure calls the kernel directly.
+15 runs, after checking that all three give the same distances. Both WASM figures go through
+hamming.js's wasmScanner, as the page's worker calls it (codes copied into WASM memory once, distances
+copied out each query).
 """
 
 from __future__ import annotations
@@ -48,15 +48,10 @@ BENCH_JS = """async ([n, bits, reps]) => {
   const scanner = h.wasmScanner(words, n, bits);  // what the page's worker uses
   const i64 = median(() => scanner(words, query, n, pageOut));
   const sameI64 = pageOut.every((v, i) => v === swarOut[i]);
-  // the SIMD kernel, called directly on its own copy of the codes
-  const bytes = Uint8Array.from(atob(h.POPCOUNT_WASM), (c) => c.charCodeAt(0));
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-  const qAt = words.byteLength, outAt = qAt + query.byteLength;
-  exports.memory.grow(Math.ceil((outAt + 2 * n) / 65536));
-  new Uint32Array(exports.memory.buffer, 0, words.length).set(words);
-  new Uint32Array(exports.memory.buffer, qAt, w).set(query);
-  const simd = median(() => exports.scan_simd(0, n, bits / 128, qAt, outAt));
-  const sameSimd = new Uint16Array(exports.memory.buffer, outAt, n).every((v, i) => v === swarOut[i]);
+  const simdScanner = h.wasmScanner(words, n, bits, "scan_simd");
+  const simdOut = new Uint16Array(n);
+  const simd = median(() => simdScanner(words, query, n, simdOut));
+  const sameSimd = simdOut.every((v, i) => v === swarOut[i]);
   return { n, bits, swar_ms: swar, wasm_i64_ms: i64, wasm_simd_ms: simd, same: sameI64 && sameSimd };
 }"""
 

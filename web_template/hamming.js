@@ -55,15 +55,17 @@ export function scan(words, query, count, out = new Uint16Array(count)) {
 }
 
 // web_template/popcount.wat compiled (python benchmarks/popcount.py --embed writes this line). Its i64.popcnt
-// scan measured 5.6x faster than the SWAR loop above on 1M codes in Chromium (docs/benchmarks.md).
+// scan measured 6-8x faster than the SWAR loop above on 1M codes in Chromium (docs/benchmarks.md).
 export const POPCOUNT_WASM = "AGFzbQEAAAABCQFgBX9/f39/AAMDAgAABQMBAAEHIQMGbWVtb3J5AgAIc2Nhbl9pNjQAAAlzY2FuX3NpbWQAAQqOAgJsAwJ/AX4BfyAAIQgCQANAIAUgAU8NAUIAIQdBACEGAkADQCAGIAJPDQEgByAIKQMAIAMgBkEDdGopAwCFe3whByAIQQhqIQggBkEBaiEGDAALCyAEIAVBAXRqIAenOwEAIAVBAWohBQwACwsLngEDAn8BewF/IAAhCAJAA0AgBSABTw0B/QwAAAAAAAAAAAAAAAAAAAAAIQdBACEGAkADQCAGIAJPDQEgByAI/QAEACADIAZBBHRq/QAEAP1R/WL9ff2OASEHIAhBEGohCCAGQQFqIQYMAAsLIAf9fyEHIAQgBUEBdGogB/0bACAH/RsBaiAH/RsCIAf9GwNqajsBACAFQQFqIQUMAAsLCw==";
 
 /**
- * A scan with scan()'s signature that runs the WASM kernel over a copy of `words` made once, or null where
- * the kernel cannot run (no WebAssembly, or codes not a whole number of 64-bit words: use scan()).
+ * A scan with scan()'s signature that runs a WASM kernel (the page's scan_i64, or scan_simd for the
+ * benchmark) over a copy of `words` made once, or null where it cannot run (no WebAssembly, or codes not a
+ * whole number of the kernel's words: use scan()).
  */
-export function wasmScanner(words, count, bits) {
-  if (typeof WebAssembly !== "object" || bits % 64 || !POPCOUNT_WASM) return null;
+export function wasmScanner(words, count, bits, kernel = "scan_i64") {
+  const unit = kernel === "scan_simd" ? 128 : 64; // bits a step of the kernel reads
+  if (typeof WebAssembly !== "object" || bits % unit || !POPCOUNT_WASM) return null;
   const bytes = Uint8Array.from(atob(POPCOUNT_WASM), (c) => c.charCodeAt(0));
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
   const queryAt = words.byteLength, outAt = queryAt + bits / 8;
@@ -72,7 +74,7 @@ export function wasmScanner(words, count, bits) {
   new Uint32Array(exports.memory.buffer, 0, words.length).set(words);
   return (_words, query, n, out = new Uint16Array(n)) => {
     new Uint32Array(exports.memory.buffer, queryAt, query.length).set(query);
-    exports.scan_i64(0, n, bits / 64, queryAt, outAt);
+    exports[kernel](0, n, bits / unit, queryAt, outAt);
     out.set(new Uint16Array(exports.memory.buffer, outAt, n));
     return out;
   };

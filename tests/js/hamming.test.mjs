@@ -62,9 +62,12 @@ test("the WASM scanner gives scan()'s distances, and declines codes it cannot sc
     for (const flip of [0, 0xffffffff, 0x80000001]) {
       const query = words.slice(0, bits / 32).map((v) => v ^ flip);
       assert.deepEqual(scanner(words, query, count), scan(words, query, count));
+      if (bits % 128 === 0)
+        assert.deepEqual(wasmScanner(words, count, bits, "scan_simd")(words, query, count), scan(words, query, count));
     }
     const q = Float32Array.from({ length: bits }, (_, i) => Math.cos(i * 7));
     assert.deepEqual(rank(words, count, bits, q, 10, 100, scanner), rank(words, count, bits, q, 10, 100));
   }
   assert.equal(wasmScanner(new Uint32Array(3), 1, 96), null);
+  assert.equal(wasmScanner(new Uint32Array(2), 1, 64, "scan_simd"), null);
 });
