@@ -1,6 +1,7 @@
 """Quality, size and build time of built sites on the BEIR sets in ../shared/data, via site-eval.
 
     python benchmarks/quality.py --datasets scifact cranfield --bits 256 384 [--epochs N] [--tag NAME]
+        [--rerank-depth N] [--set name=value ...]
 
 Each run writes benchmarks/results/<dataset>-<bits>-<tag>.json (the site-eval JSON); the markdown table of
 every result on disk is printed and written to benchmarks/results/table.md for docs/benchmarks.md.
@@ -44,6 +45,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--split", default="test")
     p.add_argument("--tag", default="default")
+    p.add_argument("--rerank-depth", type=int, default=100, help="Hamming candidates re-scored (default 100)")
     p.add_argument("--set", nargs="*", default=[], help="other BuildConfig fields, as name=value")
     args = p.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -57,7 +59,7 @@ def main() -> None:
             fields = {"corpus": find_corpus(beir), "bits": bits, **extra}
             if args.epochs is not None:
                 fields["epochs"] = args.epochs
-            result = evaluate(beir, BuildConfig(**fields), args.split, 100)
+            result = evaluate(beir, BuildConfig(**fields), args.split, args.rerank_depth)
             result["tag"] = args.tag
             result["options"] = {k: v for k, v in BuildConfig(**fields).options().items()}
             out = RESULTS / f"{name}-{args.split}-{bits}-{args.tag}.json"

@@ -20,7 +20,7 @@ from builder.codes import pack, rank, write_codes
 from builder.config import BuildConfig
 from builder.corpus import read_corpus
 from builder.distill import init_projection, query_views, train
-from builder.export import OnnxEncoder, export_onnx, parity, quantize_int8
+from builder.export import OnnxEncoder, export_onnx, parity, quantize_weights
 from builder.site import (
     check_out,
     dir_bytes,
@@ -114,9 +114,9 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             texts = [d.model_text() for d in docs]
             views = query_views(texts, config.views_per_doc, config.seed)
         with stage("load models"):
-            teacher = load_teacher(config.teacher)
+            teacher = load_teacher(config.teacher, cache)
             teacher_sha = fingerprint(teacher)
-            base = teacher if config.student == config.teacher else load_teacher(config.student)
+            base = teacher if config.student == config.teacher else load_teacher(config.student, cache)
             tok_json = tokenizer_json(base, config.max_length)
         with stage("teacher"):
             encoded_docs = not is_cached(texts, teacher, "document", cache, teacher_sha)
@@ -148,7 +148,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         with stage("export"), tempfile.TemporaryDirectory() as work:
             fp32 = Path(work) / "model.fp32.onnx"
             export_onnx(student, fp32)
-            quantize_int8(fp32, tmp / "model.onnx")
+            quantize_weights(fp32, tmp / "model.onnx", config.weight_bits)
             sample = (views or texts)[:32]
             parity_report = parity(student, fp32, tmp / "model.onnx", tokenizer, sample)
             encoder = OnnxEncoder(tmp / "model.onnx", tokenizer)
@@ -178,6 +178,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             "documents": len(docs),
             "views": len(views),
             "bits": config.bits,
+            "weight_bits": config.weight_bits,
             "seconds": {**stage.seconds, "total": round(time.perf_counter() - t_start, 3)},
             # documents and views per second; None when every embedding came from the cache
             "teacher_texts_per_second": (

@@ -48,7 +48,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--student-layers", type=int, help="transformer layers the student keeps (default 3)")
     p.add_argument("--epochs", type=int, help="student training passes over views and documents (default 2)")
     p.add_argument("--binarizer-epochs", type=int, help="binarizer training passes (default 15)")
-    p.add_argument("--vocab-size", type=int, help="word pieces the student keeps (default 16000; 0 = all)")
+    p.add_argument("--vocab-size", type=int, help="word pieces the student keeps (default 14000; 0 = all)")
+    p.add_argument("--weight-bits", type=int, choices=(4, 8), help="model weights as int4 (default) or int8")
     p.add_argument("--seed", type=int, help="random seed (same seed, same bytes)")
     p.add_argument("--max-length", type=int, help="token truncation for documents and queries (default 256)")
     p.add_argument("--train-max-length", type=int, help="document truncation while training the student")
@@ -56,8 +57,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="log each stage's details")
 
 
-_OPTIONS = ("bits", "teacher", "student", "student_layers", "epochs", "binarizer_epochs", "vocab_size", "seed",
-            "max_length", "train_max_length")
+_OPTIONS = ("bits", "teacher", "student", "student_layers", "epochs", "binarizer_epochs", "vocab_size",
+            "weight_bits", "seed", "max_length", "train_max_length")
 
 
 def _config(args, corpus: Path, out: Path):
@@ -95,8 +96,9 @@ def _print_summary(report: dict, out: Path) -> None:
     print("  stages           " + ", ".join(f"{k} {v:.1f}s" for k, v in s.items() if k != "total"))
     speed = report["teacher_texts_per_second"]
     print(f"  teacher          {f'{speed:,.1f} texts/s' if speed else 'all embeddings from the cache':>12}")
-    p = report["parity"]["torch_vs_int8"]
-    print(f"  int8 parity      min cosine {p['min_cosine']:.4f}, bit agreement {p['bit_agreement']:.4f}")
+    p = report["parity"]["torch_vs_quantized"]
+    print(f"  int{report['weight_bits']} parity      min cosine {p['min_cosine']:.4f}, "
+          f"bit agreement {p['bit_agreement']:.4f}")
     if f.get("teacher_top10_overlap") is not None:
         print(f"  fidelity         {f['teacher_top10_overlap']:.3f}   ({_FIDELITY_HELP})")
         print(f"  query bits       {f['query_bit_agreement']:.3f}   (student's query bits equal to the teacher's)")

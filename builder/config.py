@@ -24,7 +24,8 @@ class BuildConfig:
     batch_size: int = 32  # training batch size
     lr: float = 3e-4  # AdamW learning rate of the transformer (the projection gets 10x)
     recon_weight: float = 0.2  # weight of the binarizer's decoder loss beside its ranking loss
-    vocab_size: int = 16000  # word pieces the student keeps: the corpus's, then common words (0 = all)
+    vocab_size: int = 14000  # word pieces the student keeps: the corpus's, then common words (0 = all)
+    weight_bits: int = 4  # model.onnx stores weights as int4 (blocks of 64, float16 scales) or int8
     max_length: int = 256  # token truncation, the same for documents (build) and queries (page)
     train_max_length: int = 64  # truncation of documents while training the student (it encodes queries)
     views_per_doc: int = 3  # query-like views (sentences, spans) made from each document
@@ -44,6 +45,8 @@ class BuildConfig:
             raise UserError(f"--student-layers {self.student_layers} must be between 1 and 48.")
         if self.vocab_size < 0:
             raise UserError(f"--vocab-size {self.vocab_size} is negative: use 0 (keep all) or a size.")
+        if self.weight_bits not in (4, 8):
+            raise UserError(f"--weight-bits {self.weight_bits} is not allowed: use 4 or 8.")
         if not 8 <= self.max_length <= 8192:
             raise UserError(f"--max-length {self.max_length} must be between 8 and 8192.")
         if not 8 <= self.train_max_length:

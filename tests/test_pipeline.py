@@ -11,7 +11,7 @@ from builder.binarize import fit_pca_itq, train_binarizer
 from builder.build import build_site
 from builder.codes import read_codes
 from builder.distill import init_projection, query_views, train
-from builder.export import OnnxEncoder, export_onnx, parity, quantize_int8
+from builder.export import OnnxEncoder, export_onnx, parity, quantize_weights
 from builder.student import Tokenizer, keep_layers, make_student, tokenizer_json
 from builder.teacher import embed, fingerprint, load_teacher
 from conftest import SENTENCES
@@ -86,6 +86,18 @@ def test_teacher_cache_reuses_embeddings(tiny_model, tmp_path):
     assert np.array_equal(embed(SENTENCES, model, "document", tmp_path, sha), a)
 
 
+def test_the_teacher_encodes_each_distinct_text_once(tiny_model):
+    model = load_teacher(str(tiny_model))
+    seen = []
+    real = model.encode_document
+    model.encode_document = lambda texts, **kw: seen.extend(texts) or real(texts, **kw)
+    texts = [SENTENCES[0], SENTENCES[1], SENTENCES[0], SENTENCES[2], SENTENCES[1]]
+    out = embed(texts, model, "document")
+    assert sorted(seen) == sorted(set(texts))
+    assert np.array_equal(out[0], out[2]) and np.array_equal(out[1], out[4])
+    assert np.allclose(out[3], embed([SENTENCES[2]], model, "document")[0], atol=1e-6)
+
+
 def test_unknown_teacher_is_one_clear_error(tmp_path):
     with pytest.raises(UserError, match="cannot load teacher"):
         load_teacher(str(tmp_path / "no-such-model"))
@@ -105,10 +117,15 @@ def test_training_lowers_the_losses_and_export_matches(tiny_model, tmp_path):
     assert last["hpd"] < 0.8 * first["hpd"]
 
     export_onnx(student, tmp_path / "m.onnx")
-    quantize_int8(tmp_path / "m.onnx", tmp_path / "m8.onnx")
-    report = parity(student, tmp_path / "m.onnx", tmp_path / "m8.onnx", tok, SENTENCES)
-    assert report["torch_vs_fp32"]["max_abs_diff"] < 1e-4
-    assert report["torch_vs_int8"]["min_cosine"] > 0.9
+    for weight_bits, min_cosine in ((8, 0.99), (4, 0.9)):
+        quantized = tmp_path / f"m{weight_bits}.onnx"
+        quantize_weights(tmp_path / "m.onnx", quantized, weight_bits, block=16, min_elements=0)
+        report = parity(student, tmp_path / "m.onnx", quantized, tok, SENTENCES)
+        assert report["torch_vs_fp32"]["max_abs_diff"] < 1e-4
+        assert report["torch_vs_quantized"]["min_cosine"] > min_cosine
+        weights = _stored_weights(quantized)
+        assert weights and all(dtype == weight_bits for dtype in weights.values())
+    assert (tmp_path / "m4.onnx").stat().st_size < (tmp_path / "m8.onnx").stat().st_size
     one = OnnxEncoder(tmp_path / "m.onnx", tok).encode(SENTENCES[:3])
     with torch.no_grad():
         from builder.student import pad_batch
@@ -116,6 +133,24 @@ def test_training_lowers_the_losses_and_export_matches(tiny_model, tmp_path):
         a, m = pad_batch(ids[:3])
         batch = student(torch.from_numpy(a), torch.from_numpy(m)).numpy()
     assert np.allclose(one, batch, atol=1e-4)  # padding does not change a document's projection
+
+
+def _stored_weights(path) -> dict[str, int]:
+    """Every matrix a MatMul or Gather reads, mapped to the bits of the integers it is stored as."""
+    import onnx
+
+    model = onnx.load(str(path))
+    bits = {onnx.TensorProto.INT8: 8, onnx.TensorProto.INT4: 4}
+    inits = {t.name: bits.get(t.data_type, 32) for t in model.graph.initializer}
+    made_by = {o: n for n in model.graph.node for o in n.output}
+    out = {}
+    for node in model.graph.node:
+        name = node.input[1] if node.op_type == "MatMul" else node.input[0] if node.op_type == "Gather" else None
+        while name in made_by and made_by[name].op_type in ("Cast", "DequantizeLinear"):
+            name = made_by[name].input[0]
+        if name in inits:
+            out[name] = inits[name]
+    return out
 
 
 def test_truncation_is_the_manifest_length(tiny_model):
@@ -228,3 +263,24 @@ def test_a_teacher_of_another_family_is_one_clear_error(tmp_path):
     st.save(str(tmp_path / "gpt2-st"))
     with pytest.raises(UserError, match="gpt2 model; supported teachers are"):
         load_teacher(str(tmp_path / "gpt2-st"))
+
+
+def test_a_teacher_zip_in_numbered_parts_is_joined_in_order(tmp_path):
+    import zipfile
+
+    from builder.teacher import unzip_parts
+
+    whole = tmp_path / "m.zip"
+    with zipfile.ZipFile(whole, "w") as z:
+        z.writestr("model/modules.json", "[]")
+        z.writestr("model/weights.bin", bytes(range(256)) * 40)
+    data = whole.read_bytes()
+    cuts = [0, 3000, 6000, len(data)]
+    pieces = []
+    for n in (3, 1, 2):  # handed over out of order, as a directory listing may be
+        piece = tmp_path / f"m.zip.{n:03d}"
+        piece.write_bytes(data[cuts[n - 1] : cuts[n]])
+        pieces.append(piece)
+    dest = unzip_parts(pieces, "model", tmp_path / "cache" / "model")
+    assert (dest / "weights.bin").read_bytes() == bytes(range(256)) * 40
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["model"]  # no temporary folder left
