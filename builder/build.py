@@ -143,7 +143,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             train_stats = train(
                 student, token_ids, np.concatenate([t_views, t_docs]), space,
                 epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
-                seed=config.seed, progress=progress,
+                seed=config.seed, int4_epochs=1 if config.weight_bits == 4 else 0, progress=progress,
             )
         with stage("export"), tempfile.TemporaryDirectory() as work:
             fp32 = Path(work) / "model.fp32.onnx"

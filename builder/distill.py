@@ -6,6 +6,7 @@ query-like views of the corpus and on the documents cut short, which are cheap a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import random
@@ -17,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from builder.binarize import Binarizer
+from builder.quant import int4_aware
 from builder.student import Student, pad_batch
 
 log = logging.getLogger(__name__)
@@ -80,9 +82,12 @@ def train(
     batch_size: int,
     lr: float,
     seed: int,
+    int4_epochs: int = 0,
     progress: Progress | None = None,
 ) -> dict:
-    """Fit the student to space.project(teacher). Returns the last epoch's mean loss."""
+    """Fit the student to space.project(teacher). The last int4_epochs epochs train through the int4
+    rounding the export will apply (quant.py), so the weights settle where rounding costs least. Returns the
+    last epoch's mean loss."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
     targets = torch.from_numpy(space.project(teacher))
@@ -105,18 +110,20 @@ def train(
     student.train()
     for epoch in range(epochs):
         total_loss = 0.0
-        for batch in _batches(lengths, batch_size, rng):
-            ids, mask = pad_batch([token_ids[i] for i in batch])
-            loss = F.mse_loss(student(torch.from_numpy(ids), torch.from_numpy(mask)), targets[batch])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            total_loss += loss.item() * len(batch)
-            step += 1
-            if progress:
-                progress("train", step, total)
+        aware = int4_aware(student) if epoch >= epochs - int4_epochs else contextlib.nullcontext()
+        with aware:
+            for batch in _batches(lengths, batch_size, rng):
+                ids, mask = pad_batch([token_ids[i] for i in batch])
+                loss = F.mse_loss(student(torch.from_numpy(ids), torch.from_numpy(mask)), targets[batch])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
+                opt.step()
+                sched.step()
+                total_loss += loss.item() * len(batch)
+                step += 1
+                if progress:
+                    progress("train", step, total)
         stats = {"hpd": total_loss / len(token_ids), "steps": step}
         log.info("epoch %d: hpd %.4f", epoch + 1, stats["hpd"])
     student.eval()

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from builder.quant import BLOCK, int4_rows, pack_int4
 from builder.student import Student, pad_batch
 
 log = logging.getLogger(__name__)
@@ -39,14 +40,15 @@ def export_onnx(student: Student, path: Path) -> None:
         )
 
 
-def quantize_weights(src: Path, dst: Path, weight_bits: int = 4, block: int = 64, min_elements: int = 4096) -> None:
+def quantize_weights(src: Path, dst: Path, weight_bits: int = 4, block: int = BLOCK, min_elements: int = 4096) -> None:
     """Weight-only quantisation: every large MatMul weight and embedding table is stored as signed integers
     behind a DequantizeLinear, so the file is small but all arithmetic stays float32 (the page folds the
     weights to float32 once, at load).
 
     weight_bits 8: one symmetric scale per output channel (per row for embeddings). weight_bits 4: one
     scale per `block` consecutive inputs of each output channel (per block of a row for embeddings), stored
-    as float16 (opset 21's blocked int4 DequantizeLinear). Measured in docs/benchmarks.md.
+    as float16 (opset 21's blocked int4 DequantizeLinear), rounded as quant.py says (the student's last
+    training epoch saw the same rounding). Measured in docs/benchmarks.md.
 
     Why not onnxruntime's quantize_dynamic: it quantises activations too, per call, and a 1e-7 difference
     between onnxruntime-web and Python's onnxruntime then flips a rounding step and moves the output by up to
@@ -67,6 +69,9 @@ def quantize_weights(src: Path, dst: Path, weight_bits: int = 4, block: int = 64
     for node in graph.node:
         if node.op_type == "MatMul" and node.input[1] in inits:
             axis_of[node.input[1]] = 0  # B is [K, N]: each output column is a run of K inputs
+        elif node.op_type == "Gemm" and node.input[1] in inits:  # the projection, from nn.Linear
+            transposed = any(a.name == "transB" and a.i for a in node.attribute)
+            axis_of[node.input[1]] = 1 if transposed else 0
         elif node.op_type == "Gather" and node.input[0] in inits:
             axis_of[node.input[0]] = 1  # embedding table [V, H]: each token row is its own run
     new_nodes = []
@@ -86,37 +91,21 @@ def quantize_weights(src: Path, dst: Path, weight_bits: int = 4, block: int = 64
             new_nodes.append(helper.make_node(
                 "DequantizeLinear", [f"{name}_q", f"{name}_scale"], [name], axis=1 - axis, name=f"dq_{name}"))
             continue
-        runs = np.moveaxis(w, axis, -1)  # [channels, inputs]
-        channels, inputs = runs.shape
-        b = min(block, inputs)
-        pad = -inputs % b
-        blocks = np.pad(runs, ((0, 0), (0, pad))).reshape(channels, -1, b)
-        scale = (np.abs(blocks).max(-1) / 7.0).astype(np.float16)  # [channels, n_blocks]
-        scale = np.where(scale > 0, scale, np.float16(1.0))
-        q = np.clip(np.round(blocks / scale[..., None].astype(np.float32)), -8, 7).astype(np.int8)
-        q = q.reshape(channels, -1)[:, :inputs]
+        q, scale = int4_rows(np.moveaxis(w, axis, -1), block)  # rows: [channels, inputs], as torch holds them
         q, scale = np.moveaxis(q, -1, axis), np.moveaxis(scale, -1, axis)  # back to w's layout
         graph.initializer.extend([
-            helper.make_tensor(f"{name}_q", TensorProto.INT4, q.shape, _pack_int4(q), raw=True),
+            helper.make_tensor(f"{name}_q", TensorProto.INT4, q.shape, pack_int4(q), raw=True),
             numpy_helper.from_array(np.ascontiguousarray(scale), f"{name}_scale"),
         ])
         new_nodes += [
             helper.make_node("DequantizeLinear", [f"{name}_q", f"{name}_scale"], [f"{name}_f16"], axis=axis,
-                             block_size=b, name=f"dq_{name}"),
+                             block_size=min(block, w.shape[axis]), name=f"dq_{name}"),
             helper.make_node("Cast", [f"{name}_f16"], [name], to=TensorProto.FLOAT, name=f"cast_{name}"),
         ]
     for node in reversed(new_nodes):
         graph.node.insert(0, node)
     onnx.checker.check_model(model)
     onnx.save(model, str(dst))
-
-
-def _pack_int4(q: np.ndarray) -> bytes:
-    """ONNX's INT4 raw layout: two values a byte, the first in the low nibble."""
-    flat = q.astype(np.uint8).ravel() & 0x0F
-    if flat.size % 2:
-        flat = np.append(flat, np.uint8(0))
-    return (flat[0::2] | (flat[1::2] << 4)).tobytes()
 
 
 class OnnxEncoder:
