@@ -150,7 +150,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             export_onnx(student, fp32)
             quantize_weights(fp32, tmp / "model.onnx", config.weight_bits)
             sample = (views or texts)[:32]
-            parity_report = parity(student, fp32, tmp / "model.onnx", tokenizer, sample)
+            parity_report = parity(student, fp32, tmp / "model.onnx", tokenizer, sample, config.weight_bits)
             encoder = OnnxEncoder(tmp / "model.onnx", tokenizer)
             fidelity = _fidelity(encoder, space, t_views, t_docs, views, codes, config.bits, config.seed)
         with stage("site"):

@@ -70,9 +70,20 @@ def _top(scores: np.ndarray, k: int) -> list[int]:
     return np.lexsort((np.arange(len(scores)), -scores))[:k].tolist()
 
 
+def _code_digest() -> str:
+    """The builder's own code and page template: a site built by other code is not reused (a version number
+    alone missed changes between releases, and benchmarks then scored a stale site)."""
+    h = hashlib.sha256(__version__.encode())
+    root = Path(__file__).resolve().parent
+    for path in sorted([*root.glob("*.py"), *(root.parent / "web_template").glob("*")]):
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def _cache_key(corpus: Path, config: BuildConfig) -> str:
     h = hashlib.sha256(Path(corpus).read_bytes())
-    h.update(json.dumps({**config.options(), "version": __version__}, sort_keys=True).encode())
+    h.update(json.dumps({**config.options(), "code": _code_digest()}, sort_keys=True).encode())
     return h.hexdigest()[:24]
 
 

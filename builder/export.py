@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from builder.quant import BLOCK, int4_rows, pack_int4
+from builder.quant import BLOCK, int4_aware, int4_rows, pack_int4
 from builder.student import Student, pad_batch
 
 log = logging.getLogger(__name__)
@@ -150,18 +150,25 @@ def _compare(a: np.ndarray, b: np.ndarray) -> dict:
     }
 
 
-def parity(student: Student, fp32: Path, quantized: Path, tokenizer, texts: list[str]) -> dict:
-    """torch vs ONNX fp32 vs the quantised ONNX model on sample texts, one at a time."""
-    with torch.no_grad():
-        ref = np.stack(
-            [
-                student(*(torch.from_numpy(x) for x in pad_batch([ids])))[0].numpy()
-                for ids in tokenizer.ids(texts)
-            ]
-        )
+def parity(student: Student, fp32: Path, quantized: Path, tokenizer, texts: list[str], weight_bits: int = 8) -> dict:
+    """On sample texts, one at a time: torch vs ONNX fp32 (the export), torch with the int4 rounding of
+    training vs the int4 model (the file stores what the student learnt; int8 compares with plain torch),
+    and float vs quantised weights (what the rounding itself moves)."""
+    def run() -> np.ndarray:
+        with torch.no_grad():
+            return np.stack([student(*(torch.from_numpy(x) for x in pad_batch([ids])))[0].numpy()
+                             for ids in tokenizer.ids(texts)])
+
+    ref = run()
+    if weight_bits == 4:
+        with int4_aware(student):
+            rounded = run()
+    else:
+        rounded = ref
     f32 = OnnxEncoder(fp32, tokenizer).encode(texts)
     qm = OnnxEncoder(quantized, tokenizer).encode(texts)
-    report = {"texts": len(texts), "torch_vs_fp32": _compare(ref, f32), "torch_vs_quantized": _compare(ref, qm)}
+    report = {"texts": len(texts), "weight_bits": weight_bits, "torch_vs_fp32": _compare(ref, f32),
+              "torch_vs_quantized": _compare(rounded, qm), "float_vs_quantized": _compare(ref, qm)}
     if report["torch_vs_fp32"]["max_abs_diff"] > 1e-3 * max(1.0, float(np.abs(ref).max())):
         raise RuntimeError(f"ONNX export disagrees with torch: {report['torch_vs_fp32']}")
     return report

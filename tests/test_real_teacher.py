@@ -43,8 +43,10 @@ def test_real_build_and_site_eval(beir, tmp_path):
                          cache_dir=tmp_path / "cache")
     figures = evaluate(beir, config, "test", rerank_depth=100, out=tmp_path / "site")
     report = json.loads((tmp_path / "site" / "report.json").read_text())
-    assert report["parity"]["torch_vs_quantized"]["min_cosine"] > 0.95
-    assert report["parity"]["torch_vs_quantized"]["bit_agreement"] > 0.9
+    # the int4 file holds exactly the rounded weights the student's last epoch trained with
+    assert report["parity"]["torch_vs_quantized"]["min_cosine"] > 0.9999
+    assert report["parity"]["torch_vs_quantized"]["bit_agreement"] > 0.99
+    assert report["parity"]["float_vs_quantized"]["min_cosine"] > 0.9
     assert figures["docs"] == 200 and figures["bits"] == 256 and figures["queries"] >= 20
     ndcg = figures["ndcg@10"]
     assert set(ndcg) == {"teacher", "student_float", "hamming", "hamming_rerank"}
