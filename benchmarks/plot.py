@@ -67,7 +67,7 @@ def main() -> None:
             by_bits[r["bits"]] = r
     if not by_bits:
         raise SystemExit(f"no {args.dataset}-{args.split}-*-default.json in {RESULTS}: run benchmarks/quality.py")
-    rows = [(b // 8, r["relative_ndcg@10"]["hamming"], r["relative_ndcg@10"]["hamming_rerank"])
+    rows = [(b // 8, r["relative_ndcg@10"]["hamming"], r["relative_ndcg@10"]["hamming_rerank"], r["bytes"]["model"])
             for b, r in sorted(by_bits.items())]
     teacher = next(iter(by_bits.values()))
     t_ndcg = teacher["ndcg@10"]["teacher"]
@@ -78,6 +78,9 @@ def main() -> None:
     nbytes = [r[0] for r in rows]
     ax.plot(nbytes, [100 * r[2] for r in rows], "o-", label="hamming-site: Hamming top 100 + float rerank")
     ax.plot(nbytes, [100 * r[1] for r in rows], "s--", label="hamming-site: Hamming only")
+    for n, _, rerank, model_bytes in rows:  # which model each point ran (earlier points: the int8 default)
+        ax.annotate(f"model {model_bytes / 1e6:.1f} MB", (n, 100 * rerank), textcoords="offset points",
+                    xytext=(-20, 8), fontsize=7)
     ax.plot([48], [100 * base["hamming_rerank"] / t_ndcg], "^", ms=9, label="teacher's 384 signs + float rerank")
     ax.plot([48], [100 * base["hamming"] / t_ndcg], "v", ms=9, label="teacher's 384 signs, Hamming only")
     ax.plot([1536], [100], "*", ms=12, label="teacher float32 (1,536 B, transformers.js style)")
