@@ -1,4 +1,4 @@
-"""Export the student to ONNX (tokens -> float projection), quantise to int8, and check parity."""
+"""Export the student to ONNX (tokens -> float projection), store its weights as int4 or int8, check parity."""
 
 from __future__ import annotations
 

@@ -52,8 +52,8 @@ async function init() {
   const codes = parseCodes(codesBuf, { count: manifest.count, bits: manifest.bits, version: manifest.format_version });
   const session = await ort.InferenceSession.create(new Uint8Array(modelBuf), {
     executionProviders: ["wasm"],
-    graphOptimizationLevel: "basic", // as site-eval's Python: float math after int8 weights are dequantised
-    // dequantise the int8 weights once at load, not on every query (as site-eval's Python does)
+    graphOptimizationLevel: "basic", // as site-eval's Python: float math after int4/int8 weights are dequantised
+    // dequantise the weights once at load, not on every query (as site-eval's Python does)
     extra: { session: { disable_quant_qdq: "1" } },
   });
   const tokenizer = new Tokenizer(tokJson, {});
