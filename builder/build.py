@@ -139,9 +139,14 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             prune_embeddings(student.encoder, keep)
             trim_positions(student.encoder, config.max_length)
             token_ids = [truncate_ids(ids, config.train_max_length) for ids in tokenizer.ids(views + texts)]
-            init_projection(student, space, token_ids[:: max(1, len(token_ids) // 64)][:64])
+            targets = np.concatenate([t_views, t_docs])
+            if config.student == config.teacher:  # the student's pooled space is the teacher's
+                init_projection(student, space, token_ids[:: max(1, len(token_ids) // 64)][:64])
+            else:  # another space, maybe another width: fit the start on 2,048 texts
+                pick = np.random.default_rng(config.seed).permutation(len(token_ids))[:2048]
+                init_projection(student, space, [token_ids[i] for i in pick], targets[pick])
             train_stats = train(
-                student, token_ids, np.concatenate([t_views, t_docs]), space,
+                student, token_ids, targets, space,
                 epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
                 seed=config.seed, int4_epochs=1 if config.weight_bits == 4 else 0, progress=progress,
             )

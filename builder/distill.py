@@ -62,14 +62,31 @@ def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[li
     return batches
 
 
-def init_projection(student: Student, space: Binarizer, sample: list[list[int]]) -> None:
-    """Start the projection at the teacher's map. The teacher normalises its pooled vector; the student's
-    is not normalised, so divide by the mean pooled norm measured on a sample of the training texts."""
+def init_projection(student: Student, space: Binarizer, sample: list[list[int]],
+                    teacher_sample: np.ndarray | None = None) -> None:
+    """Start the projection where training has least to do.
+
+    teacher_sample None: the student is cut from the teacher, so its pooled vector lives in the teacher's
+    space: start at the teacher's map, divided by the mean pooled norm on the sample (the teacher normalises,
+    the student does not). Otherwise (a larger teacher, as all-mpnet-base-v2's 768 dimensions against the
+    student's 384): a ridge regression from the student's pooled vectors to the targets
+    space.project(teacher_sample) of the same texts."""
     with torch.no_grad():
-        ids, mask = pad_batch(sample)
-        norm = student.pooled(torch.from_numpy(ids), torch.from_numpy(mask)).norm(dim=1).mean().item()
-        student.proj.weight.copy_(torch.from_numpy(space.matrix.T.copy()) / max(norm, 1e-6))
-        student.proj.bias.copy_(torch.from_numpy(-(space.mean @ space.matrix)))
+        pooled = torch.cat([
+            student.pooled(*(torch.from_numpy(a) for a in pad_batch(sample[i : i + 64])))
+            for i in range(0, len(sample), 64)
+        ])
+        if teacher_sample is None:
+            norm = pooled.norm(dim=1).mean().item()
+            student.proj.weight.copy_(torch.from_numpy(space.matrix.T.copy()) / max(norm, 1e-6))
+            student.proj.bias.copy_(torch.from_numpy(-(space.mean @ space.matrix)))
+            return
+        target = torch.from_numpy(space.project(teacher_sample)).double()
+        x = torch.cat([pooled.double(), torch.ones(len(pooled), 1, dtype=torch.float64)], 1)
+        ridge = 1e-3 * x.pow(2).sum(0).mean() * torch.eye(x.shape[1], dtype=torch.float64)
+        w = torch.linalg.solve(x.T @ x + ridge, x.T @ target)  # [hidden + 1, bits]
+        student.proj.weight.copy_(w[:-1].T.float())
+        student.proj.bias.copy_(w[-1].float())
 
 
 def train(

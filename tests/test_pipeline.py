@@ -12,7 +12,7 @@ from builder.build import build_site
 from builder.codes import read_codes
 from builder.distill import init_projection, query_views, train
 from builder.export import OnnxEncoder, export_onnx, parity, quantize_weights
-from builder.student import Tokenizer, keep_layers, make_student, tokenizer_json
+from builder.student import Tokenizer, keep_layers, make_student, pad_batch, tokenizer_json
 from builder.teacher import embed, fingerprint, load_teacher
 from conftest import SENTENCES
 
@@ -324,3 +324,35 @@ def test_int4_aware_training_keeps_the_float_weights_and_rounds_inside():
         model[1].weight.sum().backward()  # straight-through: the float weight gets the gradient
         assert model[1].parametrizations.weight.original.grad is not None
     assert torch.equal(model[1].weight, lin) and torch.equal(model[0].weight, emb)
+
+
+@pytest.fixture(scope="session")
+def wide_teacher(tmp_path_factory):
+    """A teacher wider than the student (as all-mpnet-base-v2's 768 dimensions against MiniLM's 384)."""
+    from conftest import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("wide"), layers=2, hidden=48)
+
+
+def test_projection_starts_at_the_best_linear_fit_for_another_teacher(tiny_model, wide_teacher):
+    teacher = embed(SENTENCES * 4, load_teacher(str(wide_teacher)), "document")
+    space = fit_pca_itq(teacher, 32, seed=0)
+    student, _ = make_student(load_teacher(str(tiny_model)), 2, 32)
+    ids = Tokenizer(tokenizer_json(load_teacher(str(tiny_model)), 64), 64).ids(SENTENCES * 4)
+    target = torch.from_numpy(space.project(teacher))
+
+    def mse():
+        with torch.no_grad():
+            return float(((student(*(torch.from_numpy(a) for a in pad_batch(ids))) - target) ** 2).mean())
+
+    before = mse()
+    init_projection(student, space, ids, teacher)
+    assert mse() < 0.5 * before
+
+
+def test_build_with_a_wider_teacher(tiny_config, wide_teacher):
+    config = tiny_config(teacher=str(wide_teacher))
+    result = build_site(config)
+    encoder = OnnxEncoder(config.out / "model.onnx", Tokenizer(config.out.joinpath("tokenizer.json").read_text(), 64))
+    assert encoder.encode(["a query"]).shape == (1, 64)
+    assert result.doc_floats.shape == (len(SENTENCES), 64)
