@@ -40,22 +40,27 @@ def int4_blocks(blocks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return best_q.to(torch.int8), best_s
 
 
-def int4_rows(w: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
-    """[channels, inputs] -> int4 levels [channels, inputs] (int8) and float16 scales [channels, n_blocks]."""
-    channels, inputs = w.shape
-    b = min(block, inputs)
-    blocks = np.pad(w.astype(np.float32), ((0, 0), (0, -inputs % b))).reshape(channels, -1, b)
-    q, s = int4_blocks(torch.from_numpy(blocks))
-    return q.reshape(channels, -1)[:, :inputs].numpy(), s.numpy()
-
-
-def round_int4(w: torch.Tensor, block: int = BLOCK) -> torch.Tensor:
-    """The float values int4_rows stores for a [channels, inputs] weight."""
+def _int4_levels(w: torch.Tensor, block: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """[channels, inputs] -> int4 levels [channels, inputs] (int8) and float16 scales [channels, n_blocks];
+    the last block of a row is padded with zeros."""
     channels, inputs = w.shape
     b = min(block, inputs)
     blocks = nn.functional.pad(w.detach().float(), (0, -inputs % b)).reshape(channels, -1, b)
     q, s = int4_blocks(blocks)
-    return (q.float() * s.float().unsqueeze(-1)).reshape(channels, -1)[:, :inputs].to(w.dtype)
+    return q.reshape(channels, -1)[:, :inputs], s
+
+
+def int4_rows(w: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
+    """[channels, inputs] -> int4 levels [channels, inputs] (int8) and float16 scales [channels, n_blocks]."""
+    q, s = _int4_levels(torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)), block)
+    return q.numpy(), s.numpy()
+
+
+def round_int4(w: torch.Tensor, block: int = BLOCK) -> torch.Tensor:
+    """The float values int4_rows stores for a [channels, inputs] weight."""
+    q, s = _int4_levels(w, block)
+    scales = s.float().repeat_interleave(min(block, w.shape[1]), dim=1)[:, : w.shape[1]]
+    return (q.float() * scales).to(w.dtype)
 
 
 class _FakeInt4(nn.Module):
