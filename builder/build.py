@@ -21,6 +21,7 @@ from builder.config import BuildConfig
 from builder.corpus import read_corpus
 from builder.distill import init_projection, query_views, train
 from builder.export import OnnxEncoder, export_onnx, parity, quantize_weights
+from builder.lexical.index import Bm25, write_index
 from builder.site import (
     check_out,
     dir_bytes,
@@ -28,6 +29,7 @@ from builder.site import (
     make_temp_dir,
     place,
     render_page,
+    template_files,
     write_shards,
 )
 from builder.student import Tokenizer, make_student, tokenizer_json, truncate_ids
@@ -102,6 +104,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     check_out(out, config.force)
     cache = config.resolved_cache_dir()
     docs = read_corpus(config.corpus)  # before any stage starts: bad input fails fast and alone
+    template = template_files()  # the page's own files: a broken installation fails here, not at the end
     runtime = runtime_files()  # the page's runtime: fetched once and cached, before the heavy stages
     torch.manual_seed(config.seed)
     torch.use_deterministic_algorithms(True)
@@ -113,6 +116,9 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         with stage("corpus"):
             texts = [d.model_text() for d in docs]
             views = query_views(texts, config.views_per_doc, config.seed)
+        with stage("lexical"):
+            params = Bm25(config.bm25_k1, config.bm25_b, config.title_weight, config.chunk_bytes)
+            lexical = write_index(tmp / "lexical", [(d.title, d.text) for d in docs], params)
         with stage("load models"):
             teacher = load_teacher(config.teacher, cache)
             teacher_sha = fingerprint(teacher)
@@ -170,6 +176,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                 "codes": file_entry(tmp / "codes.bin"),
                 "tokenizer": {"file": "tokenizer.json", "max_length": config.max_length},
                 "docs": {"folder": "docs", "per_shard": config.docs_per_shard, "shards": shards},
+                "lexical": lexical,
+                "fusion": {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth},
                 "teacher": {"name": _display_name(config.teacher), "sha256": teacher_sha},
                 "student": {"name": _display_name(config.student), "layers": kept, "vocabulary": len(keep)},
                 # names, not paths: a manifest holds no absolute paths, so rebuilds elsewhere compare equal
@@ -177,7 +185,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                             "student": _display_name(config.student)},
                 "seed": config.seed,
             }
-            render_page(tmp, manifest, *runtime)
+            render_page(tmp, manifest, template, *runtime)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         report = {
             "documents": len(docs),
@@ -193,7 +201,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             "train": train_stats,
             "parity": parity_report,
             "fidelity": fidelity,
-            "bytes": {"model": manifest["model"]["bytes"], "codes": manifest["codes"]["bytes"]},
+            "bytes": {"model": manifest["model"]["bytes"], "codes": manifest["codes"]["bytes"],
+                      "lexical": lexical["bytes"]},
         }
         report["bytes"]["site"] = dir_bytes(tmp)  # what a host serves; report.json itself is not fetched
         (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")

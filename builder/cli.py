@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from builder import UserError
+from builder import UserError, __version__
 
 _FIDELITY_HELP = "share of the teacher's top 10 that the site's ranking finds, on query-like views"
 
@@ -53,12 +53,21 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="random seed (same seed, same bytes)")
     p.add_argument("--max-length", type=int, help="token truncation for documents and queries (default 256)")
     p.add_argument("--train-max-length", type=int, help="document truncation while training the student")
+    p.add_argument("--fusion-alpha", type=float, help="hybrid: weight of meaning against keywords, 0..1 (default 0.5)")
+    p.add_argument("--fusion-depth", type=int, help="hybrid: candidates from each ranking (default 100)")
+    p.add_argument("--title-weight", type=int, help="keyword index: times a title word counts (default 3)")
+    p.add_argument("--bm25-k1", type=float, help="keyword index: BM25 k1 (default 1.2)")
+    p.add_argument("--bm25-b", type=float, help="keyword index: BM25 b (default 0.75)")
+    p.add_argument("--chunk-bytes", type=int, help="keyword index: target bytes of a chunk file (default 8192)")
+    p.add_argument("--docs-per-shard", type=int, help="documents per docs/NNNN.json file (default 4)")
     p.add_argument("--force", action="store_true", help="replace an OUT folder that build-site did not make")
     p.add_argument("-v", "--verbose", action="store_true", help="log each stage's details")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
 
 _OPTIONS = ("bits", "teacher", "student", "student_layers", "epochs", "binarizer_epochs", "vocab_size",
-            "weight_bits", "seed", "max_length", "train_max_length")
+            "weight_bits", "seed", "max_length", "train_max_length", "fusion_alpha", "fusion_depth", "title_weight",
+            "bm25_k1", "bm25_b", "chunk_bytes", "docs_per_shard")
 
 
 def _config(args, corpus: Path, out: Path):

@@ -64,6 +64,11 @@ def hamming(query_code: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return _POPCOUNT[np.bitwise_xor(codes, query_code)].sum(1, dtype=np.int32)
 
 
+def asymmetric(query: np.ndarray, codes: np.ndarray, bits: int) -> np.ndarray:
+    """sum_i q_i * (2*bit_i - 1) of each row of codes: the rerank score, for any documents."""
+    return (unpack(codes, bits).astype(np.float32) * 2 - 1) @ query.astype(np.float32)
+
+
 def rank(query: np.ndarray, codes: np.ndarray, bits: int, k: int, depth: int,
          dist: np.ndarray | None = None) -> list[tuple[int, int, float]]:
     """The page's ranking: [(index, distance, score)] best first.
@@ -77,8 +82,7 @@ def rank(query: np.ndarray, codes: np.ndarray, bits: int, k: int, depth: int,
     n = len(codes)
     take = min(n, max(k, depth))
     order = np.lexsort((np.arange(n), dist))[:take]  # distance, then index
-    signs = unpack(codes[order], bits).astype(np.float32) * 2 - 1
-    scores = signs @ query.astype(np.float32)
+    scores = asymmetric(query, codes[order], bits)
     head = min(take, depth)
     if head:
         reranked = sorted(range(head), key=lambda j: (-scores[j], order[j]))

@@ -29,7 +29,13 @@ class BuildConfig:
     max_length: int = 256  # token truncation, the same for documents (build) and queries (page)
     train_max_length: int = 64  # truncation of documents while training the student (it encodes queries)
     views_per_doc: int = 3  # query-like views (sentences, spans) made from each document
-    docs_per_shard: int = 100  # documents per docs/NNNN.json shard
+    docs_per_shard: int = 4  # documents per docs/NNNN.json shard: small, so 10 results cost little to show
+    bm25_k1: float = 1.2  # keyword index: BM25 term-frequency saturation (tuned on SciFact train)
+    bm25_b: float = 0.75  # keyword index: BM25 length normalisation
+    title_weight: int = 3  # keyword index: a title word counts this many times
+    chunk_bytes: int = 8192  # keyword index: target bytes of a chunk file (a query fetches its terms' chunks)
+    fusion_alpha: float = 0.5  # hybrid: weight of the meaning score against the keyword score (0..1)
+    fusion_depth: int = 100  # hybrid: candidates taken from each ranking
     seed: int = 0  # seeds every random choice: same input + options + seed = same bytes
     force: bool = False  # allow replacing an OUT folder that build-site did not create
     cache_dir: Path | None = None  # teacher embedding cache; None = ~/.cache/hamming-site
@@ -51,6 +57,16 @@ class BuildConfig:
             raise UserError(f"--max-length {self.max_length} must be between 8 and 8192.")
         if not 8 <= self.train_max_length:
             raise UserError(f"--train-max-length {self.train_max_length} must be 8 or more.")
+        if not 0 <= self.fusion_alpha <= 1:
+            raise UserError(f"--fusion-alpha {self.fusion_alpha} must be between 0 and 1.")
+        if not 1 <= self.fusion_depth <= 10_000:
+            raise UserError(f"--fusion-depth {self.fusion_depth} must be between 1 and 10000.")
+        if self.docs_per_shard < 1:
+            raise UserError(f"--docs-per-shard {self.docs_per_shard} must be 1 or more.")
+        if self.bm25_k1 < 0 or not 0 <= self.bm25_b <= 1 or self.title_weight < 0:
+            raise UserError("--bm25-k1 must be >= 0, --bm25-b between 0 and 1 and --title-weight >= 0.")
+        if self.chunk_bytes < 256:
+            raise UserError(f"--chunk-bytes {self.chunk_bytes} must be 256 or more.")
         if self.corpus.is_dir():
             raise UserError(f"{self.corpus} is a directory: give a .txt or .jsonl file.")
         if not self.corpus.exists():

@@ -11,10 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from builder import UserError, __version__
-from builder.codes import hamming, pack, rank, read_codes
+from builder.codes import asymmetric, hamming, pack, rank, read_codes
 from builder.config import BuildConfig
 from builder.corpus import read_corpus
 from builder.export import OnnxEncoder
+from builder.fusion import fuse
+from builder.lexical.index import IndexReader
+from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 from builder.student import Tokenizer
 from builder.teacher import embed, fingerprint, load_teacher
 
@@ -70,14 +73,30 @@ def _top(scores: np.ndarray, k: int) -> list[int]:
     return np.lexsort((np.arange(len(scores)), -scores))[:k].tolist()
 
 
+def _walk(node, prefix: str = ""):
+    """(relative name, file) for every file under an importlib.resources folder, sorted, at any depth."""
+    for child in sorted(node.iterdir(), key=lambda c: c.name):
+        if child.name == "__pycache__":
+            continue
+        if child.is_dir():
+            yield from _walk(child, f"{prefix}{child.name}/")
+        elif child.is_file():
+            yield f"{prefix}{child.name}", child
+
+
 def _code_digest() -> str:
-    """The builder's own code and page template: a site built by other code is not reused (a version number
-    alone missed changes between releases, and benchmarks then scored a stale site)."""
+    """The builder's own code and page template, at every depth and wherever they are installed: a site built
+    by other code is not reused (a version number alone missed changes between releases, and benchmarks then
+    scored a stale site)."""
+    from importlib import resources
+
+    from builder.site import TEMPLATE_PACKAGE
+
     h = hashlib.sha256(__version__.encode())
-    root = Path(__file__).resolve().parent
-    for path in sorted([*root.glob("*.py"), *(root.parent / "web_template").glob("*")]):
-        if path.is_file():
-            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for package in ("builder", TEMPLATE_PACKAGE):
+        for name, entry in _walk(resources.files(package)):
+            if name.endswith((".py", ".j2", ".js", ".css", ".wat")):
+                h.update(f"{package}/{name}".encode() + b"\0" + entry.read_bytes())
     return h.hexdigest()
 
 
@@ -135,15 +154,24 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
     tokenizer = Tokenizer.from_file(site / "tokenizer.json", manifest["tokenizer"]["max_length"])
     encoder = OnnxEncoder(site / "model.onnx", tokenizer)
     unit_docs = doc_floats / np.maximum(np.linalg.norm(doc_floats, axis=1, keepdims=True), 1e-12)
-    runs: dict[str, dict] = {name: {} for name in ("teacher", "student_float", "hamming", "hamming_rerank")}
+    reader = IndexReader(site, manifest)
+    alpha, depth = manifest["fusion"]["alpha"], manifest["fusion"]["depth"]
+    names = ("teacher", "student_float", "hamming", "hamming_rerank", "bm25", "hybrid")
+    runs: dict[str, dict] = {name: {} for name in names}
     latency = []
     for n, (qid, t_q) in enumerate(zip(qids, t_queries, strict=True)):
         t0 = time.perf_counter()
-        q = encoder.encode([queries[qid]])[0]
+        text = queries[qid]
+        q = encoder.encode([text])[0]
         dist = hamming(pack(q[None, :])[0], codes)
-        ranked = rank(q, codes, bits, DEPTH, rerank_depth, dist)
+        ranked = rank(q, codes, bits, max(DEPTH, depth), rerank_depth, dist)
+        scores, tiers = bm25_scores(reader, text, len(ids)), title_tiers(reader, text, len(ids))
+        hybrid = fuse(scores, tiers, [r[0] for r in ranked], lambda c, q=q: asymmetric(q, codes[c], bits),
+                      DEPTH, alpha, depth)
         latency.append((time.perf_counter() - t0) * 1000)
-        runs["hamming_rerank"][qid] = _ranked(ids, [r[0] for r in ranked])
+        runs["hybrid"][qid] = _ranked(ids, [i for i, _ in hybrid])
+        runs["bm25"][qid] = _ranked(ids, lexical_order(scores, tiers, DEPTH))
+        runs["hamming_rerank"][qid] = _ranked(ids, [r[0] for r in ranked[:DEPTH]])
         runs["hamming"][qid] = _ranked(ids, np.lexsort((np.arange(len(dist)), dist))[:DEPTH].tolist())
         runs["teacher"][qid] = _ranked(ids, _top(t_docs @ t_q, DEPTH))
         runs["student_float"][qid] = _ranked(ids, _top(unit_docs @ q, DEPTH))
@@ -168,4 +196,7 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
         "seconds": {"build": build_seconds, "query_p50_ms": round(float(np.median(latency)), 2)},
         "split": split,
         "rerank_depth": rerank_depth,
+        "fusion": manifest["fusion"],
+        "lexical": {"bytes": manifest["lexical"]["bytes"], "chunks": len(manifest["lexical"]["chunks"]),
+                    "bm25": manifest["lexical"]["bm25"]},
     }

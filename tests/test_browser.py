@@ -16,9 +16,12 @@ import numpy as np
 import pytest
 
 from builder.build import build_site
-from builder.codes import rank, read_codes
+from builder.codes import asymmetric, rank, read_codes
 from builder.config import BuildConfig
 from builder.export import OnnxEncoder
+from builder.fusion import fuse
+from builder.lexical.index import IndexReader
+from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 from builder.student import Tokenizer
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -65,7 +68,7 @@ def site(tmp_path_factory) -> Path:
     rows = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()[::5][:250]] + EVIL
     corpus = folder / "corpus.jsonl"
     corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    build_site(BuildConfig(corpus=corpus, out=folder / "site", epochs=1, docs_per_shard=50))
+    build_site(BuildConfig(corpus=corpus, out=folder / "site", epochs=1, chunk_bytes=2048))
     return folder / "site"
 
 
@@ -93,25 +96,43 @@ def open_page(browser, url):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
     # selectors, not wait_for_function: the page's CSP (rightly) forbids the eval that polling uses
-    page.wait_for_selector("body[data-state=ready], body[data-state=error]", state="attached", timeout=60_000)
+    page.wait_for_selector(SETTLED, state="attached", timeout=60_000)
     return page, requests, errors
 
 
-def python_ranking(site: Path, queries: list[str], k: int = 10):
+SETTLED = "body[data-state=ready], body[data-state=error], body[data-state=lexical-only]"
+
+
+def python_ranking(site: Path, queries: list[str], k: int = 10, mode: str = "semantic"):
+    """site-eval's rankings of the queries: [(index, distance, score)] (semantic) or [(index, score)]."""
     manifest = json.loads((site / "manifest.json").read_text())
     tok = Tokenizer.from_file(site / "tokenizer.json", manifest["tokenizer"]["max_length"])
     encoder = OnnxEncoder(site / "model.onnx", tok)
     codes, bits = read_codes(site / "codes.bin")
-    return [rank(encoder.encode([q])[0], codes, bits, k, 100) for q in queries]
+    reader = IndexReader(site, manifest)
+    out = []
+    for text in queries:
+        scores, tiers = bm25_scores(reader, text, len(codes)), title_tiers(reader, text, len(codes))
+        if mode == "lexical":
+            out.append([(i, float(scores[i])) for i in lexical_order(scores, tiers, k)])
+            continue
+        q = encoder.encode([text])[0]
+        if mode == "semantic":
+            out.append(rank(q, codes, bits, k, 100))
+            continue
+        depth, alpha = manifest["fusion"]["depth"], manifest["fusion"]["alpha"]
+        semantic = [r[0] for r in rank(q, codes, bits, max(k, depth), 100)]
+        out.append(fuse(scores, tiers, semantic, lambda c, q=q: asymmetric(q, codes[c], bits), k, alpha, depth))
+    return out
 
 
-def same_order(js: list[dict], py: list[tuple[int, int, float]]) -> bool:
+def same_order(js: list[dict], py: list[tuple]) -> bool:
     """Equal order, letting neighbours swap where their scores differ by under 1e-4 relative (SPEC)."""
     if [r["index"] for r in js] == [r[0] for r in py]:
         return True
     if sorted(r["index"] for r in js) != sorted(r[0] for r in py):
         return False
-    score = {r[0]: r[2] for r in py}
+    score = {r[0]: r[-1] for r in py}
     for a, b in zip(js, js[1:], strict=False):
         sa, sb = score[a["index"]], score[b["index"]]
         if sa < sb and abs(sa - sb) > 1e-4 * max(abs(sa), abs(sb), 1e-9):
@@ -124,10 +145,14 @@ def test_page_ranks_as_python_and_shows_it(browser, served, site):
     assert page.evaluate("document.body.dataset.state") == "ready", page.text_content("#status")
     expected = python_ranking(site, QUERIES)
     for query, py in zip(QUERIES, expected, strict=True):
-        js = page.evaluate("q => window.hammingSearch.search(q, 10)", query)
+        js = page.evaluate("q => window.hammingSearch.search(q, 10, {mode: 'semantic'})", query)
         assert same_order(js, py), (query, [r["index"] for r in js], [r[0] for r in py])
         assert [r["distance"] for r in js] == [r[1] for r in py]
         assert np.allclose([r["score"] for r in js], [r[2] for r in py], rtol=1e-3, atol=1e-3)
+    for mode in ("hybrid", "lexical"):
+        for query, py in zip(QUERIES, python_ranking(site, QUERIES, mode=mode), strict=True):
+            js = page.evaluate("([q, mode]) => window.hammingSearch.search(q, 10, {mode})", [query, mode])
+            assert same_order(js, py), (mode, query, [r["index"] for r in js], [r[0] for r in py])
     # the DOM shows the API's ranking
     page.fill("#q", QUERIES[0])
     page.locator("#results li").nth(9).wait_for()
@@ -163,10 +188,21 @@ def test_corrupted_codes_are_reported(browser, site, tmp_path):
     httpd, url = serve(broken)
     try:
         page, _, _ = open_page(browser, url)
-        assert page.evaluate("document.body.dataset.state") == "error"
+        assert page.evaluate("document.body.dataset.state") == "lexical-only"
         assert "codes.bin" in page.text_content("#status")
+        assert_keywords_work(page)
     finally:
         httpd.shutdown()
+
+
+def assert_keywords_work(page) -> None:
+    """Keyword search answers in the page and through the API (hybrid falls back to it)."""
+    page.fill("#q", "json")
+    page.locator("#results li").first.wait_for()
+    assert "keyword search works" in page.text_content("#status")
+    lexical = page.evaluate("q => window.hammingSearch.search(q, 10, {mode: 'lexical'})", "json")
+    hybrid = page.evaluate("q => window.hammingSearch.search(q, 10)", "json")
+    assert lexical and [r["index"] for r in lexical] == [r["index"] for r in hybrid]
 
 
 def test_file_url_explains_what_to_do(browser, site):
@@ -219,8 +255,9 @@ def test_a_corrupted_file_of_the_right_size_is_reported(browser, site, tmp_path,
     httpd, url = serve(broken)
     try:
         page, _, _ = open_page(browser, url)
-        assert page.evaluate("document.body.dataset.state") == "error"
+        assert page.evaluate("document.body.dataset.state") == "lexical-only"
         assert name in page.text_content("#status") and "sha256" in page.text_content("#status")
+        assert_keywords_work(page)
     finally:
         httpd.shutdown()
 
@@ -240,3 +277,78 @@ def test_the_policy_blocks_remote_scripts_and_connections(browser, served):
       fetch("http://127.0.0.2:9/data").catch(() => {});
     })""")
     assert violated == ["connect-src", "script-src-elem"]
+
+
+SEMANTIC_FILES = ("model.onnx", "codes.bin", "tokenizer.json", "ort", "worker.js")
+
+
+def test_lexical_first_then_hybrid(browser, served, site):
+    """Keyword results come before anything of the model is requested; released, the model re-ranks the same
+    query as hybrid without touching the box or the focus."""
+    page = browser.new_page()
+    requests: list[tuple[float, str]] = []
+    page.on("request", lambda r: requests.append((time.monotonic(), r.url)))
+    held = []
+    page.context.route("**/model.onnx", lambda route: held.append(route))
+    query = QUERIES[4]
+    page.goto(served + "?q=" + query.replace(" ", "+"))
+    page.wait_for_selector("body[data-state=lexical]", state="attached", timeout=30_000)
+    page.locator("#results li").first.wait_for()
+    shown_at = time.monotonic()
+    assert "meaning-based results are loading" in page.text_content("#status")
+    lexical = page.evaluate("q => window.hammingSearch.search(q, 10, {mode: 'lexical'})", query)
+    assert _shown(page) == [r["index"] for r in lexical]
+    early = [u for t, u in requests if t < shown_at and any(f in u for f in SEMANTIC_FILES)]
+    assert not early, f"requested before the first result: {early}"
+    page.focus("#q")
+    deadline = time.time() + 30
+    while not held and time.time() < deadline:
+        page.wait_for_timeout(100)
+    assert held, "the model was never requested after the keyword results"
+    assert page.evaluate("document.body.dataset.state") == "lexical"
+    held[0].continue_()
+    page.wait_for_selector("body[data-state=ready]", state="attached", timeout=60_000)
+    hybrid = page.evaluate("q => window.hammingSearch.search(q, 10)", query)
+    deadline = time.time() + 30
+    while _shown(page) != [r["index"] for r in hybrid] and time.time() < deadline:
+        page.wait_for_timeout(100)
+    assert _shown(page) == [r["index"] for r in hybrid]
+    assert page.input_value("#q") == query and page.evaluate("document.activeElement.id") == "q"
+    assert same_order(hybrid, python_ranking(site, [query], mode="hybrid")[0])
+
+
+def test_a_blocked_model_leaves_keyword_search(browser, served):
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.context.route("**/model.onnx", lambda route: route.abort())
+    page.goto(served)
+    page.wait_for_selector("body[data-state=lexical-only]", state="attached", timeout=30_000)
+    assert_keywords_work(page)
+    assert not errors
+
+
+def test_a_title_as_the_query_finds_its_document_first(browser, served, site):
+    page, _, errors = open_page(browser, served)
+    docs = [d for shard in sorted((site / "docs").glob("*.json")) for d in json.loads(shard.read_text())]
+    titles = {}
+    for i, d in enumerate(docs):
+        titles.setdefault(d["title"], []).append(i)
+    unique = [(t, ix[0]) for t, ix in titles.items() if len(ix) == 1 and t][:40]
+    for mode in ("hybrid", "lexical"):
+        firsts = page.evaluate("([ts, mode]) => Promise.all(ts.map(t => window.hammingSearch.search(t, 1, {mode})))",
+                               [[t for t, _ in unique], mode])
+        assert [f[0]["index"] for f in firsts] == [i for _, i in unique], mode
+    assert not errors
+
+
+def test_queries_without_keywords_are_answered(browser, served):
+    page, _, errors = open_page(browser, served)
+    for query in ("the and of", "?!... ---", "🙂🚀", "русский текст", " ".join(["json"] * 2000)[:10_000]):
+        lexical = page.evaluate("q => window.hammingSearch.search(q, 10, {mode: 'lexical'})", query)
+        hybrid = page.evaluate("q => window.hammingSearch.search(q, 10)", query)
+        assert (lexical == []) == (query != " ".join(["json"] * 2000)[:10_000]), query
+        assert len(hybrid) == 10, query  # meaning answers when no keyword does
+        page.fill("#q", query)
+        page.wait_for_selector("#status:has-text('ms')", timeout=30_000)
+    assert not errors

@@ -1,55 +1,91 @@
-// The page: public API window.hammingSearch.search(text, k), the search box, results and status.
-// Lazy loaders are cached as promises; corpus text only ever enters the DOM as text nodes.
+// The page: keyword results first (BM25 over the chunked index, fetched term by term), then, once the model
+// is in, hybrid results. Public API: window.hammingSearch.search(text, k, {mode}). Lazy loaders are cached as
+// promises; corpus text only ever enters the DOM as text nodes.
+import { stem } from "./porter2.mjs";
+import { bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer } from "./lexical.js";
 
 const $ = (id) => document.getElementById(id);
 const status = (text) => { $("status").textContent = text; };
+const setState = (s) => { document.body.dataset.state = s; };
 const DEBOUNCE_MS = 120;
 const SHOWN = 10;
+const IDLE_MS = 1000; // with the keyword index in, the model starts loading after this long without a query
 
-const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
-const pending = new Map();
-let nextId = 0;
-const shardPromises = new Map();
-
-const ready = new Promise((resolve, reject) => {
-  worker.onmessage = ({ data }) => {
-    if (data.type === "progress") {
-      // the model may still be streaming in after codes.bin failed its check: keep the error on screen
-      if (document.body.dataset.state === "loading")
-        status(`Loading the search model… ${Math.round((100 * data.loaded) / data.total)}%`);
-    } else if (data.type === "ready") {
-      resolve(data);
-    } else if (data.type === "result" || (data.type === "error" && pending.has(data.id))) {
-      const p = pending.get(data.id);
-      pending.delete(data.id);
-      data.type === "result" ? p.resolve(data) : p.reject(new Error(data.message));
-    } else if (data.type === "error") {
-      reject(new Error(data.message));
-    }
-  };
-  worker.onerror = (e) => reject(new Error(e.message || "the search worker failed to start"));
-});
-worker.postMessage({ type: "init" });
-
-// The worker has already fetched and checked manifest.json: the page uses its copy.
-const manifest = () => ready.then((info) => info.manifest);
-
-function shard(n) {
-  if (!shardPromises.has(n)) {
-    const name = `docs/${String(n).padStart(4, "0")}.json`;
-    shardPromises.set(n, fetch(name).then((r) => { if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`); return r.json(); }));
+const cached = new Map(); // url -> promise
+function load(url, as) {
+  if (!cached.has(url)) {
+    cached.set(url, fetch(url).then((r) => {
+      if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+      return as === "json" ? r.json() : r.arrayBuffer();
+    }));
+    cached.get(url).catch(() => cached.delete(url)); // a failed fetch may be retried by a later query
   }
-  return shardPromises.get(n);
+  return cached.get(url);
 }
 
-async function documentAt(index) {
-  const m = await manifest();
-  const per = m.docs.per_shard;
-  return (await shard(Math.floor(index / per)))[index % per];
+const manifest = load("manifest.json", "json").then((m) => {
+  if (m.format_version !== 1) throw new Error(`manifest format ${m.format_version}, this page reads 1`);
+  return m;
+});
+const lexicon = manifest.then((m) => ({ m, tok: tokenizer(stem, m.lexical.stopwords) }));
+
+function chunk(m, n) {
+  const name = `${m.lexical.folder}/${String(n).padStart(4, "0")}.bin`;
+  return load(name).then((buf) => parseChunk(buf, name));
+}
+
+async function postings(m, keys) {
+  const firsts = m.lexical.chunks;
+  if (!firsts.length) return keys.map(() => null);
+  const chunks = await Promise.all(keys.map((key) => (key === null ? null : chunk(m, chunkOf(key, firsts)))));
+  return keys.map((key, i) => (key === null ? null : chunks[i].get(key) ?? null));
+}
+
+/** The keyword side of a query: {lexical: {scores, hits}, tiers, terms} (the index's chunks for its terms). */
+async function keywords(text) {
+  const { m, tok } = await lexicon;
+  const terms = tok.queryTerms(text).slice(0, m.lexical.max_query_terms);
+  const [exact, loose, ...lists] = await postings(m, [...titleKeys(text), ...terms]);
+  return {
+    lexical: bm25Scores(lists.filter(Boolean), m.count),
+    tiers: titleTiers(exact?.docs, loose?.docs),
+    terms: terms.length,
+  };
+}
+
+// ---- the meaning side: a worker with the model and codes, started only when needed ----
+
+let worker = null;
+let semantic = null; // promise of the worker's readiness, made once
+const pending = new Map();
+let nextId = 0;
+
+function startSemantic() {
+  semantic ??= manifest.then((m) => new Promise((resolve, reject) => {
+    worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    worker.onmessage = ({ data }) => {
+      if (data.type === "progress") {
+        if (document.body.dataset.state === "lexical")
+          status(`Keyword search is ready; loading meaning-based search… ${Math.round((100 * data.loaded) / data.total)}%`);
+      } else if (data.type === "ready") {
+        resolve();
+      } else if (data.type === "result" || (data.type === "error" && pending.has(data.id))) {
+        const p = pending.get(data.id);
+        pending.delete(data.id);
+        data.type === "result" ? p.resolve(data) : p.reject(new Error(data.message));
+      } else if (data.type === "error") {
+        reject(new Error(data.message));
+      }
+    };
+    worker.onerror = (e) => reject(new Error(e.message || "the search worker failed to start"));
+    worker.postMessage({ type: "init", manifest: m });
+  }));
+  semantic.then(onSemanticReady, onSemanticFailed);
+  return semantic;
 }
 
 async function ask(message) {
-  await ready;
+  await startSemantic();
   const id = nextId++;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
@@ -57,27 +93,62 @@ async function ask(message) {
   });
 }
 
-const run = (text, k) => ask({ type: "search", text, k });
+// ---- ranking, the same in every caller ----
 
-/** The same ranking the page shows: [{index, id, distance, score}], best first. */
-async function search(text, k = SHOWN) {
-  const { results } = await run(String(text), k);
+async function rankWith(text, k, mode) {
+  if (mode === "hybrid" && document.body.dataset.state === "lexical-only") mode = "lexical";
+  if (mode === "lexical") {
+    const { lexical, tiers } = await keywords(text);
+    return lexicalOrder(lexical, tiers, k).map((index) => ({ index, distance: null, score: lexical.scores[index] }));
+  }
+  if (mode === "semantic") return (await ask({ type: "search", mode, text, k })).results;
+  if (mode !== "hybrid") throw new Error(`unknown mode ${mode}: use hybrid, lexical or semantic`);
+  const { lexical, tiers } = await keywords(text);
+  const hits = Uint32Array.from(lexical.hits);
+  const message = {
+    type: "search", mode, text, k,
+    hits, hitScores: Uint32Array.from(hits, (i) => lexical.scores[i]), tiers: [...tiers],
+  };
+  return (await ask(message)).results;
+}
+
+const shards = (m, n) => load(`${m.docs.folder}/${String(n).padStart(4, "0")}.json`, "json");
+
+async function documentAt(index) {
+  const m = await manifest;
+  const per = m.docs.per_shard;
+  return (await shards(m, Math.floor(index / per)))[index % per];
+}
+
+/** [{index, id, distance, score}], best first: what the page shows for that mode (default hybrid). */
+async function search(text, k = SHOWN, { mode = "hybrid" } = {}) {
+  const results = await rankWith(String(text), k, mode);
   return Promise.all(results.map(async (r) => ({ ...r, id: (await documentAt(r.index)).id })));
 }
 
-/** The model's float projection of text and its token ids (what search() ranks with). */
+/** The model's float projection of text and its token ids. */
 async function embed(text) {
   const { embedding, ids } = await ask({ type: "embed", text: String(text) });
   return { embedding, ids };
 }
 
-/** search() plus where the time went: {results, timings: {tokenize, model, scan} ms, tokens}. */
-async function profile(text, k = SHOWN) {
-  const { results, timings, tokens } = await run(String(text), k);
+/** A semantic search plus where the time went: {results, timings: {tokenize, model, scan} ms, tokens}. */
+async function profile(text, k = SHOWN, { mode = "hybrid" } = {}) {
+  if (mode !== "semantic" && mode !== "hybrid") throw new Error("profile times the model: mode semantic or hybrid");
+  const { lexical, tiers } = await keywords(String(text));
+  const hits = Uint32Array.from(lexical.hits);
+  const { results, timings, tokens } = await ask({
+    type: "search", mode, text: String(text), k, hits, hitScores: Uint32Array.from(hits, (i) => lexical.scores[i]),
+    tiers: [...tiers],
+  });
   return { results, timings, tokens };
 }
 
-window.hammingSearch = { search, embed, profile, ready: () => ready.then(() => true) };
+window.hammingSearch = {
+  search, embed, profile,
+  ready: () => startSemantic().then(() => true),
+  keywordsReady: () => lexicon.then(() => true),
+};
 
 // ---- the page ----
 
@@ -116,7 +187,7 @@ function safeUrl(url) {
   } catch { return null; }
 }
 
-async function render(results, text, ms) {
+async function render(results, text) {
   const words = queryWords(text);
   const docs = await Promise.all(results.map((r) => documentAt(r.index)));
   const items = results.map((r, i) => {
@@ -136,28 +207,45 @@ async function render(results, text, ms) {
     return li;
   });
   $("results").replaceChildren(...items);
-  const m = await manifest();
-  status(`${results.length ? results.length + " results" : "No results"} from ${m.count.toLocaleString()} documents, ${Math.round(ms)} ms`);
+}
+
+function describe(state, n, count, ms, terms) {
+  const found = n ? `${n} results` : "No results";
+  if (state === "ready") return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms`;
+  const why = terms ? found.replace("results", "keyword results") : "No keyword in this query is in the index";
+  const next = state === "lexical-only"
+    ? "meaning-based search is unavailable (the model did not load); keyword search works"
+    : "meaning-based results are loading";
+  return `${why} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms; ${next}.`;
 }
 
 let generation = 0;
 let timer = null;
+let shown = ""; // the query whose results are on screen
 
 async function onInput(text, pushUrl = true) {
   const mine = ++generation; // a slower, older query never overwrites a newer one
+  const m = await manifest;
   if (!text.trim()) {
     $("results").replaceChildren();
-    const m = await manifest();
+    shown = "";
     if (mine === generation) status(`${m.count.toLocaleString()} documents. Type to search.`);
     return;
   }
   const t0 = performance.now();
   try {
-    const { results } = await run(text, SHOWN);
+    const state = document.body.dataset.state;
+    const mode = state === "ready" ? "hybrid" : "lexical";
+    const results = await rankWith(text, SHOWN, mode);
     if (mine !== generation) return;
-    await render(results, text, performance.now() - t0);
+    await render(results, text);
     if (mine !== generation) return;
+    shown = text;
+    const terms = mode === "lexical" ? (await keywords(text)).terms : 1;
+    status(describe(mode === "hybrid" ? "ready" : document.body.dataset.state, results.length, m.count,
+                     performance.now() - t0, terms));
     if (pushUrl) history.replaceState(null, "", `?q=${encodeURIComponent(text)}`);
+    if (mode === "lexical" && state === "lexical") startSemantic().catch(() => {}); // first results are up
   } catch (e) {
     if (mine === generation) status(`Search failed: ${e.message}`);
   }
@@ -184,12 +272,29 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
-ready.then(async (info) => {
-  document.body.dataset.state = "ready";
-  status(`${info.manifest.count.toLocaleString()} documents. Type to search.`);
+function onSemanticReady() {
+  setState("ready");
+  // the same query again, now hybrid: the box's text and the focus stay as they are
+  const text = $("q").value;
+  if (text.trim()) onInput(text, false);
+  else manifest.then((m) => status(`${m.count.toLocaleString()} documents. Type to search.`));
+}
+
+function onSemanticFailed(e) {
+  if (document.body.dataset.state === "error") return;
+  setState("lexical-only");
+  status(`Meaning-based search is unavailable (${e.message}); keyword search works.`);
+  if ($("q").value.trim()) onInput($("q").value, false);
+}
+
+lexicon.then(async ({ m }) => {
+  if (document.body.dataset.state === "error") return; // boot.js: opened from file://
+  setState("lexical");
+  status(`${m.count.toLocaleString()} documents. Type to search (meaning-based search is loading).`);
+  setTimeout(() => startSemantic().catch(() => {}), IDLE_MS); // idle: no query needs the network now
   const q = new URLSearchParams(location.search).get("q");
   if (q) { $("q").value = q; await onInput(q, false); }
 }, (e) => {
-  document.body.dataset.state = "error";
+  setState("error");
   status(`The search could not start: ${e.message}`);
 });

@@ -1,9 +1,11 @@
-// The search, off the main thread: manifest -> codes.bin + model.onnx (checked against the manifest) ->
-// tokenize -> model -> sign bits -> XOR/popcount scan -> rerank. Messages: {type:"init"} and
-// {type:"search", id, text, k}; replies {type:"progress"|"ready"|"error"|"result", ...}.
+// The meaning side of the search, off the main thread, loaded only after the keyword results: codes.bin +
+// model.onnx (checked against the manifest) -> tokenize -> model -> sign bits -> XOR/popcount scan -> rerank,
+// fused with the keyword scores the page sends. Messages: {type:"init", manifest}, {type:"search", id, text, k,
+// mode, hits, hitScores, tiers} and {type:"embed", id, text}; replies {type:"progress"|"ready"|"error"|"result"}.
 import * as ort from "./ort.wasm.min.mjs";
 import { Tokenizer } from "./tokenizers.min.mjs";
-import { parseCodes, rank, scan, truncate, wasmScanner } from "./hamming.js";
+import { asymmetricScore, parseCodes, rank, scan, signBits, truncate, wasmScanner } from "./hamming.js";
+import { fuse } from "./lexical.js";
 
 const RERANK_DEPTH = 100;
 let state = null; // {manifest, codes, session, tokenizer}
@@ -35,9 +37,7 @@ async function fetchChecked(entry, onBytes) {
   return bytes.buffer;
 }
 
-async function init() {
-  const manifest = await (await fetch("manifest.json")).json();
-  if (manifest.format_version !== 1) throw new Error(`manifest format ${manifest.format_version}, this page reads 1`);
+async function init(manifest) {
   const total = manifest.model.bytes + manifest.codes.bytes;
   let loaded = 0;
   const onBytes = (n) => { loaded += n; postMessage({ type: "progress", loaded, total }); };
@@ -76,11 +76,24 @@ async function embed(text) {
   return { q, ids, tokenize: t1 - t0, model: performance.now() - t1 };
 }
 
-async function search(text, k) {
+async function search({ text, k, mode, hits, hitScores, tiers }) {
   const { q, ids, tokenize, model } = await embed(text);
   const t0 = performance.now();
   const { words, count, bits } = state.codes;
-  const results = rank(words, count, bits, q, k, RERANK_DEPTH, state.scanner);
+  let results;
+  if (mode === "semantic") {
+    results = rank(words, count, bits, q, k, RERANK_DEPTH, state.scanner);
+  } else {
+    const { alpha, depth } = state.manifest.fusion;
+    const dist = state.scanner(words, signBits(q), count);
+    const meaning = rank(words, count, bits, q, Math.max(k, depth), RERANK_DEPTH, () => dist);
+    const scores = new Uint32Array(count);
+    hits.forEach((i, j) => { scores[i] = hitScores[j]; });
+    const w = bits / 32;
+    const fused = fuse({ scores, hits: Array.from(hits) }, new Map(tiers), meaning.map((r) => r.index),
+                       (i) => asymmetricScore(words, i * w, q), k, alpha, depth);
+    results = fused.map(({ index, score }) => ({ index, distance: dist[index], score }));
+  }
   return { results, timings: { tokenize, model, scan: performance.now() - t0 }, tokens: ids.length };
 }
 
@@ -88,7 +101,7 @@ let ready = null;
 self.onmessage = async ({ data }) => {
   try {
     if (data.type === "init") {
-      ready ??= init();
+      ready ??= init(data.manifest);
       await ready;
       postMessage({ type: "ready", manifest: state.manifest });
     } else if (data.type === "embed") {
@@ -97,7 +110,7 @@ self.onmessage = async ({ data }) => {
       postMessage({ type: "result", id: data.id, embedding: Array.from(q), ids });
     } else if (data.type === "search") {
       await ready;
-      postMessage({ type: "result", id: data.id, ...(await search(data.text, data.k)) });
+      postMessage({ type: "result", id: data.id, ...(await search(data)) });
     }
   } catch (e) {
     postMessage({ type: "error", id: data.id, message: String(e?.message || e) });

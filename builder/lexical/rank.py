@@ -1,0 +1,36 @@
+"""The page's keyword ranking (web_template/lexical.js's scoreQuery + titleTiers), in Python for site-eval."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from builder.lexical.index import IndexReader
+from builder.lexical.tokenize import query_terms, title_keys
+
+
+def bm25_scores(reader: IndexReader, query: str, count: int) -> np.ndarray:
+    """Integer BM25 score of every document (0 where no query term occurs)."""
+    scores = np.zeros(count, dtype=np.int64)
+    for term in query_terms(query)[: reader.meta["max_query_terms"]]:
+        docs, weights = reader.postings(term)
+        np.add.at(scores, np.asarray(docs, dtype=np.int64), np.asarray(weights, dtype=np.int64))
+    return scores
+
+
+def title_tiers(reader: IndexReader, query: str, count: int) -> np.ndarray:
+    """2 where a document's title equals the query as written, 1 where it equals it ignoring case and
+    punctuation, else 0: exact titles rank first, whatever the rest of the ranking says."""
+    tiers = np.zeros(count, dtype=np.int8)
+    exact, loose = title_keys(query)
+    for key, tier in ((loose, 1), (exact, 2)):
+        if key is not None:
+            docs, _ = reader.postings(key)
+            tiers[np.asarray(docs, dtype=np.int64)] = tier
+    return tiers
+
+
+def lexical_order(scores: np.ndarray, tiers: np.ndarray, k: int) -> list[int]:
+    """Documents with a keyword or title match: title tier, then score descending, then index ascending."""
+    hit = np.flatnonzero((scores > 0) | (tiers > 0))
+    order = np.lexsort((hit, -scores[hit], -tiers[hit]))
+    return hit[order][:k].tolist()

@@ -1,0 +1,80 @@
+// The page's keyword search (web_template/lexical.js) driven from Python for parity tests (tests/test_lexical.py):
+//   node tests/js/lexical_cli.mjs PORTER2_PATH < request.json > reply.json
+// Not a test file itself (node --test runs only *.test.mjs here). Requests, {"op": ..., ...}:
+//   terms {texts, stopwords}       -> [[term, ...], ...]      tokenizer(stem, stopwords).terms of each text
+//   words {texts}                  -> [[word, ...], ...]
+//   titleKeys {texts}              -> [[exact, loose], ...]   (null where empty)
+//   parseChunks {files}            -> [{key: [docs, weights]}, ...]
+//   chunkOf {keys, firsts}         -> [chunk number, ...]
+//   rank {folder, firsts, stopwords, count, queries, k}
+//                                  -> [{order, scores}, ...]  lexicalOrder and the BM25 scores of its documents
+//   fuse {cases: [{scores, tiers, semantic, semanticScores, k, alpha, depth, count}]}
+//                                  -> [[{index, score}, ...], ...]
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  bm25Scores, chunkOf, fuse, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer, words,
+} from "../../web_template/lexical.js";
+
+const porter2 = process.argv[2];
+if (!porter2) throw new Error("usage: node lexical_cli.mjs PORTER2_PATH < request.json");
+const { stem } = await import(pathToFileURL(porter2).href);
+
+const chunkObject = (map) =>
+  Object.fromEntries([...map].map(([key, { docs, weights }]) => [key, [Array.from(docs), Array.from(weights)]]));
+
+function rank({ folder, firsts, stopwords, count, queries, k }) {
+  const { queryTerms } = tokenizer(stem, stopwords);
+  const chunks = new Map();
+  const postings = (key) => {
+    if (!firsts.length) return undefined;
+    const n = chunkOf(key, firsts);
+    if (!chunks.has(n)) {
+      const name = join(folder, `${String(n).padStart(4, "0")}.bin`);
+      chunks.set(n, parseChunk(readFileSync(name), name));
+    }
+    return chunks.get(n).get(key);
+  };
+  return queries.map((query) => {
+    const lists = queryTerms(query).map(postings).filter(Boolean);
+    const lexical = bm25Scores(lists, count);
+    const [exact, loose] = titleKeys(query);
+    const tiers = titleTiers(exact && postings(exact)?.docs, loose && postings(loose)?.docs);
+    const order = lexicalOrder(lexical, tiers, k);
+    return { order, scores: order.map((i) => lexical.scores[i]) };
+  });
+}
+
+function fuseCase({ scores, tiers, semantic, semanticScores, k, alpha, depth, count }) {
+  const lexical = { scores: new Uint32Array(count), hits: [] };
+  for (const [i, s] of Object.entries(scores)) {
+    if (s > 0) { lexical.scores[Number(i)] = s; lexical.hits.push(Number(i)); }
+  }
+  const tierMap = new Map();
+  for (const [i, t] of Object.entries(tiers)) if (t > 0) tierMap.set(Number(i), t);
+  const semanticScore = (i) => {
+    const s = semanticScores[String(i)];
+    if (s === undefined) throw new Error(`no semantic score for document ${i}`);
+    return s;
+  };
+  return fuse(lexical, tierMap, semantic, semanticScore, k, alpha, depth);
+}
+
+const request = JSON.parse(readFileSync(0, "utf-8"));
+let reply;
+switch (request.op) {
+  case "terms": {
+    const { terms } = tokenizer(stem, request.stopwords);
+    reply = request.texts.map(terms);
+    break;
+  }
+  case "words": reply = request.texts.map(words); break;
+  case "titleKeys": reply = request.texts.map(titleKeys); break;
+  case "chunkOf": reply = request.keys.map((key) => chunkOf(key, request.firsts)); break;
+  case "parseChunks": reply = request.files.map((f) => chunkObject(parseChunk(readFileSync(f), f))); break;
+  case "rank": reply = rank(request); break;
+  case "fuse": reply = request.cases.map(fuseCase); break;
+  default: throw new Error(`unknown op ${request.op}`);
+}
+process.stdout.write(JSON.stringify(reply));

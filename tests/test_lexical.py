@@ -1,0 +1,396 @@
+"""The keyword search: the build's Python (builder/lexical/, builder/fusion.py) and the page's JavaScript
+(web_template/lexical.js, driven through tests/js/lexical_cli.mjs) tokenize, read the index, rank and fuse
+identically; the index round-trips; BM25's edge cases. Real queries from ../shared/data where it exists."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from builder.fusion import fuse
+from builder.lexical.index import Bm25, IndexReader, chunk_of, impacts, parse_chunk, write_index
+from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
+from builder.lexical.tokenize import (
+    EXACT,
+    LOOSE,
+    STOPWORDS,
+    fnv1a64,
+    query_terms,
+    sort_key,
+    terms,
+    title_keys,
+    words,
+)
+
+pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CLI = ROOT / "tests" / "js" / "lexical_cli.mjs"
+HARD_CASES = ROOT / "tests" / "data" / "tokenize_hard_cases.txt"
+PARAMS = Bm25(chunk_bytes=2048)  # small chunks: many files, many chunk boundaries
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def porter2() -> Path:
+    from builder.vendor import runtime_files
+
+    try:
+        paths, _ = runtime_files()
+    except Exception as e:  # offline without a cached copy
+        pytest.skip(f"porter2.mjs is not available: {e}")
+    return next(p for p in paths if p.name == "porter2.mjs")
+
+
+@pytest.fixture(scope="session")
+def js(porter2):
+    def call(op: str, **request):
+        result = subprocess.run(["node", str(CLI), str(porter2)], input=json.dumps({"op": op, **request}),
+                                capture_output=True, text=True, timeout=300, check=False)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout)
+
+    return call
+
+
+def assert_same(inputs: list, py: list, js: list, what: str) -> None:
+    """Equal outputs, or a message naming the first 10 inputs that differ with both outputs."""
+    assert len(py) == len(js) == len(inputs)
+    bad = [(x, a, b) for x, a, b in zip(inputs, py, js, strict=True) if a != b]
+    lines = [f"  {str(x)[:120]!r}\n    python: {a!r}\n    js:     {b!r}" for x, a, b in bad[:10]]
+    assert not bad, f"{what}: {len(bad)} of {len(inputs)} inputs differ; first {len(lines)}:\n" + "\n".join(lines)
+
+
+def hard_cases() -> list[str]:
+    # split("\n"), not splitlines(): the file holds U+0085, U+001E, U+2028 ... inside lines
+    lines = HARD_CASES.read_text(encoding="utf-8").split("\n")
+    assert lines[-1] == "" and len(lines) > 80
+    return lines[:-1]
+
+
+def example_rows() -> list[dict]:
+    with (ROOT / "examples" / "stdlib.jsonl").open(encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    assert len(rows) == 1462
+    return rows
+
+
+def example_lines() -> list[str]:
+    return [line for r in example_rows() for field in ("title", "text") for line in r[field].split("\n")]
+
+
+def jsonl_field(path: Path, field: str) -> list[str]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line)[field] for line in f if line.strip()]
+
+
+def shared(name: str, field: str) -> list[str]:
+    path = DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} is not here")
+    lines = jsonl_field(path, field)
+    assert lines
+    return lines
+
+
+SOURCES = {
+    "examples": example_lines,
+    "hard-cases": hard_cases,
+    "scifact-queries": lambda: shared("scifact/queries.jsonl", "text"),
+    "cranfield-queries": lambda: shared("cranfield/queries.jsonl", "text"),
+    "scifact-titles": lambda: shared("scifact/corpus.jsonl.gz", "title"),
+}
+
+
+# --- tokenization ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source", list(SOURCES))
+def test_terms_and_words_match_js(js, source):
+    texts = SOURCES[source]()
+    assert_same(texts, [words(t) for t in texts], js("words", texts=texts), f"words ({source})")
+    assert_same(texts, [terms(t) for t in texts], js("terms", texts=texts, stopwords=sorted(STOPWORDS)),
+                f"terms ({source})")
+
+
+@pytest.mark.parametrize("source", ["example-titles", "hard-cases"])
+def test_title_keys_match_js(js, source):
+    texts = [r["title"] for r in example_rows()] if source == "example-titles" else hard_cases()
+    assert_same(texts, [list(title_keys(t)) for t in texts], js("titleKeys", texts=texts), f"title keys ({source})")
+
+
+def test_fnv1a64_vectors_and_title_keys():
+    assert fnv1a64(b"") == 0xCBF29CE484222325
+    assert fnv1a64(b"a") == 0xAF63DC4C8601EC8C
+    assert fnv1a64(b"foobar") == 0x85944171F73967E8
+    assert title_keys("  Re.Match \t x ") == (f"{EXACT}{fnv1a64(b'Re.Match x'):016x}",
+                                              f"{LOOSE}{fnv1a64(b're match x'):016x}")
+    assert title_keys("...") == (f"{EXACT}{fnv1a64(b'...'):016x}", None)
+    assert title_keys(" \t ") == (None, None)
+    assert title_keys("Café") == (f"{EXACT}{fnv1a64('Café'.encode()):016x}", f"{LOOSE}{fnv1a64('café'.encode()):016x}")
+
+
+def test_tokenize_basics():
+    assert words("snake_case __init__ os.path 3.14 Café ΣΊΣΥΦΟΣ") == [
+        "snake", "case", "init", "os", "path", "3", "14", "café", "σίσυφος"]
+    assert terms("The dogs are running into the houses") == ["dog", "run", "hous"]
+    assert query_terms("running runs run RUN the") == ["run"]
+    assert terms("the and of") == [] and terms("...") == [] and terms("") == []
+    # Snowball 2.2's exceptions and special prefixes (porter2 1.1.0 follows 2.2, not 3)
+    assert terms("skies dying news generously communism arsenal") == ["sky", "die", "news", "generous", "communism",
+                                                                      "arsenal"]
+    assert sort_key("\U0001f600") < sort_key("\uffff")  # UTF-16 code units, as JavaScript orders strings
+
+
+# --- the index files -----------------------------------------------------------------------------------------
+
+def corpus_texts(name: str) -> list[tuple[str, str]]:
+    if name == "examples":
+        return [(r["title"], r["text"]) for r in example_rows()]
+    lines = hard_cases()
+    return [(line, lines[(i + 1) % len(lines)]) for i, line in enumerate(lines)]
+
+
+@pytest.fixture(scope="session")
+def example_site(tmp_path_factory):
+    site = tmp_path_factory.mktemp("site")
+    texts = corpus_texts("examples")
+    meta = write_index(site / "lexical", texts, PARAMS)
+    (site / "manifest.json").write_text(json.dumps({"lexical": meta}), encoding="utf-8")
+    return site, meta, texts
+
+
+def absent_keys(keys: list[str], n: int = 200) -> list[str]:
+    rng = random.Random(5)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789=~!é日\uffff\ue000\U0001f600\U0001d41a"
+    present = set(keys)
+    out = ["", "!", "0", "zzzzzzzz", "\uffff", "\U0010ffff", "=", "~", "~~", "=0000000000000000", "~ffffffffffffffff"]
+    for key in keys[:: max(1, len(keys) // 60)]:
+        out += [key + "a", key[:-1], key + "\U0001f600"]
+    out = [k for k in dict.fromkeys(out) if k not in present][:n]
+    while len(out) < n:
+        key = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
+        if key not in present and key not in out:
+            out.append(key)
+    return out
+
+
+@pytest.mark.parametrize("corpus", ["examples", "hard-cases"])
+def test_index_round_trip(js, tmp_path, corpus):
+    texts = corpus_texts(corpus)
+    meta = write_index(tmp_path / "lexical", texts, PARAMS)
+    files = sorted((tmp_path / "lexical").glob("*.bin"))
+    firsts = meta["chunks"]
+    assert [f.name for f in files] == [f"{i:04d}.bin" for i in range(len(firsts))]
+    if corpus == "examples":
+        assert len(files) > 20
+    py = [parse_chunk(f.read_bytes(), f.name) for f in files]
+    py_lists = [{k: [list(d), list(w)] for k, (d, w) in chunk.items()} for chunk in py]
+    js_chunks = js("parseChunks", files=[str(f) for f in files])
+    assert_same([f.name for f in files], py_lists, js_chunks, "parseChunk")
+    assert sum(f.stat().st_size for f in files) == meta["bytes"]
+
+    # every chunk holds the keys from its first key to the next chunk's, in JavaScript string order
+    keys = [k for chunk in py for k in chunk]
+    assert len(keys) == len(set(keys)) == meta["keys"]
+    assert keys == sorted(keys, key=sort_key)
+    assert [next(iter(chunk)) for chunk in py] == firsts
+    holder = [i for i, chunk in enumerate(py) for _ in chunk]
+    assert [chunk_of(k, firsts) for k in keys] == holder
+    assert js("chunkOf", keys=keys, firsts=firsts) == holder, "JS chunkOf disagrees on a present key"
+    absent = absent_keys(keys)
+    assert len(absent) == 200
+    py_absent = [chunk_of(k, firsts) for k in absent]
+    assert_same(absent, py_absent, js("chunkOf", keys=absent, firsts=firsts), "chunkOf of absent keys")
+    for key, n in zip(absent, py_absent, strict=True):  # the last chunk whose first key is <= key (0 below all)
+        assert n == max([i for i, f in enumerate(firsts) if sort_key(f) <= sort_key(key)], default=0)
+
+    # the files hold exactly impacts()
+    expected = impacts(texts, PARAMS)
+    files_hold = {k: v for chunk in py for k, v in chunk.items()}
+    assert set(files_hold) == set(expected)
+    for key, (docs, weights) in expected.items():
+        assert files_hold[key] == (docs.tolist(), weights.tolist()), key
+
+
+def test_impacts_range(example_site):
+    _, _, texts = example_site
+    index = impacts(texts, PARAMS)
+    word_max = 0
+    for key, (docs, weights) in index.items():
+        assert len(docs) == len(weights) > 0
+        assert np.all(np.diff(docs) > 0) and docs[0] >= 0 and docs[-1] < len(texts), key
+        if key[0] in (EXACT, LOOSE):
+            assert len(key) == 17 and np.all(weights == 0), key
+        else:
+            assert words(key) == [key] and weights.min() >= 1 and weights.max() <= 255, key
+            word_max = max(word_max, int(weights.max()))
+    assert word_max == 255  # scaled by the largest impact
+    title_docs = sorted(d for k, (docs, _) in index.items() if k[0] == EXACT for d in docs.tolist())
+    assert title_docs == list(range(len(texts)))  # every document has its exact title key
+
+
+# --- ranking -------------------------------------------------------------------------------------------------
+
+QUESTIONS = [
+    "how do I read a file line by line", "sort a list of dictionaries by a key", "parse command line arguments",
+    "what is the difference between a list and a tuple", "regular expression match at the start of a string",
+    "how to make an HTTP request", "current date and time in UTC", "copy a directory tree recursively",
+    "serialize an object to JSON", "run a subprocess and capture its output", "random number between two values",
+    "abstract base classes", "thread safe queue", "temporary files and directories", "hash a password securely",
+]
+STOPWORD_QUERIES = ["the and of", "is it not", "a", "to be or not to be"]
+UNKNOWN_QUERIES = ["zzyzx qwertyuiop", "xyzzy", "日本語のテキスト", "🎉👩‍👩‍👧", "флибустьер", "ta𝐛ed"]
+EMPTY_QUERIES = ["", "   ", "...", "\t—\t"]
+
+
+def ranking_queries() -> list[str]:
+    titles = [r["title"] for r in example_rows()]
+    rng = random.Random(11)
+    picked = ["re.match", "re.Match", "abc", "os.path.join", "json.dumps"] + rng.sample(titles, 26)
+    verbatim, lower, punct = picked[:11], picked[11:21], picked[21:31]
+    queries = (verbatim + [t.lower() if i % 3 else t.upper() for i, t in enumerate(lower)]
+               + [t.replace(".", " ").replace("_", "-") + "()" if i % 2 else t.replace(".", "::") + "?"
+                  for i, t in enumerate(punct)]
+               + QUESTIONS + STOPWORD_QUERIES + UNKNOWN_QUERIES + EMPTY_QUERIES[:4])
+    assert len(queries) == 60, len(queries)
+    return queries
+
+
+def python_rank(reader: IndexReader, query: str, count: int, k: int = 20) -> dict:
+    scores = bm25_scores(reader, query, count)
+    tiers = title_tiers(reader, query, count)
+    order = lexical_order(scores, tiers, k)
+    return {"order": order, "scores": scores[order].tolist()}
+
+
+def test_ranking_matches_js(js, example_site):
+    site, meta, texts = example_site
+    queries = ranking_queries()
+    reader = IndexReader(site)
+    py = [python_rank(reader, q, len(texts)) for q in queries]
+    out = js("rank", folder=str(site / meta["folder"]), firsts=meta["chunks"], stopwords=meta["stopwords"],
+             count=len(texts), queries=queries, k=20)
+    assert_same(queries, py, out, "lexical ranking")
+    assert sum(bool(r["order"]) for r in py) >= 40  # most queries find something
+    assert all(len(r["order"]) <= 20 for r in py)
+    for q in STOPWORD_QUERIES + UNKNOWN_QUERIES + EMPTY_QUERIES:
+        assert py[queries.index(q)]["order"] == [], q
+
+
+def test_exact_titles(example_site):
+    site, _, texts = example_site
+    reader = IndexReader(site)
+    n = len(texts)
+    for doc, (title, _) in enumerate(texts):
+        assert title_tiers(reader, title, n)[doc] == 2, title
+        assert title_tiers(reader, f"  {title.upper()} ", n)[doc] >= 1, title
+    index = {title: doc for doc, (title, _) in enumerate(texts)}
+    assert "re.match" in index and "re.Match" in index
+    for query, first, second in (("re.match", "re.match", "re.Match"), ("re.Match", "re.Match", "re.match")):
+        order = python_rank(reader, query, n)["order"]
+        assert order[:2] == [index[first], index[second]], (query, [texts[i][0] for i in order[:5]])
+
+
+# --- fusion --------------------------------------------------------------------------------------------------
+
+def fusion_cases(count: int = 200, n: int = 300) -> list[dict]:
+    rng = np.random.default_rng(2024)
+    cases = []
+    for c in range(count):
+        kind = c % 10
+        zero = rng.uniform(0.6, 0.98)
+        high = 4 if kind in (1, 2) else 800  # few distinct values: ties
+        bm25 = np.where(rng.random(n) < zero, 0, rng.integers(1, high, n))
+        if kind == 3 or c == 0:
+            bm25[:] = 0  # no lexical hits
+        tiers = np.where(rng.random(n) < rng.choice([0.0, 0.005, 0.02]), rng.integers(1, 3, n), 0)
+        semantic = rng.permutation(n)[: int(rng.integers(0, n + 1))].tolist()
+        sem = rng.normal(size=n)
+        if kind in (2, 4):
+            sem = np.round(sem, 1)  # ties in the semantic score
+        if kind == 5 or c == 1:  # every score equal
+            bm25 = np.where(rng.random(n) < 0.5, 0, 7)
+            bm25[:] = 7 if c == 1 else bm25
+            sem = np.full(n, 0.25)
+        if c == 2:  # nothing at all
+            bm25[:], tiers[:], semantic = 0, 0, []
+        alpha = float(rng.choice([0.0, 1.0, 0.5, rng.uniform()]))
+        cases.append({"bm25": bm25.astype(np.int64), "tiers": tiers.astype(np.int8), "semantic": semantic,
+                      "sem": sem.astype(np.float64), "k": int(rng.integers(0, 60)), "alpha": alpha,
+                      "depth": int(rng.integers(0, 120))})
+    return cases
+
+
+def test_fusion_matches_js(js):
+    cases = fusion_cases()
+    py = [fuse(c["bm25"], c["tiers"], c["semantic"], lambda cand, s=c["sem"]: s[cand], c["k"], c["alpha"],
+               c["depth"]) for c in cases]
+    request = [{"scores": {str(i): int(s) for i, s in enumerate(c["bm25"]) if s},
+                "tiers": {str(i): int(t) for i, t in enumerate(c["tiers"]) if t},
+                "semantic": c["semantic"], "semanticScores": {str(i): float(s) for i, s in enumerate(c["sem"])},
+                "k": c["k"], "alpha": c["alpha"], "depth": c["depth"], "count": len(c["bm25"])} for c in cases]
+    out = js("fuse", cases=request)
+    labels = [f"case {i} (k={c['k']}, alpha={c['alpha']:.3f}, depth={c['depth']})" for i, c in enumerate(cases)]
+    assert_same(labels, [[i for i, _ in r] for r in py], [[x["index"] for x in r] for r in out], "fused order")
+    for label, a, b in zip(labels, py, out, strict=True):
+        assert np.allclose([s for _, s in a], [x["score"] for x in b], rtol=0, atol=1e-12), label
+    assert sum(bool(r) for r in py) > 150 and py[2] == []
+    for r, c in zip(py, cases, strict=True):  # titled matches first, then fused score descending
+        keys = [(-int(c["tiers"][i]), -s, i) for i, s in r]
+        assert keys == sorted(keys)
+
+
+# --- BM25 edge cases -----------------------------------------------------------------------------------------
+
+def test_stop_word_only_corpus(tmp_path):
+    texts = [("the", "and of the"), ("A", "is it not"), ("", "to be or not to be"), ("...", "")]
+    (tmp_path / "stop").mkdir()
+    meta = write_index(tmp_path / "stop" / "lexical", texts, PARAMS)
+    keys = [k for f in sorted((tmp_path / "stop" / "lexical").glob("*.bin")) for k in parse_chunk(f.read_bytes())]
+    assert keys and all(k[0] in (EXACT, LOOSE) for k in keys)
+    assert meta["keys"] == len(keys) == 5  # exact keys of "the", "A", "..."; loose keys of "the", "a"
+    reader = IndexReader(tmp_path / "stop", {"lexical": meta})
+    assert python_rank(reader, "the", len(texts))["order"] == [0]  # a title match despite no terms
+    assert python_rank(reader, "and of", len(texts))["order"] == []
+
+    (tmp_path / "empty").mkdir()
+    meta = write_index(tmp_path / "empty" / "lexical", [("", "the"), ("", "")], PARAMS)
+    assert meta["keys"] == 0 and meta["chunks"] == [] and meta["bytes"] == 0
+    reader = IndexReader(tmp_path / "empty", {"lexical": meta})
+    assert python_rank(reader, "the anything", 2)["order"] == []
+
+
+@pytest.mark.parametrize("query", [
+    "the and of a an", "!?.,;:()[]{}—…", "🎉👍🏽👩‍👩‍👧🇫🇷", "zq" * 5000, "!" * 10_000, "  \t  ", "",
+    "qz" + "\u0301" * 9998,
+])
+def test_queries_that_match_nothing(example_site, query):
+    site, _, texts = example_site
+    reader = IndexReader(site)
+    scores = bm25_scores(reader, query, len(texts))
+    tiers = title_tiers(reader, query, len(texts))
+    assert not scores.any() and not tiers.any()
+    assert lexical_order(scores, tiers, 20) == []
+
+
+def test_parse_chunk_errors(example_site):
+    site, meta, _ = example_site
+    data = (site / meta["folder"] / "0000.bin").read_bytes()
+    with pytest.raises(ValueError, match="shorter"):
+        parse_chunk(data[:11])
+    with pytest.raises(ValueError, match="version-1"):
+        parse_chunk(b"XAML" + data[4:])
+    with pytest.raises(ValueError, match="version-1"):
+        parse_chunk(data[:4] + b"\x02\x00" + data[6:])
+    with pytest.raises((ValueError, IndexError)):
+        parse_chunk(data[: len(data) // 2])
