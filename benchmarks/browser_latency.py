@@ -2,9 +2,11 @@
 
     python benchmarks/browser_latency.py SITE_DIR [--queries FILE.jsonl] [--json OUT.json]
 
-Measures: navigation -> ready and navigation -> first result of ?q=; query latency p50/p95 split into
-tokenize, model and scan (the worker's own timings, 100 queries); the scan alone over 10k, 100k and 1M
-synthetic 256-bit codes; bytes transferred (raw and gzip -6, as a static host would serve them).
+Measures, from a cold cache: navigation -> first result of ?q= (keyword results: the model is not yet
+requested) and the bytes requested before it (raw and gzip -6, as a static host would serve them, workers
+included); navigation -> ready (hybrid) and the whole page's bytes; query latency p50/p95 of the lexical mode
+(first time, fetching its chunks, and again), of hybrid, and of the semantic side split into tokenize, model and
+scan (the worker's own timings, 100 queries); the scan alone over 10k, 100k and 1M synthetic 256-bit codes.
 """
 
 from __future__ import annotations
@@ -43,6 +45,32 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+TIME_JS = """async ([queries, mode, reps]) => {
+  const times = [];
+  for (let r = 0; r < reps; r++) for (const q of queries) {
+    const t0 = performance.now();
+    if (mode === "lexical") await window.hammingSearch.search(q, 10, {mode}); // ranks, then ids from shards
+    else await window.hammingSearch.profile(q, 10, {mode});
+    times.push(performance.now() - t0);
+  }
+  return times;
+}"""
+
+
+def gz(path: Path) -> int:
+    return len(gzip.compress(path.read_bytes(), 6))
+
+
+def transferred(site: Path, url: str, urls: list[str]) -> dict:
+    """Bytes of the site's files that were requested (each counted once: the server sends whole files), raw and
+    as gzip -6 would send them; any request off the site's origin is reported, not counted."""
+    names = sorted({u[len(url):].split("?")[0] or "index.html" for u in urls if u.startswith(url)})
+    files = {n: (site / n) for n in names if (site / n).is_file()}
+    return {"requests": len(urls), "off_origin": [u for u in urls if not u.startswith(url)],
+            "bytes": sum(f.stat().st_size for f in files.values()), "bytes_gzip": sum(gz(f) for f in files.values()),
+            "files": {n: f.stat().st_size for n, f in files.items()}}
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -55,33 +83,35 @@ def main() -> None:
     if args.queries:
         queries = [json.loads(line)["text"] for line in args.queries.read_text().splitlines()[:100]]
     httpd, url = serve(args.site)
-    result = {"site": str(args.site)}
+    result = {"site": str(args.site), "first_query": queries[0]}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = browser.new_page()
-        sizes = []
-        page.on("request", lambda r: sizes.append(r.url))  # the server sends each file's bytes as they are
+        page = browser.new_page()  # a new context: a cold cache
+        urls: list[str] = []
+        page.on("request", lambda r: urls.append(r.url))
         t0 = time.perf_counter()
         page.goto(url + "?q=" + queries[0])
-        page.wait_for_selector("body[data-state=ready]", state="attached", timeout=120_000)
-        result["navigation_to_ready_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         page.locator("#results li").first.wait_for(timeout=120_000)
         result["navigation_to_first_result_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-        timings = [page.evaluate("q => window.hammingSearch.profile(q, 10)", q)["timings"] for q in queries]
+        result["state_at_first_result"] = page.evaluate("document.body.dataset.state")
+        result["before_first_result"] = transferred(args.site, url, list(urls))
+        page.wait_for_selector("body[data-state=ready]", state="attached", timeout=120_000)
+        result["navigation_to_ready_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        page.wait_for_timeout(500)
+        result["whole_page"] = transferred(args.site, url, list(urls))
+        timings = [page.evaluate("q => window.hammingSearch.profile(q, 10, {mode: 'semantic'})", q)["timings"]
+                   for q in queries]
         for key in ("tokenize", "model", "scan"):
             vals = [t[key] for t in timings]
-            result[f"{key}_ms"] = {"p50": round(statistics.median(vals), 2), "p95": round(pct(vals, 95), 2)}
-        totals = [t["tokenize"] + t["model"] + t["scan"] for t in timings]
-        result["query_ms"] = {"p50": round(statistics.median(totals), 2), "p95": round(pct(totals, 95), 2)}
+            result[f"semantic_{key}_ms"] = {"p50": round(statistics.median(vals), 2), "p95": round(pct(vals, 95), 2)}
+        for mode, reps in (("lexical", 1), ("lexical", 2), ("hybrid", 1)):
+            times = page.evaluate(TIME_JS, [queries, mode, reps])[len(queries) * (reps - 1):]
+            name = f"{mode}_query_ms" + ("_first_time" if mode == "lexical" and reps == 1 else "")
+            result[name] = {"p50": round(statistics.median(times), 2), "p95": round(pct(times, 95), 2)}
         result["scan_256bit_ms_p50"] = {str(n): round(page.evaluate(SCAN_JS, [n, 256, 7]), 2)
                                         for n in (10_000, 100_000, 1_000_000)}
         browser.close()
     httpd.shutdown()
-    names = sorted({u[len(url):].split("?")[0] or "index.html" for u in sizes})
-    raw = {name: (args.site / name).stat().st_size for name in names if (args.site / name).is_file()}
-    result["bytes_transferred"] = sum(raw.values())
-    result["bytes_gzip"] = sum(len(gzip.compress((args.site / name).read_bytes(), 6)) for name in raw)
-    result["files"] = raw
     text = json.dumps(result, indent=1)
     if args.json:
         args.json.write_text(text + "\n")

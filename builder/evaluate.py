@@ -11,14 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from builder import UserError, __version__
-from builder.codes import asymmetric, hamming, pack, rank, read_codes
+from builder.codes import read_codes
 from builder.config import BuildConfig
 from builder.corpus import read_corpus
-from builder.export import OnnxEncoder
-from builder.fusion import fuse
-from builder.lexical.index import IndexReader
-from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
-from builder.student import Tokenizer
+from builder.ranking import SiteRanker
 from builder.teacher import embed, fingerprint, load_teacher
 
 DEPTH = 100  # how many results each run keeps (recall@100)
@@ -151,27 +147,20 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
     t_docs = embed([d.model_text() for d in docs], teacher, "document", cache, sha, progress)
     t_queries = embed([queries[q] for q in qids], teacher, "query", cache, sha, progress)
 
-    tokenizer = Tokenizer.from_file(site / "tokenizer.json", manifest["tokenizer"]["max_length"])
-    encoder = OnnxEncoder(site / "model.onnx", tokenizer)
+    ranker = SiteRanker(site, rerank_depth)
     unit_docs = doc_floats / np.maximum(np.linalg.norm(doc_floats, axis=1, keepdims=True), 1e-12)
-    reader = IndexReader(site, manifest)
-    alpha, depth = manifest["fusion"]["alpha"], manifest["fusion"]["depth"]
     names = ("teacher", "student_float", "hamming", "hamming_rerank", "bm25", "hybrid")
     runs: dict[str, dict] = {name: {} for name in names}
     latency = []
     for n, (qid, t_q) in enumerate(zip(qids, t_queries, strict=True)):
         t0 = time.perf_counter()
-        text = queries[qid]
-        q = encoder.encode([text])[0]
-        dist = hamming(pack(q[None, :])[0], codes)
-        ranked = rank(q, codes, bits, max(DEPTH, depth), rerank_depth, dist)
-        scores, tiers = bm25_scores(reader, text, len(ids)), title_tiers(reader, text, len(ids))
-        hybrid = fuse(scores, tiers, [r[0] for r in ranked], lambda c, q=q: asymmetric(q, codes[c], bits),
-                      DEPTH, alpha, depth)
+        query = ranker.query(queries[qid])
+        hybrid = ranker.hybrid(query, DEPTH)
         latency.append((time.perf_counter() - t0) * 1000)
+        q, dist = query.q, query.dist
         runs["hybrid"][qid] = _ranked(ids, [i for i, _ in hybrid])
-        runs["bm25"][qid] = _ranked(ids, lexical_order(scores, tiers, DEPTH))
-        runs["hamming_rerank"][qid] = _ranked(ids, [r[0] for r in ranked[:DEPTH]])
+        runs["bm25"][qid] = _ranked(ids, [i for i, _ in ranker.lexical(query, DEPTH)])
+        runs["hamming_rerank"][qid] = _ranked(ids, [r[0] for r in ranker.semantic(query, DEPTH)])
         runs["hamming"][qid] = _ranked(ids, np.lexsort((np.arange(len(dist)), dist))[:DEPTH].tolist())
         runs["teacher"][qid] = _ranked(ids, _top(t_docs @ t_q, DEPTH))
         runs["student_float"][qid] = _ranked(ids, _top(unit_docs @ q, DEPTH))

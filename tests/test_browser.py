@@ -16,13 +16,8 @@ import numpy as np
 import pytest
 
 from builder.build import build_site
-from builder.codes import asymmetric, rank, read_codes
 from builder.config import BuildConfig
-from builder.export import OnnxEncoder
-from builder.fusion import fuse
-from builder.lexical.index import IndexReader
-from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
-from builder.student import Tokenizer
+from builder.ranking import SiteRanker
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -105,25 +100,8 @@ SETTLED = "body[data-state=ready], body[data-state=error], body[data-state=lexic
 
 def python_ranking(site: Path, queries: list[str], k: int = 10, mode: str = "semantic"):
     """site-eval's rankings of the queries: [(index, distance, score)] (semantic) or [(index, score)]."""
-    manifest = json.loads((site / "manifest.json").read_text())
-    tok = Tokenizer.from_file(site / "tokenizer.json", manifest["tokenizer"]["max_length"])
-    encoder = OnnxEncoder(site / "model.onnx", tok)
-    codes, bits = read_codes(site / "codes.bin")
-    reader = IndexReader(site, manifest)
-    out = []
-    for text in queries:
-        scores, tiers = bm25_scores(reader, text, len(codes)), title_tiers(reader, text, len(codes))
-        if mode == "lexical":
-            out.append([(i, float(scores[i])) for i in lexical_order(scores, tiers, k)])
-            continue
-        q = encoder.encode([text])[0]
-        if mode == "semantic":
-            out.append(rank(q, codes, bits, k, 100))
-            continue
-        depth, alpha = manifest["fusion"]["depth"], manifest["fusion"]["alpha"]
-        semantic = [r[0] for r in rank(q, codes, bits, max(k, depth), 100)]
-        out.append(fuse(scores, tiers, semantic, lambda c, q=q: asymmetric(q, codes[c], bits), k, alpha, depth))
-    return out
+    ranker = SiteRanker(site)
+    return [getattr(ranker, mode)(ranker.query(q), k) for q in queries]
 
 
 def same_order(js: list[dict], py: list[tuple]) -> bool:

@@ -356,3 +356,44 @@ def test_build_with_a_wider_teacher(tiny_config, wide_teacher):
     encoder = OnnxEncoder(config.out / "model.onnx", Tokenizer(config.out.joinpath("tokenizer.json").read_text(), 64))
     assert encoder.encode(["a query"]).shape == (1, 64)
     assert result.doc_floats.shape == (len(SENTENCES), 64)
+
+
+def test_the_site_carries_its_keyword_index(tiny_config):
+    from builder.lexical.index import IndexReader
+    from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
+
+    config = tiny_config()
+    build_site(config)
+    manifest = json.loads((config.out / "manifest.json").read_text())
+    lexical = manifest["lexical"]
+    assert lexical["documents"] == len(SENTENCES) and lexical["chunks"]
+    assert sum(p.stat().st_size for p in (config.out / "lexical").glob("*.bin")) == lexical["bytes"]
+    assert manifest["fusion"] == {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth}
+    assert {"lexical.js", "porter2.mjs", "LICENSE-porter2.txt"} <= {p.name for p in config.out.iterdir()}
+    reader = IndexReader(config.out, manifest)
+    word = SENTENCES[3].split()[-1]
+    scores = bm25_scores(reader, word, len(SENTENCES))
+    assert scores[3] > 0
+    assert lexical_order(scores, title_tiers(reader, "doc 5", len(SENTENCES)), 1) == [5]  # a title as the query
+
+
+def test_a_corpus_of_stop_words_builds(tiny_config, tmp_path):
+    corpus = tmp_path / "stop.txt"
+    corpus.write_text("the\nand\nof the\nto\n")
+    config = tiny_config(corpus=corpus)
+    build_site(config)
+    manifest = json.loads((config.out / "manifest.json").read_text())
+    assert manifest["count"] == 4 and manifest["lexical"]["keys"] == 0
+
+
+def test_a_missing_page_file_fails_before_any_work(tiny_config, monkeypatch):
+    import builder.site
+
+    monkeypatch.setattr(builder.site, "ASSETS", (*builder.site.ASSETS, "missing.js"))
+    with pytest.raises(UserError, match="lacks its page file web_template/missing.js; reinstall"):
+        build_site(tiny_config())
+    assert not config_out_exists(tiny_config())
+
+
+def config_out_exists(config) -> bool:
+    return config.out.exists() or any(config.out.parent.glob(".hamming-site-tmp-*"))

@@ -29,9 +29,14 @@ const manifest = load("manifest.json", "json").then((m) => {
 });
 const lexicon = manifest.then((m) => ({ m, tok: tokenizer(stem, m.lexical.stopwords) }));
 
+const parsed = new Map(); // chunk number -> promise of its Map, parsed once
 function chunk(m, n) {
-  const name = `${m.lexical.folder}/${String(n).padStart(4, "0")}.bin`;
-  return load(name).then((buf) => parseChunk(buf, name));
+  if (!parsed.has(n)) {
+    const name = `${m.lexical.folder}/${String(n).padStart(4, "0")}.bin`;
+    parsed.set(n, load(name).then((buf) => parseChunk(buf, name)));
+    parsed.get(n).catch(() => parsed.delete(n));
+  }
+  return parsed.get(n);
 }
 
 async function postings(m, keys) {
@@ -61,7 +66,8 @@ const pending = new Map();
 let nextId = 0;
 
 function startSemantic() {
-  semantic ??= manifest.then((m) => new Promise((resolve, reject) => {
+  if (semantic) return semantic;
+  semantic = manifest.then((m) => new Promise((resolve, reject) => {
     worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
     worker.onmessage = ({ data }) => {
       if (data.type === "progress") {
@@ -80,7 +86,7 @@ function startSemantic() {
     worker.onerror = (e) => reject(new Error(e.message || "the search worker failed to start"));
     worker.postMessage({ type: "init", manifest: m });
   }));
-  semantic.then(onSemanticReady, onSemanticFailed);
+  semantic.then(onSemanticReady, onSemanticFailed); // once: the page's state follows the model's first load
   return semantic;
 }
 
