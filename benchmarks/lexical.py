@@ -45,6 +45,39 @@ def reference(docs, ids, queries, qids, qrels) -> tuple[float, float]:
     return _metrics(run, qrels)
 
 
+def tokenizations(docs, ids, queries, qids, qrels) -> dict:
+    """The candidate tokenizations, each through bm25s (Lucene BM25, k1 1.5, b 0.75): the choice of issue #13."""
+    import bm25s
+    import Stemmer
+    from tokenizers import Tokenizer
+
+    from builder.lexical.tokenize import STOPWORDS
+    from builder.student import tokenizer_json
+    from builder.teacher import load_teacher
+
+    pieces = Tokenizer.from_str(tokenizer_json(load_teacher("sentence-transformers/all-MiniLM-L6-v2"), 512))
+    def wordpiece(texts):
+        return [[t for t in e.tokens[1:-1] if t not in STOPWORDS] for e in pieces.encode_batch(texts)]
+    stemmer = Stemmer.Stemmer("english")
+    corpus = [d.model_text() for d in docs]
+    qtexts = [queries[q] for q in qids]
+    out = {}
+    for name, tok in (
+        ("stemmed words, stop words",
+         lambda t: bm25s.tokenize(t, stopwords="en", stemmer=stemmer, show_progress=False)),
+        ("words, stop words", lambda t: bm25s.tokenize(t, stopwords="en", show_progress=False)),
+        ("stemmed words, no stop words", lambda t: bm25s.tokenize(t, stemmer=stemmer, show_progress=False)),
+        ("MiniLM word pieces, stop words", wordpiece),
+    ):
+        retriever = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
+        retriever.index(tok(corpus), show_progress=False)
+        found, scores = retriever.retrieve(tok(qtexts), k=100, show_progress=False)
+        run = {q: {ids[d]: float(s) for d, s in zip(found[i], scores[i], strict=True) if s > 0}
+               for i, q in enumerate(qids)}
+        out[name] = round(_metrics(run, qrels)[0], 4)
+    return out
+
+
 def ours(docs, ids, queries, qids, qrels, params: Bm25) -> tuple[tuple[float, float], dict]:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -67,6 +100,7 @@ def main() -> None:
     p.add_argument("sets", nargs="+")
     p.add_argument("--split", default="test")
     p.add_argument("--grid", action="store_true", help="k1 x title_weight grid (tune on train only)")
+    p.add_argument("--tokenizations", action="store_true", help="compare tokenizations through bm25s (nDCG@10)")
     args = p.parse_args()
     for name in args.sets:
         beir = DATA / name
@@ -78,6 +112,9 @@ def main() -> None:
         out = {"dataset": name, "split": args.split, "queries": len(qids), "docs": len(docs)}
         ref = reference(docs, ids, queries, qids, qrels)
         out["bm25s"] = {"ndcg@10": round(ref[0], 4), "recall@100": round(ref[1], 4)}
+        if args.tokenizations:
+            out["tokenizations_ndcg@10"] = tokenizations(docs, ids, queries, qids, qrels)
+            print(out["tokenizations_ndcg@10"], file=sys.stderr)
         grid = itertools.product((0.9, 1.2, 1.5), (1, 2, 3)) if args.grid else [(Bm25.k1, Bm25.title_weight)]
         out["site"] = []
         for k1, tw in grid:

@@ -257,27 +257,32 @@ def test_the_policy_blocks_remote_scripts_and_connections(browser, served):
     assert violated == ["connect-src", "script-src-elem"]
 
 
-SEMANTIC_FILES = ("model.onnx", "codes.bin", "tokenizer.json", "ort", "worker.js")
+SEMANTIC_FILES = ("model.onnx", "codes.bin", "tokenizer.json", "ort.wasm", "ort-wasm", "worker.js")
+FIRST_RESULT = """new MutationObserver((_, obs) => {
+  const r = document.getElementById("results");
+  if (r && r.children.length) { window.__firstResultAt = performance.now(); obs.disconnect(); }
+}).observe(document, {subtree: true, childList: true});"""
 
 
 def test_lexical_first_then_hybrid(browser, served, site):
     """Keyword results come before anything of the model is requested; released, the model re-ranks the same
     query as hybrid without touching the box or the focus."""
     page = browser.new_page()
-    requests: list[tuple[float, str]] = []
-    page.on("request", lambda r: requests.append((time.monotonic(), r.url)))
+    page.add_init_script(FIRST_RESULT)
     held = []
     page.context.route("**/model.onnx", lambda route: held.append(route))
     query = QUERIES[4]
     page.goto(served + "?q=" + query.replace(" ", "+"))
     page.wait_for_selector("body[data-state=lexical]", state="attached", timeout=30_000)
     page.locator("#results li").first.wait_for()
-    shown_at = time.monotonic()
     assert "meaning-based results are loading" in page.text_content("#status")
     lexical = page.evaluate("q => window.hammingSearch.search(q, 10, {mode: 'lexical'})", query)
     assert _shown(page) == [r["index"] for r in lexical]
-    early = [u for t, u in requests if t < shown_at and any(f in u for f in SEMANTIC_FILES)]
-    assert not early, f"requested before the first result: {early}"
+    # the worker (which alone fetches the runtime, model, tokenizer and codes) starts after the first result
+    timeline = page.evaluate("() => ({at: window.__firstResultAt, "
+                             "res: performance.getEntriesByType('resource').map(e => [e.name, e.startTime])})")
+    early = [u for u, t in timeline["res"] if t < timeline["at"] and any(f in u for f in SEMANTIC_FILES)]
+    assert timeline["at"] and not early, f"requested before the first result: {early}"
     page.focus("#q")
     deadline = time.time() + 30
     while not held and time.time() < deadline:
