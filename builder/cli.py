@@ -101,6 +101,7 @@ def _print_summary(report: dict, out: Path) -> None:
     print(f"  bits             {report['bits']:>12,}   ({report['bits'] // 8} bytes a document)")
     print(f"  model.onnx       {b['model']:>12,} bytes")
     print(f"  codes.bin        {b['codes']:>12,} bytes")
+    print(f"  keyword index    {b['lexical']:>12,} bytes   (lexical/: a query fetches only its words' chunks)")
     print(f"  site total       {b['site']:>12,} bytes")
     print("  stages           " + ", ".join(f"{k} {v:.1f}s" for k, v in s.items() if k != "total"))
     speed = report["teacher_texts_per_second"]
