@@ -49,9 +49,13 @@ def test_real_build_and_site_eval(beir, tmp_path):
     assert report["parity"]["float_vs_quantized"]["min_cosine"] > 0.9
     assert figures["docs"] == 200 and figures["bits"] == 256 and figures["queries"] >= 20
     ndcg = figures["ndcg@10"]
-    assert set(ndcg) == {"teacher", "student_float", "hamming", "hamming_rerank"}
+    assert set(ndcg) == {"teacher", "student_float", "hamming", "hamming_rerank", "bm25", "hybrid"}
+    assert set(figures["recall@100"]) == set(ndcg)
     assert ndcg["teacher"] > 0.8  # known-item search is easy for the teacher
     assert ndcg["hamming_rerank"] > 0.6 * ndcg["teacher"], figures  # the distilled codes find them too
+    assert ndcg["bm25"] > 0.8, figures  # a document's own first sentence shares its words
+    assert ndcg["hybrid"] >= min(ndcg["bm25"], ndcg["hamming_rerank"]), figures  # fusion loses to neither side
+    assert figures["fusion"] == {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth}
     assert figures["bytes"]["codes"] == 32 + 200 * 32
     assert figures["bytes"]["model"] <= 6_000_000  # int4 weights, 14,000 word pieces: under issue #4's cap
     # a second run with the same options reuses the built site (no rebuild)

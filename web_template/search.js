@@ -109,13 +109,15 @@ async function rankWith(text, k, mode) {
   }
   if (mode === "semantic") return (await ask({ type: "search", mode, text, k })).results;
   if (mode !== "hybrid") throw new Error(`unknown mode ${mode}: use hybrid, lexical or semantic`);
+  return (await ask(await searchMessage(text, k, mode))).results;
+}
+
+/** The worker's search request: the query and its keyword side (scores of the matching documents, tiers). */
+async function searchMessage(text, k, mode) {
   const { lexical, tiers } = await keywords(text);
   const hits = Uint32Array.from(lexical.hits);
-  const message = {
-    type: "search", mode, text, k,
-    hits, hitScores: Uint32Array.from(hits, (i) => lexical.scores[i]), tiers: [...tiers],
-  };
-  return (await ask(message)).results;
+  const hitScores = Uint32Array.from(hits, (i) => lexical.scores[i]);
+  return { type: "search", mode, text, k, hits, hitScores, tiers: [...tiers] };
 }
 
 const shards = (m, n) => load(`${m.docs.folder}/${String(n).padStart(4, "0")}.json`, "json");
@@ -141,12 +143,7 @@ async function embed(text) {
 /** A semantic search plus where the time went: {results, timings: {tokenize, model, scan} ms, tokens}. */
 async function profile(text, k = SHOWN, { mode = "hybrid" } = {}) {
   if (mode !== "semantic" && mode !== "hybrid") throw new Error("profile times the model: mode semantic or hybrid");
-  const { lexical, tiers } = await keywords(String(text));
-  const hits = Uint32Array.from(lexical.hits);
-  const { results, timings, tokens } = await ask({
-    type: "search", mode, text: String(text), k, hits, hitScores: Uint32Array.from(hits, (i) => lexical.scores[i]),
-    tiers: [...tiers],
-  });
+  const { results, timings, tokens } = await ask(await searchMessage(String(text), k, mode));
   return { results, timings, tokens };
 }
 
