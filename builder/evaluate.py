@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from builder import UserError, __version__
-from builder.codes import read_codes
 from builder.config import BuildConfig
 from builder.corpus import read_corpus
 from builder.ranking import SiteRanker
@@ -139,7 +138,6 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
     manifest = json.loads((site / "manifest.json").read_text())
     docs = read_corpus(find_corpus(beir_dir))
     ids = [d.id for d in docs]
-    codes, bits = read_codes(site / "codes.bin")
 
     cache = config.resolved_cache_dir()
     teacher = load_teacher(config.teacher, cache)
@@ -173,7 +171,7 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
         "dataset": beir_dir.name,
         "docs": len(docs),
         "queries": len(qids),
-        "bits": bits,
+        "bits": ranker.bits,
         "ndcg@10": ndcg,
         "recall@100": {k: round(v[1], 4) for k, v in figures.items()},
         "relative_ndcg@10": {k: round(v / ndcg["teacher"], 4) if ndcg["teacher"] else None for k, v in ndcg.items()},

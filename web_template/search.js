@@ -46,7 +46,7 @@ async function postings(m, keys) {
   return keys.map((key, i) => (key === null ? null : chunks[i].get(key) ?? null));
 }
 
-/** The keyword side of a query: {lexical: {scores, hits}, tiers, terms} (the index's chunks for its terms). */
+/** The keyword side of a query: {lexical: {scores, hits}, tiers} (the index's chunks for its terms). */
 async function keywords(text) {
   const { m, tok } = await lexicon;
   const terms = tok.queryTerms(text).slice(0, m.lexical.max_query_terms);
@@ -54,7 +54,6 @@ async function keywords(text) {
   return {
     lexical: bm25Scores(lists.filter(Boolean), m.count),
     tiers: titleTiers(exact?.docs, loose?.docs),
-    terms: terms.length,
   };
 }
 
@@ -224,14 +223,12 @@ function describe(state, n, count, ms, terms) {
 
 let generation = 0;
 let timer = null;
-let shown = ""; // the query whose results are on screen
 
 async function onInput(text, pushUrl = true) {
   const mine = ++generation; // a slower, older query never overwrites a newer one
   const m = await manifest;
   if (!text.trim()) {
     $("results").replaceChildren();
-    shown = "";
     if (mine === generation) status(`${m.count.toLocaleString()} documents. Type to search.`);
     return;
   }
@@ -243,8 +240,8 @@ async function onInput(text, pushUrl = true) {
     if (mine !== generation) return;
     await render(results, text);
     if (mine !== generation) return;
-    shown = text;
-    const terms = mode === "lexical" ? (await keywords(text)).terms : 1;
+    // tokenizing again is cheap; scoring every posting again (a second keywords()) is not
+    const terms = mode === "lexical" ? (await lexicon).tok.queryTerms(text).length : 1;
     status(describe(mode === "hybrid" ? "ready" : document.body.dataset.state, results.length, m.count,
                      performance.now() - t0, terms));
     if (pushUrl) history.replaceState(null, "", `?q=${encodeURIComponent(text)}`);

@@ -1,4 +1,5 @@
-"""The page's keyword ranking (web_template/lexical.js's scoreQuery + titleTiers), in Python for site-eval."""
+"""The page's keyword ranking (web_template/lexical.js's bm25Scores, titleTiers and lexicalOrder), in Python
+for site-eval."""
 
 from __future__ import annotations
 
