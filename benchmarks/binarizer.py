@@ -19,7 +19,7 @@ import numpy as np
 
 from builder.binarize import fit_pca_itq, train_binarizer
 from builder.codes import hamming, pack, rank
-from builder.corpus import read_corpus
+from builder.input.corpus import read_corpus
 from builder.distill import query_views
 from builder.evaluate import _metrics, _ranked, _top, find_corpus, load_qrels, load_queries
 from builder.teacher import embed, fingerprint, load_teacher

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from builder.codes import asymmetric, hamming, pack, rank, read_codes
-from builder.corpus import read_corpus
+from builder.input.corpus import read_corpus
 from builder.evaluate import _metrics, find_corpus, load_qrels, load_queries
 from builder.export import OnnxEncoder
 from builder.fusion import fuse

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from builder.codes import hamming, pack, rank
-from builder.corpus import read_corpus
+from builder.input.corpus import read_corpus
 from builder.evaluate import _metrics, _ranked, find_corpus, load_qrels, load_queries
 from builder.teacher import embed, fingerprint, load_teacher
 

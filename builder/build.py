@@ -18,7 +18,7 @@ from builder import FORMAT_VERSION, __version__
 from builder.binarize import fit_pca_itq, train_binarizer
 from builder.codes import pack, rank, write_codes
 from builder.config import BuildConfig
-from builder.corpus import read_corpus
+from builder.input.corpus import read_corpus
 from builder.distill import init_projection, query_views, train
 from builder.export import OnnxEncoder, export_onnx, parity, quantize_weights
 from builder.lexical.index import Bm25, write_index

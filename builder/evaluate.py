@@ -12,7 +12,7 @@ import numpy as np
 
 from builder import UserError, __version__
 from builder.config import BuildConfig
-from builder.corpus import read_corpus
+from builder.input.corpus import read_corpus
 from builder.ranking import SiteRanker
 from builder.teacher import embed, fingerprint, load_teacher
 

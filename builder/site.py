@@ -14,7 +14,7 @@ from pathlib import Path
 import jinja2
 
 from builder import UserError
-from builder.corpus import Document
+from builder.input.corpus import Document
 
 MARKER = ".hamming-site"
 TEMPLATE_PACKAGE = "builder.web_template"  # the repository's web_template/, installed inside the package

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder import UserError
-from builder.corpus import read_corpus
+from builder.input.corpus import read_corpus
 
 
 def write(tmp_path, name, data: bytes):

@@ -11,11 +11,25 @@ from builder import UserError
 
 
 @dataclass(frozen=True)
+class Section:
+    """A part of a document under one heading: text[start:end] of its document, and where it links to."""
+
+    heading: str  # the heading's text ("" before a page's first heading, or for a .jsonl document)
+    anchor: str  # the fragment that links to it (without "#"); "" = the document itself
+    start: int  # character offsets into Document.text
+    end: int
+
+
+@dataclass(frozen=True)
 class Document:
     id: str
     title: str
     text: str
     url: str
+    sections: tuple[Section, ...] = ()  # in text order; () = one section, the whole text
+
+    def parts(self) -> tuple[Section, ...]:
+        return self.sections or (Section("", "", 0, len(self.text)),)
 
     def model_text(self) -> str:
         """What the models see: title + " " + text, as BEIR and MTEB do."""
