@@ -18,9 +18,10 @@ from builder import FORMAT_VERSION, __version__
 from builder.binarize import fit_pca_itq, train_binarizer
 from builder.codes import pack, rank, write_codes
 from builder.config import BuildConfig
-from builder.input.corpus import read_corpus
 from builder.distill import init_projection, query_views, train
 from builder.export import OnnxEncoder, export_onnx, parity, quantize_weights
+from builder.input import read_input
+from builder.input.passages import row_documents, split_passages
 from builder.lexical.index import Bm25, write_index
 from builder.site import (
     check_out,
@@ -29,6 +30,7 @@ from builder.site import (
     make_temp_dir,
     place,
     render_page,
+    site_root,
     template_files,
     write_shards,
 )
@@ -46,7 +48,7 @@ class BuildResult:
     out: Path
     manifest: dict
     report: dict
-    doc_floats: np.ndarray  # each document's float values, whose signs are its code (for site-eval)
+    doc_floats: np.ndarray  # each code row's (passage's) float values, whose signs are its code (for site-eval)
 
 
 class _Stages:
@@ -100,10 +102,11 @@ def _fidelity(encoder, space, teacher_views, teacher_docs, views, codes, bits, r
 
 def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     config.validate()
-    out = Path(config.out)
+    out = config.site_folder()
     check_out(out, config.force)
     cache = config.resolved_cache_dir()
-    docs = read_corpus(config.corpus)  # before any stage starts: bad input fails fast and alone
+    # before any stage starts: bad input fails fast and alone (the output folder itself is never read: its marker)
+    docs, skipped = read_input(config.corpus, config.base_url, config.pretty_urls, progress)
     template = template_files()  # the page's own files: a broken installation fails here, not at the end
     runtime = runtime_files()  # the page's runtime: fetched once and cached, before the heavy stages
     torch.manual_seed(config.seed)
@@ -113,17 +116,25 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
 
     tmp = make_temp_dir(out)  # made first, so an interrupt at any stage exercises the same cleanup
     try:
-        with stage("corpus"):
-            texts = [d.model_text() for d in docs]
-            views = query_views(texts, config.views_per_doc, config.seed)
-        with stage("lexical"):
-            params = Bm25(config.bm25_k1, config.bm25_b, config.title_weight, config.chunk_bytes)
-            lexical = write_index(tmp / "lexical", [(d.title, d.text) for d in docs], params)
         with stage("load models"):
             teacher = load_teacher(config.teacher, cache)
             teacher_sha = fingerprint(teacher)
             base = teacher if config.student == config.teacher else load_teacher(config.student, cache)
             tok_json = tokenizer_json(base, config.max_length)
+        with stage("passages"):
+            # never longer than the teacher reads: its embedding of a passage must cover all of it
+            length = min(config.max_length, teacher.max_seq_length or config.max_length)
+            tok = teacher[0].tokenizer.backend_tokenizer
+            passages = split_passages(docs, tok, length, min(config.overlap, length // 4))
+            first_rows = {p.doc: r for r, p in reversed(list(enumerate(passages)))}
+            texts = [p.model_text(docs[p.doc]) for p in passages]
+            views = query_views(texts, config.views_per_doc, config.seed)
+            (tmp / "passages.bin").write_bytes(row_documents(passages).tobytes())
+        with stage("lexical"):
+            params = Bm25(config.bm25_k1, config.bm25_b, config.title_weight, config.chunk_bytes)
+            rows = [(p.keyword_title(docs[p.doc]), docs[p.doc].text[p.start : p.end],
+                     p.names(docs[p.doc], first_rows[p.doc] == r)) for r, p in enumerate(passages)]
+            lexical = write_index(tmp / "lexical", rows, params)
         with stage("teacher"):
             encoded_docs = not is_cached(texts, teacher, "document", cache, teacher_sha)
             t_docs = embed(texts, teacher, "document", cache, teacher_sha, progress)
@@ -166,11 +177,15 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             fidelity = _fidelity(encoder, space, t_views, t_docs, views, codes, config.bits, config.seed)
         with stage("site"):
             (tmp / "tokenizer.json").write_text(tok_json, encoding="utf-8")
-            shards = write_shards(tmp / "docs", docs, config.docs_per_shard)
+            shards = write_shards(tmp / "docs", docs, config.docs_per_shard, passages)
             manifest = {
                 "format_version": FORMAT_VERSION,
                 "generator": f"hamming-site {__version__}",
                 "count": len(docs),
+                # code rows: one per passage; passages.bin holds each row's document (u32 LE, non-decreasing)
+                "passages": {**file_entry(tmp / "passages.bin"), "count": len(passages)},
+                # what document URLs are relative to, from this folder ("../" when the site is the input folder)
+                "root": site_root(config, out),
                 "bits": config.bits,
                 "model": file_entry(tmp / "model.onnx"),
                 "codes": file_entry(tmp / "codes.bin"),
@@ -189,6 +204,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         report = {
             "documents": len(docs),
+            "passages": len(passages),
+            "skipped": skipped,  # pages of a site folder left out, by reason
             "views": len(views),
             "bits": config.bits,
             "weight_bits": config.weight_bits,

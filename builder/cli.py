@@ -39,42 +39,51 @@ class _Bars:
             del self.bars[stage]
 
 
+_TYPES = {"int": int, "float": float, "str": str, "Path | None": Path, "Path": Path}
+_NOT_OPTIONS = {"corpus", "out"}  # the positional argument and -o, named here by hand
+
+
+def _field_help() -> dict[str, str]:
+    """Each BuildConfig field's comment: the one description of an option, shown by --help."""
+    import inspect
+    import re
+
+    from builder.config import BuildConfig
+
+    source = inspect.getsource(BuildConfig)
+    return {m[1]: m[2].strip() for m in re.finditer(r"^    (\w+): [^=#\n]+(?:=[^#\n]*)?#(.*)$", source, re.M)}
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    # Defaults live in BuildConfig only: an option left out here is left out of the config.
-    p.add_argument("-o", "--out", type=Path, help="output folder")
-    p.add_argument("--bits", type=int, help="code length, a multiple of 32 from 32 to 1024 (default 256)")
-    p.add_argument("--teacher", help="sentence-transformers model name or path")
-    p.add_argument("--student", help="model whose layers and tokenizer make the student")
-    p.add_argument("--student-layers", type=int, help="transformer layers the student keeps (default 3)")
-    p.add_argument("--epochs", type=int, help="student training passes over views and documents (default 2)")
-    p.add_argument("--binarizer-epochs", type=int, help="binarizer training passes (default 15)")
-    p.add_argument("--vocab-size", type=int, help="word pieces the student keeps (default 14000; 0 = all)")
-    p.add_argument("--weight-bits", type=int, choices=(4, 8), help="model weights as int4 (default) or int8")
-    p.add_argument("--seed", type=int, help="random seed (same seed, same bytes)")
-    p.add_argument("--max-length", type=int, help="token truncation for documents and queries (default 256)")
-    p.add_argument("--train-max-length", type=int, help="document truncation while training the student")
-    p.add_argument("--fusion-alpha", type=float, help="hybrid: weight of meaning against keywords, 0..1 (default 0.4)")
-    p.add_argument("--fusion-depth", type=int, help="hybrid: candidates from each ranking (default 400)")
-    p.add_argument("--title-weight", type=int, help="keyword index: times a title word counts (default 3)")
-    p.add_argument("--bm25-k1", type=float, help="keyword index: BM25 k1 (default 1.2)")
-    p.add_argument("--bm25-b", type=float, help="keyword index: BM25 b (default 0.75)")
-    p.add_argument("--chunk-bytes", type=int, help="keyword index: target bytes of a chunk file (default 8192)")
-    p.add_argument("--docs-per-shard", type=int, help="documents per docs/NNNN.json file (default 4)")
-    p.add_argument("--force", action="store_true", help="replace an OUT folder that build-site did not make")
+    """The options, one per BuildConfig field, named, typed and described by the field itself. Defaults live in
+    BuildConfig only: an option left out on the command line is left out of the config."""
+    from dataclasses import MISSING, fields
+
+    from builder.config import BuildConfig
+
+    p.add_argument("-o", "--out", type=Path, help="the site folder (default: FOLDER/hamming/ for a folder, else site/)")
+    described = _field_help()
+    for f in fields(BuildConfig):
+        if f.name in _NOT_OPTIONS:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        default = "" if f.default in (MISSING, None, "") else f" (default {f.default})"
+        if f.type == "bool":
+            p.add_argument(flag, dest=f.name, action="store_true", default=None, help=described.get(f.name))
+        else:
+            p.add_argument(flag, dest=f.name, type=_TYPES[f.type], help=described.get(f.name, "") + default)
     p.add_argument("-v", "--verbose", action="store_true", help="log each stage's details")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
 
-_OPTIONS = ("bits", "teacher", "student", "student_layers", "epochs", "binarizer_epochs", "vocab_size",
-            "weight_bits", "seed", "max_length", "train_max_length", "fusion_alpha", "fusion_depth", "title_weight",
-            "bm25_k1", "bm25_b", "chunk_bytes", "docs_per_shard")
+def _config(args, corpus: Path, out: Path | None):
+    from dataclasses import fields
 
-
-def _config(args, corpus: Path, out: Path):
     from builder.config import BuildConfig
 
-    fields = {name: getattr(args, name) for name in _OPTIONS if getattr(args, name) is not None}
-    return BuildConfig(corpus=corpus, out=out, force=args.force, **fields).validate()
+    given = {f.name: getattr(args, f.name) for f in fields(BuildConfig)
+             if f.name not in _NOT_OPTIONS and getattr(args, f.name, None) is not None}
+    return BuildConfig(corpus=corpus, out=out, **given).validate()
 
 
 def _run(main) -> int:
@@ -98,6 +107,10 @@ def _print_summary(report: dict, out: Path) -> None:
     s, b, f = report["seconds"], report["bytes"], report["fidelity"]
     print(f"\nBuilt {out}/ in {s['total']:.1f} s")
     print(f"  documents        {report['documents']:>12,}")
+    print(f"  passages         {report['passages']:>12,}   (code rows: long documents split at headings and length)")
+    if report.get("skipped"):
+        why = ", ".join(f"{n} {reason}" for reason, n in sorted(report["skipped"].items()))
+        print(f"  pages skipped    {sum(report['skipped'].values()):>12,}   ({why})")
     print(f"  bits             {report['bits']:>12,}   ({report['bits'] // 8} bytes a document)")
     print(f"  model.onnx       {b['model']:>12,} bytes")
     print(f"  codes.bin        {b['codes']:>12,} bytes")
@@ -123,7 +136,8 @@ def _setup_logging(verbose: bool) -> None:
 
 def build_main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="build-site", description="Build a static semantic-search site from a corpus.")
-    p.add_argument("corpus", type=Path, help=".txt (one document per line) or .jsonl (text, id, title, url)")
+    p.add_argument("corpus", type=Path, help=".txt (one document per line), .jsonl (text, id, title, url), or a folder "
+                   "of .html pages (a built site) or .md files")
     _common(p)
     p.add_argument("--serve", action="store_true", help="preview the built site on http://127.0.0.1:8000/")
     args = p.parse_args(argv)
@@ -132,11 +146,11 @@ def build_main(argv: list[str] | None = None) -> int:
     def main():
         from builder.build import build_site
 
-        config = _config(args, args.corpus, args.out or Path("site"))
+        config = _config(args, args.corpus, args.out)
         result = build_site(config, progress=_Bars())
-        _print_summary(result.report, config.out)
+        _print_summary(result.report, config.site_folder())
         if args.serve:
-            _serve(config.out)
+            _serve(config.site_folder())
 
     return _run(main)
 
@@ -167,7 +181,7 @@ def eval_main(argv: list[str] | None = None) -> int:
         from builder.evaluate import evaluate, find_corpus
 
         corpus = find_corpus(args.beir_dir)
-        config = _config(args, corpus, args.out or Path("unused"))
+        config = _config(args, corpus, args.out)
         result = evaluate(args.beir_dir, config, args.split, args.rerank_depth, out=args.out, progress=_Bars())
         text = json.dumps(result, indent=1)
         if args.json:

@@ -13,8 +13,8 @@ DEFAULT_TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
 
 @dataclass(frozen=True)
 class BuildConfig:
-    corpus: Path  # .txt (one document per non-empty line) or .jsonl / .jsonl.gz ({"text", "id", ...})
-    out: Path = Path("site")  # the site folder; replaced atomically at the end of the build
+    corpus: Path  # .txt (one document per line), .jsonl / .jsonl.gz ({"text", "id", ...}), or a folder of .html / .md
+    out: Path | None = None  # the site folder, replaced atomically; None = FOLDER/hamming/ for a folder, else site/
     bits: int = 256  # code length: a multiple of 32 from 32 to 1024
     teacher: str = DEFAULT_TEACHER  # sentence-transformers name or path; supplies the targets only
     student: str = DEFAULT_TEACHER  # model whose layers and tokenizer the student is cut from
@@ -26,9 +26,12 @@ class BuildConfig:
     recon_weight: float = 0.2  # weight of the binarizer's decoder loss beside its ranking loss
     vocab_size: int = 14000  # word pieces the student keeps: the corpus's, then common words (0 = all)
     weight_bits: int = 4  # model.onnx stores weights as int4 (blocks of 64, float16 scales) or int8
-    max_length: int = 256  # token truncation, the same for documents (build) and queries (page)
+    max_length: int = 256  # tokens of a passage (longer documents are split) and of a query (the page truncates)
+    overlap: int = 32  # tokens a passage repeats from the one before it when a section is split (at most 1/4 of one)
     train_max_length: int = 64  # truncation of documents while training the student (it encodes queries)
     views_per_doc: int = 3  # query-like views (sentences, spans) made from each document
+    base_url: str = ""  # site folders: prefix of every page's URL (e.g. /docs/); "" = relative to the folder
+    pretty_urls: bool = False  # Markdown folders: a page's URL is page/ (Hugo, MkDocs) rather than page.html
     docs_per_shard: int = 4  # documents per docs/NNNN.json shard: small, so 10 results cost little to show
     bm25_k1: float = 1.2  # keyword index: BM25 term-frequency saturation (tuned on SciFact train)
     bm25_b: float = 0.75  # keyword index: BM25 length normalisation
@@ -67,16 +70,22 @@ class BuildConfig:
             raise UserError("--bm25-k1 must be >= 0, --bm25-b between 0 and 1 and --title-weight >= 0.")
         if self.chunk_bytes < 256:
             raise UserError(f"--chunk-bytes {self.chunk_bytes} must be 256 or more.")
-        if self.corpus.is_dir():
-            raise UserError(f"{self.corpus} is a directory: give a .txt or .jsonl file.")
+        if self.overlap < 0:
+            raise UserError(f"--overlap {self.overlap} is negative: use 0 or more.")
         if not self.corpus.exists():
-            raise UserError(f"{self.corpus}: no such file.")
+            raise UserError(f"{self.corpus}: no such file or folder.")
         return self
 
     def options(self) -> dict:
         """The options that determine the output bytes (for the manifest and cache keys)."""
-        skip = {"corpus", "out", "force", "cache_dir"}
+        skip = {"corpus", "out", "force", "cache_dir"}  # where, not what: they change no byte of the site
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+
+    def site_folder(self) -> Path:
+        """OUT: as given, else inside a site folder (its URLs then stay relative), else site/."""
+        if self.out is not None:
+            return Path(self.out)
+        return self.corpus / "hamming" if self.corpus.is_dir() else Path("site")
 
     def resolved_cache_dir(self) -> Path:
         return self.cache_dir or Path.home() / ".cache" / "hamming-site"

@@ -13,7 +13,7 @@ import numpy as np
 from builder import UserError, __version__
 from builder.config import BuildConfig
 from builder.input.corpus import read_corpus
-from builder.ranking import SiteRanker
+from builder.ranking import SiteRanker, by_document
 from builder.teacher import embed, fingerprint, load_teacher
 
 DEPTH = 100  # how many results each run keeps (recall@100)
@@ -66,6 +66,11 @@ def _ranked(ids: list[str], order) -> dict[str, float]:
 
 def _top(scores: np.ndarray, k: int) -> list[int]:
     return np.lexsort((np.arange(len(scores)), -scores))[:k].tolist()
+
+
+def _best_rows(ranker: SiteRanker, rows) -> list[int]:
+    """Documents in the order of their best row (passage), the first DEPTH."""
+    return [r["index"] for r in by_document([(int(i), 0.0, None) for i in rows], ranker.row_doc, DEPTH)]
 
 
 def _walk(node, prefix: str = ""):
@@ -159,9 +164,9 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
         runs["hybrid"][qid] = _ranked(ids, [i for i, _ in hybrid])
         runs["bm25"][qid] = _ranked(ids, [i for i, _ in ranker.lexical(query, DEPTH)])
         runs["hamming_rerank"][qid] = _ranked(ids, [r[0] for r in ranker.semantic(query, DEPTH)])
-        runs["hamming"][qid] = _ranked(ids, np.lexsort((np.arange(len(dist)), dist))[:DEPTH].tolist())
+        runs["hamming"][qid] = _ranked(ids, _best_rows(ranker, np.lexsort((np.arange(len(dist)), dist))))
         runs["teacher"][qid] = _ranked(ids, _top(t_docs @ t_q, DEPTH))
-        runs["student_float"][qid] = _ranked(ids, _top(unit_docs @ q, DEPTH))
+        runs["student_float"][qid] = _ranked(ids, _best_rows(ranker, _top(unit_docs @ q, len(unit_docs))))
         if progress:
             progress("queries", n + 1, len(qids))
     figures = {name: _metrics(run, qrels) for name, run in runs.items()}
@@ -170,6 +175,7 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
     return {
         "dataset": beir_dir.name,
         "docs": len(docs),
+        "passages": len(ranker.codes),
         "queries": len(qids),
         "bits": ranker.bits,
         "ndcg@10": ndcg,

@@ -18,6 +18,26 @@ from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 from builder.student import Tokenizer
 
 RERANK_DEPTH = 100  # the page's worker.js RERANK_DEPTH
+PASSAGES_PER_RESULT = 3  # a result's sub-results: its best passages (lexical.js's byDocument)
+SEMANTIC_ROWS_PER_RESULT = 4  # meaning-only ranking of split documents: rows ranked for each result wanted
+
+
+def by_document(rows: list[tuple[int, float, int | None]], row_doc: np.ndarray | None, k: int,
+                per_doc: int = PASSAGES_PER_RESULT) -> list[dict]:
+    """Rows (passages) ranked best first -> documents ranked by their best row, each with its best `per_doc`
+    rows: [{index, score, distance, passages: [{row, score}]}]. row_doc None: rows are documents.
+    The same definition as web_template/lexical.js's byDocument."""
+    out: dict[int, dict] = {}
+    for row, score, distance in rows:
+        doc = row if row_doc is None else int(row_doc[row])
+        hit = out.get(doc)
+        if hit is None:
+            if len(out) == k:
+                continue
+            hit = out[doc] = {"index": doc, "score": score, "distance": distance, "passages": []}
+        if len(hit["passages"]) < per_doc:
+            hit["passages"].append({"row": row, "score": score})
+    return list(out.values())
 
 
 @dataclass
@@ -38,6 +58,10 @@ class SiteRanker:
         tokenizer = Tokenizer.from_file(self.site / "tokenizer.json", self.manifest["tokenizer"]["max_length"])
         self.encoder = OnnxEncoder(self.site / "model.onnx", tokenizer)
         self.codes, self.bits = read_codes(self.site / "codes.bin")
+        rows = self.manifest.get("passages", {}).get("count", self.manifest["count"])
+        # None when no document was split: rows are documents (the page then skips passages.bin too)
+        self.row_doc = (np.fromfile(self.site / "passages.bin", dtype="<u4").astype(np.int64)
+                        if rows != self.manifest["count"] else None)
         self.reader = IndexReader(self.site, self.manifest)
         self.rerank_depth = rerank_depth
         self.alpha, self.depth = self.manifest["fusion"]["alpha"], self.manifest["fusion"]["depth"]
@@ -48,14 +72,32 @@ class SiteRanker:
         return Query(text, q, hamming(pack(q[None, :])[0], self.codes), bm25_scores(self.reader, text, n),
                      title_tiers(self.reader, text, n))
 
+    def results(self, query: Query, k: int, mode: str = "hybrid") -> list[dict]:
+        """What the page's search(text, k, {mode}) ranks: documents by their best passage, with their best
+        passages: [{index, score, distance, passages: [{row, score}]}]."""
+        split = self.row_doc is not None
+        n = len(self.codes)
+        if mode == "semantic":
+            want = min(n, k * SEMANTIC_ROWS_PER_RESULT) if split else k
+            rows = [(i, s, d) for i, d, s in rank(query.q, self.codes, self.bits, want, self.rerank_depth, query.dist)]
+        elif mode == "lexical":
+            rows = [(i, float(query.bm25[i]), None) for i in lexical_order(query.bm25, query.tiers, n if split else k)]
+        elif mode == "hybrid":
+            meaning = [r[0] for r in rank(query.q, self.codes, self.bits, max(k, self.depth), self.rerank_depth,
+                                          query.dist)]
+            fused = fuse(query.bm25, query.tiers, meaning, lambda c: asymmetric(query.q, self.codes[c], self.bits),
+                         n if split else k, self.alpha, self.depth)
+            rows = [(i, s, int(query.dist[i])) for i, s in fused]
+        else:
+            raise ValueError(f"unknown mode {mode}")
+        return by_document(rows, self.row_doc, k)
+
     def semantic(self, query: Query, k: int) -> list[tuple[int, int, float]]:
         """[(index, distance, score)] best first."""
-        return rank(query.q, self.codes, self.bits, k, self.rerank_depth, query.dist)
+        return [(r["index"], r["distance"], r["score"]) for r in self.results(query, k, "semantic")]
 
     def lexical(self, query: Query, k: int) -> list[tuple[int, float]]:
-        return [(i, float(query.bm25[i])) for i in lexical_order(query.bm25, query.tiers, k)]
+        return [(r["index"], r["score"]) for r in self.results(query, k, "lexical")]
 
     def hybrid(self, query: Query, k: int) -> list[tuple[int, float]]:
-        meaning = [r[0] for r in self.semantic(query, max(k, self.depth))]
-        return fuse(query.bm25, query.tiers, meaning, lambda c: asymmetric(query.q, self.codes[c], self.bits), k,
-                    self.alpha, self.depth)
+        return [(r["index"], r["score"]) for r in self.results(query, k, "hybrid")]

@@ -15,12 +15,14 @@ import jinja2
 
 from builder import UserError
 from builder.input.corpus import Document
+from builder.input.passages import Passage
 
 MARKER = ".hamming-site"
 TEMPLATE_PACKAGE = "builder.web_template"  # the repository's web_template/, installed inside the package
 PAGE = "index.html.j2"
 # copied into the site as they are
-ASSETS = ("boot.js", "search.js", "worker.js", "hamming.js", "lexical.js", "style.css")
+ASSETS = ("boot.js", "search.js", "engine.js", "highlight.js", "widget.js", "worker.js", "hamming.js", "lexical.js",
+          "style.css", "widget.css")
 _TMP_PREFIX = ".hamming-site-tmp-"
 
 
@@ -90,11 +92,39 @@ def place(tmp: Path, out: Path) -> None:
             old.unlink()
 
 
-def write_shards(folder: Path, docs: list[Document], per_shard: int) -> int:
+def _utf16(text: str, at: int) -> int:
+    """A Python string offset as a JavaScript (UTF-16) one: the page slices the text with it."""
+    if text.isascii() or max(text) <= "\uffff":  # the common case: the same offsets
+        return at
+    return at + sum(1 for c in text[:at] if ord(c) > 0xFFFF)
+
+
+def _shard_row(doc: Document, passages: list[Passage]) -> dict:
+    row = {"id": doc.id, "title": doc.title, "text": doc.text, "url": doc.url}
+    if len(passages) > 1 or any(p.heading or p.anchor for p in passages):
+        # the page shows a matching passage as a sub-result: its heading, link and text[start:end]
+        row["passages"] = [{"heading": p.heading, "anchor": p.anchor, "start": _utf16(doc.text, p.start),
+                            "end": _utf16(doc.text, p.end)} for p in passages]
+    return row
+
+
+def site_root(config, out: Path) -> str:
+    """What a document's URL is relative to, seen from the site: "" for a corpus file (its URLs are as given),
+    the input folder relative to OUT for a site folder (e.g. "../" for the default FOLDER/hamming/)."""
+    if not Path(config.corpus).is_dir() or config.base_url:
+        return ""
+    return Path(os.path.relpath(Path(config.corpus).resolve(), out.resolve())).as_posix() + "/"
+
+
+def write_shards(folder: Path, docs: list[Document], per_shard: int, passages: list[Passage]) -> int:
+    """docs/NNNN.json: per_shard documents a file, with their passages."""
     folder.mkdir()
+    by_doc: list[list[Passage]] = [[] for _ in docs]
+    for p in passages:
+        by_doc[p.doc].append(p)
     shards = 0
     for start in range(0, len(docs), per_shard):
-        rows = [{"id": d.id, "title": d.title, "text": d.text, "url": d.url} for d in docs[start : start + per_shard]]
+        rows = [_shard_row(docs[i], by_doc[i]) for i in range(start, min(len(docs), start + per_shard))]
         (folder / f"{shards:04d}.json").write_text(json.dumps(rows, ensure_ascii=False, separators=(",", ":")))
         shards += 1
     return shards

@@ -366,7 +366,7 @@ def test_the_site_carries_its_keyword_index(tiny_config):
     build_site(config)
     manifest = json.loads((config.out / "manifest.json").read_text())
     lexical = manifest["lexical"]
-    assert lexical["documents"] == len(SENTENCES) and lexical["chunks"]
+    assert lexical["rows"] == manifest["passages"]["count"] == len(SENTENCES) and lexical["chunks"]
     assert sum(p.stat().st_size for p in (config.out / "lexical").glob("*.bin")) == lexical["bytes"]
     assert manifest["fusion"] == {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth}
     assert {"lexical.js", "porter2.mjs", "LICENSE-porter2.txt"} <= {p.name for p in config.out.iterdir()}

@@ -145,3 +145,23 @@ export function fuse(lexical, tiers, semantic, semanticScore, k, alpha, depth) {
   rows.sort((a, b) => b.tier - a.tier || b.score - a.score || a.index - b.index);
   return rows.slice(0, k).map(({ index, score }) => ({ index, score }));
 }
+
+/**
+ * Rows (passages) ranked best first -> documents ranked by their best row, each with its best `perDoc` rows:
+ * [{index, score, distance, passages: [{row, score}]}]. rowDoc null: rows are documents. The same definition
+ * as builder/ranking.py's by_document.
+ */
+export function byDocument(rows, rowDoc, k, perDoc = 3) {
+  const out = new Map();
+  for (const { index: row, score, distance } of rows) {
+    const doc = rowDoc ? rowDoc[row] : row;
+    let hit = out.get(doc);
+    if (!hit) {
+      if (out.size === k) continue;
+      hit = { index: doc, score, distance, passages: [] };
+      out.set(doc, hit);
+    }
+    if (hit.passages.length < perDoc) hit.passages.push({ row, score });
+  }
+  return [...out.values()];
+}

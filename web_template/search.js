@@ -1,150 +1,15 @@
-// The page: keyword results first (BM25 over the chunked index, fetched term by term), then, once the model
-// is in, hybrid results. Public API: window.hammingSearch.search(text, k, {mode}). Lazy loaders are cached as
-// promises; corpus text only ever enters the DOM as text nodes.
-import { stem } from "./porter2.mjs";
-import { bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer } from "./lexical.js";
+// The standalone search page: a box, a status line and results (documents with their best passages) over
+// engine.js. Public API: window.hammingSearch.search(text, k, {mode}). Corpus text only ever enters the DOM as
+// text nodes.
+import { embed, getState, lexicon, manifest, onState, profile, queryTermCount, search, searchDocuments,
+         startSemantic } from "./engine.js";
+import { appendHighlighted, linkOrText, queryWords, snippet } from "./highlight.js";
 
 const $ = (id) => document.getElementById(id);
 const status = (text) => { $("status").textContent = text; };
-const setState = (s) => { document.body.dataset.state = s; };
 const DEBOUNCE_MS = 120;
 const SHOWN = 10;
 const IDLE_MS = 1000; // with the keyword index in, the model starts loading after this long without a query
-
-const cached = new Map(); // url -> promise
-function load(url, as) {
-  if (!cached.has(url)) {
-    cached.set(url, fetch(url).then((r) => {
-      if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-      return as === "json" ? r.json() : r.arrayBuffer();
-    }));
-    cached.get(url).catch(() => cached.delete(url)); // a failed fetch may be retried by a later query
-  }
-  return cached.get(url);
-}
-
-const manifest = load("manifest.json", "json").then((m) => {
-  if (m.format_version !== 1) throw new Error(`manifest format ${m.format_version}, this page reads 1`);
-  return m;
-});
-const lexicon = manifest.then((m) => ({ m, tok: tokenizer(stem, m.lexical.stopwords) }));
-
-const parsed = new Map(); // chunk number -> promise of its Map, parsed once
-function chunk(m, n) {
-  if (!parsed.has(n)) {
-    const name = `${m.lexical.folder}/${String(n).padStart(4, "0")}.bin`;
-    parsed.set(n, load(name).then((buf) => parseChunk(buf, name)));
-    parsed.get(n).catch(() => parsed.delete(n));
-  }
-  return parsed.get(n);
-}
-
-async function postings(m, keys) {
-  const firsts = m.lexical.chunks;
-  if (!firsts.length) return keys.map(() => null);
-  const chunks = await Promise.all(keys.map((key) => (key === null ? null : chunk(m, chunkOf(key, firsts)))));
-  return keys.map((key, i) => (key === null ? null : chunks[i].get(key) ?? null));
-}
-
-/** The keyword side of a query: {lexical: {scores, hits}, tiers} (the index's chunks for its terms). */
-async function keywords(text) {
-  const { m, tok } = await lexicon;
-  const terms = tok.queryTerms(text).slice(0, m.lexical.max_query_terms);
-  const [exact, loose, ...lists] = await postings(m, [...titleKeys(text), ...terms]);
-  return {
-    lexical: bm25Scores(lists.filter(Boolean), m.count),
-    tiers: titleTiers(exact?.docs, loose?.docs),
-  };
-}
-
-// ---- the meaning side: a worker with the model and codes, started only when needed ----
-
-let worker = null;
-let semantic = null; // promise of the worker's readiness, made once
-const pending = new Map();
-let nextId = 0;
-
-function startSemantic() {
-  if (semantic) return semantic;
-  semantic = manifest.then((m) => new Promise((resolve, reject) => {
-    worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
-    worker.onmessage = ({ data }) => {
-      if (data.type === "progress") {
-        if (document.body.dataset.state === "lexical")
-          status(`Keyword search is ready; loading meaning-based search… ${Math.round((100 * data.loaded) / data.total)}%`);
-      } else if (data.type === "ready") {
-        resolve();
-      } else if (data.type === "result" || (data.type === "error" && pending.has(data.id))) {
-        const p = pending.get(data.id);
-        pending.delete(data.id);
-        data.type === "result" ? p.resolve(data) : p.reject(new Error(data.message));
-      } else if (data.type === "error") {
-        reject(new Error(data.message));
-      }
-    };
-    worker.onerror = (e) => reject(new Error(e.message || "the search worker failed to start"));
-    worker.postMessage({ type: "init", manifest: m });
-  }));
-  semantic.then(onSemanticReady, onSemanticFailed); // once: the page's state follows the model's first load
-  return semantic;
-}
-
-async function ask(message) {
-  await startSemantic();
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ ...message, id });
-  });
-}
-
-// ---- ranking, the same in every caller ----
-
-async function rankWith(text, k, mode) {
-  if (mode === "hybrid" && document.body.dataset.state === "lexical-only") mode = "lexical";
-  if (mode === "lexical") {
-    const { lexical, tiers } = await keywords(text);
-    return lexicalOrder(lexical, tiers, k).map((index) => ({ index, distance: null, score: lexical.scores[index] }));
-  }
-  if (mode === "semantic") return (await ask({ type: "search", mode, text, k })).results;
-  if (mode !== "hybrid") throw new Error(`unknown mode ${mode}: use hybrid, lexical or semantic`);
-  return (await ask(await searchMessage(text, k, mode))).results;
-}
-
-/** The worker's search request: the query and its keyword side (scores of the matching documents, tiers). */
-async function searchMessage(text, k, mode) {
-  const { lexical, tiers } = await keywords(text);
-  const hits = Uint32Array.from(lexical.hits);
-  const hitScores = Uint32Array.from(hits, (i) => lexical.scores[i]);
-  return { type: "search", mode, text, k, hits, hitScores, tiers: [...tiers] };
-}
-
-const shards = (m, n) => load(`${m.docs.folder}/${String(n).padStart(4, "0")}.json`, "json");
-
-async function documentAt(index) {
-  const m = await manifest;
-  const per = m.docs.per_shard;
-  return (await shards(m, Math.floor(index / per)))[index % per];
-}
-
-/** [{index, id, distance, score}], best first: what the page shows for that mode (default hybrid). */
-async function search(text, k = SHOWN, { mode = "hybrid" } = {}) {
-  const results = await rankWith(String(text), k, mode);
-  return Promise.all(results.map(async (r) => ({ ...r, id: (await documentAt(r.index)).id })));
-}
-
-/** The model's float projection of text and its token ids. */
-async function embed(text) {
-  const { embedding, ids } = await ask({ type: "embed", text: String(text) });
-  return { embedding, ids };
-}
-
-/** A semantic search plus where the time went: {results, timings: {tokenize, model, scan} ms, tokens}. */
-async function profile(text, k = SHOWN, { mode = "hybrid" } = {}) {
-  if (mode !== "semantic" && mode !== "hybrid") throw new Error("profile times the model: mode semantic or hybrid");
-  const { results, timings, tokens } = await ask(await searchMessage(String(text), k, mode));
-  return { results, timings, tokens };
-}
 
 window.hammingSearch = {
   search, embed, profile,
@@ -154,61 +19,33 @@ window.hammingSearch = {
 
 // ---- the page ----
 
-function queryWords(text) {
-  return [...new Set(text.toLowerCase().match(/[\p{L}\p{N}]{2,}/gu) || [])];
-}
+const setState = (s) => { document.body.dataset.state = s; };
 
-/** Append text to el with the query's words wrapped in <mark>, as text nodes only (never HTML). */
-function appendHighlighted(el, text, words) {
-  if (!words.length) { el.append(text); return; }
-  const escaped = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  const re = new RegExp(`(${escaped.join("|")})`, "giu");
-  let last = 0;
-  for (const m of text.matchAll(re)) {
-    el.append(text.slice(last, m.index));
-    const mark = document.createElement("mark");
-    mark.textContent = m[0];
-    el.append(mark);
-    last = m.index + m[0].length;
+function renderResult(r, words) {
+  const { doc } = r;
+  const li = document.createElement("li");
+  li.dataset.index = String(r.index);
+  li.dataset.id = doc.id;
+  li.tabIndex = -1;
+  const heading = document.createElement("h2");
+  heading.append(linkOrText(r.url, doc.title || doc.text.slice(0, 80), words));
+  li.append(heading);
+  const best = r.passages[0];
+  const p = document.createElement("p");
+  appendHighlighted(p, snippet(doc.text.slice(best.start, best.end), words), words);
+  li.append(p);
+  if (doc.passages) { // a page split at its headings: its best sections, each linking to its anchor
+    const list = document.createElement("ul");
+    list.className = "passages";
+    for (const passage of r.passages) {
+      if (!passage.heading) continue;
+      const item = document.createElement("li");
+      item.append(linkOrText(passage.url, passage.heading, words));
+      list.append(item);
+    }
+    if (list.children.length) li.append(list);
   }
-  el.append(text.slice(last));
-}
-
-function snippet(text, words, size = 240) {
-  if (text.length <= size) return text;
-  const lower = text.toLowerCase();
-  const hits = words.map((w) => lower.indexOf(w)).filter((i) => i >= 0);
-  const start = Math.max(0, (hits.length ? Math.min(...hits) : 0) - 60);
-  return (start ? "…" : "") + text.slice(start, start + size) + (start + size < text.length ? "…" : "");
-}
-
-function safeUrl(url) {
-  try {
-    const u = new URL(url, location.href);
-    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
-  } catch { return null; }
-}
-
-async function render(results, text) {
-  const words = queryWords(text);
-  const docs = await Promise.all(results.map((r) => documentAt(r.index)));
-  const items = results.map((r, i) => {
-    const doc = docs[i];
-    const li = document.createElement("li");
-    li.dataset.index = String(r.index);
-    li.dataset.id = doc.id;
-    li.tabIndex = -1;
-    const heading = document.createElement("h2");
-    const url = doc.url && safeUrl(doc.url);
-    const titleHolder = url ? document.createElement("a") : heading;
-    if (url) { titleHolder.href = url; titleHolder.rel = "noopener noreferrer"; heading.append(titleHolder); }
-    appendHighlighted(titleHolder, doc.title || doc.text.slice(0, 80), words);
-    const p = document.createElement("p");
-    appendHighlighted(p, snippet(doc.text, words), words);
-    li.append(heading, p);
-    return li;
-  });
-  $("results").replaceChildren(...items);
+  return li;
 }
 
 function describe(state, n, count, ms, terms) {
@@ -234,16 +71,14 @@ async function onInput(text, pushUrl = true) {
   }
   const t0 = performance.now();
   try {
-    const state = document.body.dataset.state;
+    const state = getState();
     const mode = state === "ready" ? "hybrid" : "lexical";
-    const results = await rankWith(text, SHOWN, mode);
+    const results = await searchDocuments(text, SHOWN, { mode });
     if (mine !== generation) return;
-    await render(results, text);
-    if (mine !== generation) return;
-    // tokenizing again is cheap; scoring every posting again (a second keywords()) is not
-    const terms = mode === "lexical" ? (await lexicon).tok.queryTerms(text).length : 1;
-    status(describe(mode === "hybrid" ? "ready" : document.body.dataset.state, results.length, m.count,
-                     performance.now() - t0, terms));
+    const words = queryWords(text);
+    $("results").replaceChildren(...results.map((r) => renderResult(r, words)));
+    const terms = mode === "lexical" ? await queryTermCount(text) : 1;
+    status(describe(mode === "hybrid" ? "ready" : getState(), results.length, m.count, performance.now() - t0, terms));
     if (pushUrl) history.replaceState(null, "", `?q=${encodeURIComponent(text)}`);
     if (mode === "lexical" && state === "lexical") startSemantic().catch(() => {}); // first results are up
   } catch (e) {
@@ -272,29 +107,31 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
-function onSemanticReady() {
-  setState("ready");
-  // the same query again, now hybrid: the box's text and the focus stay as they are
-  const text = $("q").value;
-  if (text.trim()) onInput(text, false);
-  else manifest.then((m) => status(`${m.count.toLocaleString()} documents. Type to search.`));
-}
-
-function onSemanticFailed(e) {
-  if (document.body.dataset.state === "error") return;
-  setState("lexical-only");
-  status(`Meaning-based search is unavailable (${e.message}); keyword search works.`);
-  if ($("q").value.trim()) onInput($("q").value, false);
-}
-
-lexicon.then(async ({ m }) => {
+let started = false;
+onState(async (state, detail) => {
   if (document.body.dataset.state === "error") return; // boot.js: opened from file://
-  setState("lexical");
-  status(`${m.count.toLocaleString()} documents. Type to search (meaning-based search is loading).`);
-  setTimeout(() => startSemantic().catch(() => {}), IDLE_MS); // idle: no query needs the network now
-  const q = new URLSearchParams(location.search).get("q");
-  if (q) { $("q").value = q; await onInput(q, false); }
-}, (e) => {
-  setState("error");
-  status(`The search could not start: ${e.message}`);
+  const m = await manifest.catch(() => null);
+  if (state === "error") {
+    setState("error");
+    status(`The search could not start: ${detail.error?.message ?? "unknown error"}`);
+  } else if (state === "lexical" && detail.total) {
+    status(`Keyword search is ready; loading meaning-based search… ${Math.round((100 * detail.loaded) / detail.total)}%`);
+  } else if (state === "lexical" && !started) {
+    started = true;
+    setState("lexical");
+    status(`${m.count.toLocaleString()} documents. Type to search (meaning-based search is loading).`);
+    setTimeout(() => startSemantic().catch(() => {}), IDLE_MS); // idle: no query needs the network now
+    const q = new URLSearchParams(location.search).get("q");
+    if (q) { $("q").value = q; await onInput(q, false); }
+  } else if (state === "ready") {
+    setState("ready");
+    // the same query again, now hybrid: the box's text and the focus stay as they are
+    const text = $("q").value;
+    if (text.trim()) onInput(text, false);
+    else status(`${m.count.toLocaleString()} documents. Type to search.`);
+  } else if (state === "lexical-only") {
+    setState("lexical-only");
+    status(`Meaning-based search is unavailable (${detail.error?.message}); keyword search works.`);
+    if ($("q").value.trim()) onInput($("q").value, false);
+  }
 });

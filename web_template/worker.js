@@ -1,7 +1,8 @@
 // The meaning side of the search, off the main thread, loaded only after the keyword results: codes.bin +
 // model.onnx (checked against the manifest) -> tokenize -> model -> sign bits -> XOR/popcount scan -> rerank,
-// fused with the keyword scores the page sends. Messages: {type:"init", manifest}, {type:"search", id, text, k,
-// mode, hits, hitScores, tiers} and {type:"embed", id, text}; replies {type:"progress"|"ready"|"error"|"result"}.
+// fused with the keyword scores the page sends. It ranks code rows (passages); the page groups them into
+// documents. Messages: {type:"init", manifest}, {type:"search", id, text, k (rows), docK (results wanted), mode,
+// hits, hitScores, tiers} and {type:"embed", id, text}; replies {type:"progress"|"ready"|"error"|"result"}.
 import * as ort from "./ort.wasm.min.mjs";
 import { Tokenizer } from "./tokenizers.min.mjs";
 import { asymmetricScore, parseCodes, rank, scan, signBits, truncate, wasmScanner } from "./hamming.js";
@@ -49,7 +50,8 @@ async function init(manifest) {
     fetchChecked(manifest.model, onBytes),
     fetch(manifest.tokenizer.file).then((r) => r.json()),
   ]);
-  const codes = parseCodes(codesBuf, { count: manifest.count, bits: manifest.bits, version: manifest.format_version });
+  const rows = manifest.passages?.count ?? manifest.count;
+  const codes = parseCodes(codesBuf, { count: rows, bits: manifest.bits, version: manifest.format_version });
   const session = await ort.InferenceSession.create(new Uint8Array(modelBuf), {
     executionProviders: ["wasm"],
     graphOptimizationLevel: "basic", // as site-eval's Python: float math after int4/int8 weights are dequantised
@@ -76,7 +78,7 @@ async function embed(text) {
   return { q, ids, tokenize: t1 - t0, model: performance.now() - t1 };
 }
 
-async function search({ text, k, mode, hits, hitScores, tiers }) {
+async function search({ text, k, docK, mode, hits, hitScores, tiers }) {
   const { q, ids, tokenize, model } = await embed(text);
   const t0 = performance.now();
   const { words, count, bits } = state.codes;
@@ -86,7 +88,7 @@ async function search({ text, k, mode, hits, hitScores, tiers }) {
   } else {
     const { alpha, depth } = state.manifest.fusion;
     const dist = state.scanner(words, signBits(q), count);
-    const meaning = rank(words, count, bits, q, Math.max(k, depth), RERANK_DEPTH, () => dist);
+    const meaning = rank(words, count, bits, q, Math.max(docK ?? k, depth), RERANK_DEPTH, () => dist);
     const scores = new Uint32Array(count);
     hits.forEach((i, j) => { scores[i] = hitScores[j]; });
     const w = bits / 32;

@@ -70,10 +70,11 @@ def _read_varint(data: bytes, at: int) -> tuple[int, int]:
         shift += 7
 
 
-def impacts(texts: list[tuple[str, str]], params: Bm25) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """(title, text) per document -> {key: (document indices ascending, u8 impacts)}."""
+def impacts(texts: list[tuple], params: Bm25) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(title, text) or (title, text, names) per row -> {key: (row indices ascending, u8 impacts)}. A row is a
+    document or a passage; `names` are the strings it answers to exactly (title keys), by default its title."""
     counts, lengths = [], []
-    for title, text in texts:
+    for title, text, *_ in texts:
         tf = Counter(terms(text))
         for t in terms(title):
             tf[t] += params.title_weight
@@ -97,10 +98,11 @@ def impacts(texts: list[tuple[str, str]], params: Bm25) -> dict[str, tuple[np.nd
         scored[term] = (docs, values)
     out = {t: (d, np.clip(np.rint(v * 255 / (top or 1)), 1, 255).astype(np.uint8)) for t, (d, v) in scored.items()}
     titles: dict[str, list[int]] = {}
-    for doc, (title, _) in enumerate(texts):
-        for key in title_keys(title):
-            if key is not None:
-                titles.setdefault(key, []).append(doc)
+    for doc, (title, _, *names) in enumerate(texts):
+        for name in names[0] if names else (title,):
+            for key in title_keys(name):
+                if key is not None and doc not in titles.setdefault(key, [])[-1:]:
+                    titles[key].append(doc)
     for key, docs in titles.items():
         out[key] = (np.array(docs, dtype=np.int64), np.zeros(len(docs), dtype=np.uint8))
     return out
@@ -122,7 +124,7 @@ def _entry(key: str, docs: np.ndarray, weights: np.ndarray) -> bytes:
     return bytes(out + body)
 
 
-def write_index(folder: Path, texts: list[tuple[str, str]], params: Bm25 = Bm25()) -> dict:
+def write_index(folder: Path, texts: list[tuple], params: Bm25 = Bm25()) -> dict:
     """Write the chunks into folder; returns the manifest's `lexical` entry."""
     folder.mkdir()
     index = impacts(texts, params)
@@ -146,7 +148,7 @@ def write_index(folder: Path, texts: list[tuple[str, str]], params: Bm25 = Bm25(
     return {
         "folder": folder.name,
         "format_version": VERSION,
-        "documents": len(texts),
+        "rows": len(texts),  # documents, or passages where documents were split (passages.bin maps them)
         "keys": len(keys),
         "bytes": total,
         # chunk i holds the keys k with firsts[i] <= k < firsts[i + 1] (JavaScript string order)

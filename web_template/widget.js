@@ -1,0 +1,157 @@
+// <hamming-search>: a search box for any page of the site, as an ARIA combobox in a Shadow DOM.
+//   <script type="module" src="/hamming/widget.js"></script>
+//   <hamming-search placeholder="Search the docs"></hamming-search>
+// Keyword results come at once; the model loads after the first query and then makes them hybrid. Arrows move
+// through the results, Enter opens one (its best passage: page.html#section), Escape closes the list.
+// Styled through CSS custom properties (--hamming-*, widget.css) and ::part(input|list|option).
+import { getState, onState, searchDocuments, startSemantic } from "./engine.js";
+import { appendHighlighted, queryWords, snippet } from "./highlight.js";
+
+const DEBOUNCE_MS = 120;
+let instances = 0;
+
+class HammingSearch extends HTMLElement {
+  connectedCallback() {
+    if (this.shadowRoot) return;
+    const id = `hamming-${instances++}`;
+    const root = this.attachShadow({ mode: "open" });
+    const css = document.createElement("link"); // a file, not a <style>: a page's CSP may forbid inline styles
+    css.rel = "stylesheet";
+    css.href = new URL("./widget.css", import.meta.url).href;
+    this.input = document.createElement("input");
+    Object.assign(this.input, { type: "search", autocomplete: "off", spellcheck: false,
+                                placeholder: this.getAttribute("placeholder") || "Search" });
+    this.input.setAttribute("part", "input");
+    this.input.setAttribute("role", "combobox");
+    this.input.setAttribute("aria-label", this.getAttribute("label") || "Search this site");
+    this.input.setAttribute("aria-autocomplete", "list");
+    this.input.setAttribute("aria-expanded", "false");
+    this.input.setAttribute("aria-controls", `${id}-list`);
+    this.list = document.createElement("ul");
+    this.list.id = `${id}-list`;
+    this.list.setAttribute("role", "listbox");
+    this.list.setAttribute("part", "list");
+    this.list.hidden = true;
+    this.status = document.createElement("p");
+    this.status.className = "status";
+    this.status.setAttribute("aria-live", "polite");
+    root.append(css, this.input, this.list, this.status);
+    this.prefix = id;
+    this.active = -1;
+    this.generation = 0;
+    this.input.addEventListener("input", () => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.run(this.input.value), DEBOUNCE_MS);
+    });
+    this.input.addEventListener("keydown", (e) => this.onKey(e));
+    this.input.addEventListener("blur", () => setTimeout(() => {
+      if (!root.activeElement) this.close();
+    }, 150));
+    this.input.addEventListener("focus", () => { if (this.list.children.length) this.open(); });
+    // once the model is in, the query on screen is ranked again, now hybrid
+    this.unsubscribe = onState((state) => { if (state === "ready" && this.input.value.trim()) this.run(this.input.value); });
+  }
+
+  disconnectedCallback() { this.unsubscribe?.(); }
+
+  get options() { return [...this.list.querySelectorAll("[role=option]")]; }
+
+  open() { this.list.hidden = false; this.input.setAttribute("aria-expanded", "true"); }
+
+  close() {
+    this.list.hidden = true;
+    this.input.setAttribute("aria-expanded", "false");
+    this.select(-1);
+  }
+
+  select(i) {
+    const options = this.options;
+    this.active = i;
+    options.forEach((o, j) => o.setAttribute("aria-selected", String(j === i)));
+    if (i >= 0 && options[i]) {
+      this.input.setAttribute("aria-activedescendant", options[i].id);
+      options[i].scrollIntoView({ block: "nearest" });
+    } else {
+      this.input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  onKey(e) {
+    const n = this.options.length;
+    if (e.key === "ArrowDown" && n) {
+      e.preventDefault();
+      this.open();
+      this.select(Math.min(this.active + 1, n - 1));
+    } else if (e.key === "ArrowUp" && n) {
+      e.preventDefault();
+      this.select(Math.max(this.active - 1, 0));
+    } else if (e.key === "Enter") {
+      const option = this.options[this.active >= 0 ? this.active : 0];
+      if (option?.dataset.url) { e.preventDefault(); location.assign(option.dataset.url); }
+    } else if (e.key === "Escape") {
+      if (!this.list.hidden) { e.preventDefault(); this.close(); } else { this.input.value = ""; }
+    }
+  }
+
+  async run(text) {
+    const mine = ++this.generation;
+    if (!text.trim()) { this.list.replaceChildren(); this.close(); this.status.textContent = ""; return; }
+    const k = Number(this.getAttribute("results")) || 8;
+    try {
+      const mode = getState() === "ready" ? "hybrid" : "lexical";
+      const results = await searchDocuments(text, k, { mode });
+      if (mine !== this.generation) return;
+      this.render(results, queryWords(text));
+      this.status.textContent = results.length ? "" : "No results";
+      if (mode === "lexical") startSemantic().catch(() => {}); // keywords answered: now fetch the model
+    } catch (e) {
+      if (mine === this.generation) this.status.textContent = `Search failed: ${e.message}`;
+    }
+  }
+
+  option(url, cls) {
+    const li = document.createElement("li");
+    li.id = `${this.prefix}-o${this.optionCount++}`;
+    li.setAttribute("role", "option");
+    li.setAttribute("part", "option");
+    li.setAttribute("aria-selected", "false");
+    li.className = cls;
+    if (url) li.dataset.url = url;
+    li.addEventListener("mousedown", (e) => { e.preventDefault(); if (url) location.assign(url); });
+    return li;
+  }
+
+  render(results, words) {
+    this.optionCount = 0;
+    const items = [];
+    for (const r of results) {
+      const [best, ...more] = r.passages;
+      const main = this.option(best.url || r.url, "result");
+      const title = document.createElement("strong");
+      appendHighlighted(title, r.doc.title || r.doc.text.slice(0, 80), words);
+      main.append(title);
+      if (best.heading && best.heading !== r.doc.title) {
+        const where = document.createElement("span");
+        where.className = "heading";
+        appendHighlighted(where, best.heading, words);
+        main.append(where);
+      }
+      const text = document.createElement("span");
+      text.className = "snippet";
+      appendHighlighted(text, snippet(r.doc.text.slice(best.start, best.end), words, 160), words);
+      main.append(text);
+      items.push(main);
+      for (const p of more) {
+        if (!p.heading) continue;
+        const sub = this.option(p.url, "sub");
+        appendHighlighted(sub, p.heading, words);
+        items.push(sub);
+      }
+    }
+    this.list.replaceChildren(...items);
+    this.select(-1);
+    if (items.length) this.open(); else this.close();
+  }
+}
+
+if (!customElements.get("hamming-search")) customElements.define("hamming-search", HammingSearch);
