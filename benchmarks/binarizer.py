@@ -19,9 +19,9 @@ import numpy as np
 
 from builder.binarize import fit_pca_itq, train_binarizer
 from builder.codes import hamming, pack, rank
-from builder.input.corpus import read_corpus
 from builder.distill import query_views
 from builder.evaluate import _metrics, _ranked, _top, find_corpus, load_qrels, load_queries
+from builder.input.corpus import read_corpus
 from builder.teacher import embed, fingerprint, load_teacher
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"

@@ -16,10 +16,10 @@ import tempfile
 from pathlib import Path
 
 from builder.codes import asymmetric, hamming, pack, rank, read_codes
-from builder.input.corpus import read_corpus
 from builder.evaluate import _metrics, find_corpus, load_qrels, load_queries
 from builder.export import OnnxEncoder
 from builder.fusion import fuse
+from builder.input.corpus import read_corpus
 from builder.lexical.index import Bm25, IndexReader, write_index
 from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 from builder.student import Tokenizer

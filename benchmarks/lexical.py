@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.input.corpus import read_corpus
 from builder.evaluate import _metrics, find_corpus, load_qrels, load_queries
+from builder.input.corpus import read_corpus
 from builder.lexical.index import Bm25, IndexReader, write_index
 from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 

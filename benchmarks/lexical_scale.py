@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.input.corpus import read_corpus
 from builder.evaluate import load_queries
+from builder.input.corpus import read_corpus
 from builder.lexical.index import MAX_QUERY_TERMS, Bm25, chunk_of, write_index
 from builder.lexical.tokenize import query_terms, title_keys
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from builder.codes import hamming, pack, rank
-from builder.input.corpus import read_corpus
 from builder.evaluate import _metrics, _ranked, find_corpus, load_qrels, load_queries
+from builder.input.corpus import read_corpus
 from builder.teacher import embed, fingerprint, load_teacher
 
 ROOT = Path(__file__).resolve().parent.parent

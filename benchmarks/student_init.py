@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from builder.binarize import fit_pca_itq
-from builder.input.corpus import read_corpus
 from builder.distill import init_projection, query_views, train
+from builder.input.corpus import read_corpus
 from builder.student import Student, Tokenizer, pad_batch, tokenizer_json, truncate_ids
 from builder.teacher import embed, fingerprint, load_teacher
 

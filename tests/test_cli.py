@@ -1,6 +1,7 @@
 """The command line: user mistakes are one sentence and exit status 2, never a traceback; a killed build
 leaves the previous site intact."""
 
+import json
 import os
 import signal
 import subprocess
@@ -54,11 +55,42 @@ def test_bad_corpus(tmp_path, tiny_model, name, data, fragment):
 
 def test_missing_file_directory_bad_bits_unknown_teacher(tmp_path, tiny_model):
     assert_user_error(run("build-site", tmp_path / "nope.txt"), "no such file")
-    assert_user_error(run("build-site", tmp_path), "is a directory")
+    assert_user_error(run("build-site", tmp_path), "holds no .html or .md pages")
     corpus = tmp_path / "c.txt"
     corpus.write_text("hello\n")
     assert_user_error(run("build-site", corpus, "--bits", "100"), "multiple of 32")
     assert_user_error(run("build-site", corpus, "--teacher", "no-such-org/no-such-model"), "cannot load teacher")
+
+
+def test_a_folder_of_pages_builds_inside_itself(tmp_path, tiny_model):
+    site = tmp_path / "docs"
+    (site / "guide").mkdir(parents=True)
+    (site / "index.html").write_text("<title>Home</title><main><h1 id=top>Home</h1><p>the cat sat by the river"
+                                     "</p><h2 id=more>More</h2><p>python code to sort a list</p></main>")
+    (site / "guide" / "intro.md").write_text("---\ntitle: Intro\n---\n# Intro\nopen a file and write text\n")
+    (site / "broken.html").write_bytes(b"\x00\x01binary")
+    args = tiny_args(tiny_model, "")[2:]  # no -o: the site goes into docs/hamming/
+    result = run("build-site", site, *args)
+    assert result.returncode == 0, result.stderr
+    assert "pages skipped" in result.stdout and "1 binary" in result.stdout
+    docs = [json.loads(p.read_text()) for p in sorted((site / "hamming" / "docs").glob("*.json"))]
+    assert sorted(d["url"] for shard in docs for d in shard) == ["guide/intro.html", "index.html"]
+    again = run("build-site", site, *args)  # its own output is not input
+    assert again.returncode == 0 and "documents                   2" in again.stdout, again.stdout
+
+
+@pytest.mark.parametrize("files,fragment", [
+    ({}, "holds no .html or .md pages"),
+    ({"a.txt": b"text"}, "holds no .html or .md pages"),
+    ({"a.html": b"\x00\x00", "b.html": b"<p>\xff\xfe bad</p>"}, "none of its 2 pages had text to index"),
+])
+def test_a_folder_with_nothing_to_index(tmp_path, tiny_model, files, fragment):
+    site = tmp_path / "site"
+    site.mkdir()
+    for name, data in files.items():
+        (site / name).write_bytes(data)
+    assert_user_error(run("build-site", site, *tiny_args(tiny_model, "")[2:]), fragment)
+    assert not (site / "hamming").exists()
 
 
 def test_site_eval_needs_beir_layout(tmp_path):

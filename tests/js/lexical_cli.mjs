@@ -10,11 +10,13 @@
 //                                  -> [{order, scores}, ...]  lexicalOrder and the BM25 scores of its documents
 //   fuse {cases: [{scores, tiers, semantic, semanticScores, k, alpha, depth, count}]}
 //                                  -> [[{index, score}, ...], ...]
+//   byDocument {cases: [{rows: [{index, score, distance}], rowDoc (null = identity), k, perDoc}]}
+//                                  -> [[{index, score, distance, passages: [{row, score}]}], ...]
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
-  bm25Scores, chunkOf, fuse, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer, words,
+  bm25Scores, byDocument, chunkOf, fuse, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer, words,
 } from "../../web_template/lexical.js";
 
 const porter2 = process.argv[2];
@@ -75,6 +77,9 @@ switch (request.op) {
   case "parseChunks": reply = request.files.map((f) => chunkObject(parseChunk(readFileSync(f), f))); break;
   case "rank": reply = rank(request); break;
   case "fuse": reply = request.cases.map(fuseCase); break;
+  case "byDocument":
+    reply = request.cases.map((c) => byDocument(c.rows, c.rowDoc && Uint32Array.from(c.rowDoc), c.k, c.perDoc));
+    break;
   default: throw new Error(`unknown op ${request.op}`);
 }
 process.stdout.write(JSON.stringify(reply));

@@ -1,0 +1,165 @@
+"""A site folder as input, with the real teacher: the site goes inside it and never reads itself, every result
+links to an existing file and anchor, a long page's last section is found, and the <hamming-search> widget on an
+existing page of the site navigates to a passage under the documented CSP, fetching nothing off-origin."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from test_browser import CHROMIUM, FLAGS, serve
+
+from builder.build import build_site
+from builder.config import BuildConfig
+from builder.ranking import SiteRanker
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "data" / "site"
+EXAMPLE = ROOT / "examples" / "stdlib.jsonl"
+# The policy README.md documents for a page that includes the widget.
+WIDGET_CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
+              "style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'")
+LAST = "zipfile"  # the long page's last section
+QUESTION = "how do I read and write ZIP archive files"
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+
+def _long_page(folder: Path) -> int:
+    """library.html: one h2 section per standard-library module, over 5,000 words, zipfile last."""
+    rows = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()]
+    last = next(r for r in rows if r["id"] == LAST)
+    body, words = [], 0
+    for r in rows:
+        if r["id"] == LAST or words > 5000:
+            continue
+        body.append(f'<section id="{r["id"]}"><h2>{r["title"]}</h2><p>{r["text"]}</p></section>')
+        words += len(r["text"].split()) + len(r["title"].split())
+    body.append(f'<section id="{LAST}"><h2>{last["title"]}</h2><p>{last["text"]}</p></section>')
+    (folder / "library.html").write_text(
+        "<!doctype html><html><head><meta charset=utf-8><title>Library notes</title></head><body><main>"
+        + "\n".join(body) + "</main></body></html>", encoding="utf-8")
+    return words
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("folder") / "site"
+    shutil.copytree(FIXTURE, folder)
+    shutil.rmtree(folder / "hamming")  # the fixture's fake output: here the real one goes there
+    assert _long_page(folder) > 5000
+    build_site(BuildConfig(corpus=folder, epochs=1))
+    return folder
+
+
+def _documents(site: Path) -> list[dict]:
+    return [d for p in sorted((site / "docs").glob("*.json")) for d in json.loads(p.read_text())]
+
+
+def test_the_site_goes_inside_and_never_reads_itself(folder):
+    site = folder / "hamming"
+    manifest = json.loads((site / "manifest.json").read_text())
+    assert (site / ".hamming-site").exists() and manifest["root"] == "../"
+    urls = sorted(d["url"] for d in _documents(site))
+    assert urls == ["blog.html", "guide/sphinx.html", "index.html", "library.html", "marked.html",
+                    "sub/my%20page.html"]
+    assert manifest["passages"]["count"] > manifest["count"]
+    before = (site / "passages.bin").read_bytes()
+    build_site(BuildConfig(corpus=folder, epochs=1))  # again, over its own output: the same pages
+    assert sorted(d["url"] for d in _documents(site)) == urls
+    assert (site / "passages.bin").read_bytes() == before
+
+
+def test_every_passage_links_to_an_existing_file_and_anchor(folder):
+    from selectolax.lexbor import LexborHTMLParser
+
+    anchors = 0
+    for doc in _documents(folder / "hamming"):
+        page = folder / doc["url"].replace("%20", " ")
+        assert page.is_file(), doc["url"]
+        ids = {n.attributes.get("id") for n in LexborHTMLParser(page.read_text(encoding="utf-8")).css("[id]")}
+        for p in doc.get("passages", []):
+            if p["anchor"]:
+                anchors += 1
+                assert p["anchor"] in ids, (doc["url"], p["anchor"])
+            assert doc["text"][p["start"] : p["end"]].startswith(p["heading"])
+    assert anchors > 100
+
+
+def test_the_last_section_of_a_long_page_is_found(folder):
+    ranker = SiteRanker(folder / "hamming")
+    docs = _documents(folder / "hamming")
+    library = next(i for i, d in enumerate(docs) if d["url"] == "library.html")
+    first = int((ranker.row_doc == library).argmax())
+    for mode in ("hybrid", "semantic"):
+        results = ranker.results(ranker.query(QUESTION), 3, mode)
+        hit = next(r for r in results if r["index"] == library)
+        best = docs[library]["passages"][hit["passages"][0]["row"] - first]
+        assert best["anchor"] == LAST, (mode, best)
+
+
+@pytest.fixture(scope="module")
+def served(folder):
+    page = folder / "guide" / "sphinx.html"  # an existing page of the site gets the widget: two lines
+    html = page.read_text(encoding="utf-8")
+    html = html.replace("<head>", f'<head><meta http-equiv="Content-Security-Policy" content="{WIDGET_CSP}">'
+                        '<script type="module" src="../hamming/widget.js"></script>', 1)
+    main = '<div class="body" role="main">'
+    html = html.replace(main, main + "<hamming-search></hamming-search>", 1)
+    assert "<hamming-search" in html
+    page.write_text(html, encoding="utf-8")
+    httpd, url = serve(folder)
+    yield url
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield b
+        b.close()
+
+
+def test_the_widget_navigates_to_a_passage(browser, served):
+    page = browser.new_page()
+    requests, problems = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.goto(served + "guide/sphinx.html")
+    box = page.locator("hamming-search input")
+    box.click()
+    box.type("Timer settings")
+    page.wait_for_selector("hamming-search [role=option]", timeout=60_000)
+    assert box.get_attribute("aria-expanded") == "true"
+    box.press("ArrowDown")
+    selected = page.locator("hamming-search [role=option][aria-selected=true]")
+    assert box.get_attribute("aria-activedescendant") == selected.get_attribute("id")
+    with page.expect_navigation():
+        box.press("Enter")
+    assert page.url == served + "index.html#timer-settings"
+    assert not problems, problems  # CSP violations are reported on the console as errors
+    assert all(u.startswith(served) or u.startswith("data:") for u in requests), requests
+
+
+def test_the_widget_closes_on_escape_and_the_page_shows_sub_results(browser, served):
+    page = browser.new_page()
+    page.goto(served + "guide/sphinx.html")
+    box = page.locator("hamming-search input")
+    box.click()
+    box.type("zip archive")
+    page.wait_for_selector("hamming-search [role=option]", timeout=60_000)
+    box.press("Escape")
+    assert box.get_attribute("aria-expanded") == "false"
+    search = browser.new_page()
+    search.goto(served + "hamming/?q=zip%20archive")
+    search.wait_for_selector("#results li ul.passages a", timeout=60_000)
+    hrefs = search.eval_on_selector_all("#results ul.passages a", "els => els.map(e => e.href)")
+    assert served + f"library.html#{LAST}" in hrefs
