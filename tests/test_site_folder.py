@@ -82,11 +82,14 @@ def test_every_passage_links_to_an_existing_file_and_anchor(folder):
         page = folder / doc["url"].replace("%20", " ")
         assert page.is_file(), doc["url"]
         ids = {n.attributes.get("id") for n in LexborHTMLParser(page.read_text(encoding="utf-8")).css("[id]")}
+        seen = set()
         for p in doc.get("passages", []):
             if p["anchor"]:
                 anchors += 1
                 assert p["anchor"] in ids, (doc["url"], p["anchor"])
-            assert doc["text"][p["start"] : p["end"]].startswith(p["heading"])
+            if (p["heading"], p["anchor"]) not in seen:  # a section's first window starts with its heading
+                assert doc["text"][p["start"] : p["end"]].startswith(p["heading"])
+            seen.add((p["heading"], p["anchor"]))
     assert anchors > 100
 
 
@@ -105,7 +108,8 @@ def test_the_last_section_of_a_long_page_is_found(folder):
 @pytest.fixture(scope="module")
 def served(folder):
     page = folder / "guide" / "sphinx.html"  # an existing page of the site gets the widget: two lines
-    html = page.read_text(encoding="utf-8")
+    # the fixture's theme files (_static/) are not in the fixture: their 404s are not the widget's concern
+    html = "\n".join(line for line in page.read_text(encoding="utf-8").splitlines() if "_static/" not in line)
     html = html.replace("<head>", f'<head><meta http-equiv="Content-Security-Policy" content="{WIDGET_CSP}">'
                         '<script type="module" src="../hamming/widget.js"></script>', 1)
     main = '<div class="body" role="main">'
@@ -132,21 +136,29 @@ def test_the_widget_navigates_to_a_passage(browser, served):
     requests, problems = [], []
     page.on("request", lambda r: requests.append(r.url))
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("console", lambda m: problems.append(m.text)
+            if m.type in ("error", "warning") and not m.text.startswith("Failed to load resource") else None)
+    # a missing file is reported by its response (the console line does not name it); the browser asks
+    # for /favicon.ico on its own
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
     page.goto(served + "guide/sphinx.html")
     box = page.locator("hamming-search input")
     box.click()
     box.type("Timer settings")
     page.wait_for_selector("hamming-search [role=option]", timeout=60_000)
     assert box.get_attribute("aria-expanded") == "true"
+    # the model loads after the first keyword results: under the same policy, with no error
+    page.wait_for_selector("hamming-search[data-state=ready]", state="attached", timeout=60_000)
+    page.wait_for_selector("hamming-search [role=option]", timeout=60_000)
     box.press("ArrowDown")
     selected = page.locator("hamming-search [role=option][aria-selected=true]")
     assert box.get_attribute("aria-activedescendant") == selected.get_attribute("id")
+    assert not problems, problems  # CSP violations are reported on the console as errors
+    assert all(u.startswith(served) or u.startswith("data:") for u in requests), requests
     with page.expect_navigation():
         box.press("Enter")
     assert page.url == served + "index.html#timer-settings"
-    assert not problems, problems  # CSP violations are reported on the console as errors
-    assert all(u.startswith(served) or u.startswith("data:") for u in requests), requests
 
 
 def test_the_widget_closes_on_escape_and_the_page_shows_sub_results(browser, served):

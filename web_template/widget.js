@@ -36,7 +36,7 @@ class HammingSearch extends HTMLElement {
     this.status.className = "status";
     this.status.setAttribute("aria-live", "polite");
     root.append(css, this.input, this.list, this.status);
-    this.prefix = id;
+    this.idBase = id;
     this.active = -1;
     this.generation = 0;
     this.input.addEventListener("input", () => {
@@ -49,7 +49,11 @@ class HammingSearch extends HTMLElement {
     }, 150));
     this.input.addEventListener("focus", () => { if (this.list.children.length) this.open(); });
     // once the model is in, the query on screen is ranked again, now hybrid
-    this.unsubscribe = onState((state) => { if (state === "ready" && this.input.value.trim()) this.run(this.input.value); });
+    // data-state mirrors the engine's (loading, lexical, ready, lexical-only, error), for styles and tests
+    this.unsubscribe = onState((state) => {
+      this.dataset.state = state;
+      if (state === "ready" && this.input.value.trim()) this.run(this.input.value);
+    });
   }
 
   disconnectedCallback() { this.unsubscribe?.(); }
@@ -111,7 +115,7 @@ class HammingSearch extends HTMLElement {
 
   option(url, cls) {
     const li = document.createElement("li");
-    li.id = `${this.prefix}-o${this.optionCount++}`;
+    li.id = `${this.idBase}-o${this.optionCount++}`;
     li.setAttribute("role", "option");
     li.setAttribute("part", "option");
     li.setAttribute("aria-selected", "false");
