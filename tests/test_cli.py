@@ -3,6 +3,7 @@ leaves the previous site intact."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -28,7 +29,9 @@ def assert_user_error(result, *fragments):
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     # stage headers ("[  1.2s] load models") may precede an error found while loading the teacher
-    lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("[")]
+    # a progress bar ("  read pages:  0%|...", erased on a terminal) may too
+    lines = [line for line in result.stderr.splitlines()
+             if line.strip() and not line.startswith("[") and not re.match(r"\s+[\w ]+:\s+\d+%\|", line)]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     for f in fragments:
         assert f in lines[0], lines[0]
