@@ -23,7 +23,7 @@ PAGE = "index.html.j2"
 # copied into the site as they are
 ASSETS = ("boot.js", "search.js", "engine.js", "highlight.js", "widget.js", "worker.js", "hamming.js", "lexical.js",
           "style.css", "widget.css")
-_TMP_PREFIX = ".hamming-site-tmp-"
+TMP_PREFIX = ".hamming-site-tmp-"
 
 
 def sha256(path: Path) -> str:
@@ -60,7 +60,7 @@ def make_temp_dir(out: Path) -> Path:
     that killed builds left behind."""
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
-    stem = f"{_TMP_PREFIX}{out.name}-"
+    stem = f"{TMP_PREFIX}{out.name}-"
     for stale in parent.glob(f"{stem}*"):
         pid = stale.name[len(stem) :]
         if pid.isdigit() and not _pid_alive(int(pid)):
@@ -80,7 +80,7 @@ def place(tmp: Path, out: Path) -> None:
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, masked)
     try:
         if out.exists() or out.is_symlink():
-            old = out.parent / f"{_TMP_PREFIX}{out.name}-old-{os.getpid()}"
+            old = out.parent / f"{TMP_PREFIX}{out.name}-old-{os.getpid()}"
             os.rename(out, old)
         os.rename(tmp, out)
     finally:

@@ -13,11 +13,11 @@ from builder import UserError
 from builder.input.corpus import Document
 from builder.input.html import decode_page, page_from_html
 from builder.input.markdown import page_from_markdown
+from builder.site import MARKER as OUTPUT_MARKER  # the site's marker: never index our own pages
+from builder.site import TMP_PREFIX as TEMP_PREFIX  # a killed build's half-written output
 
 READERS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
 MAX_BYTES = 20 * 2**20
-OUTPUT_MARKER = ".hamming-site"  # builder/site.py marks its output so: never index our own pages
-TEMP_PREFIX = ".hamming-site-tmp-"  # builder/site.py's half-written output
 FOLDER_PAGES = ("index", "readme", "_index")  # Markdown pages served as their folder's URL
 
 Progress = Callable[[str, int, int], None]
