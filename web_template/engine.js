@@ -1,6 +1,7 @@
 // The search engine behind both the page (search.js) and the widget (widget.js): keyword results first
 // (BM25 over the chunked index, fetched term by term), then, once the model is in, hybrid results. Every URL is
 // relative to this module, so any page of the site can use it. Lazy loaders are cached as promises.
+import { matcher } from "./highlight.js";
 import { stem } from "./porter2.mjs";
 import { bm25Scores, byDocument, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer } from "./lexical.js";
 
@@ -100,6 +101,11 @@ async function keywords(text) {
   };
 }
 
+/** A predicate on words: does this one match the query as the keyword index would (highlight.js's matcher)? */
+export async function highlighter(text) {
+  return matcher((await lexicon).tok, text);
+}
+
 /** How many of the query's terms the keyword index knows to look for (0: only stop words or punctuation). */
 export async function queryTermCount(text) {
   return (await lexicon).tok.queryTerms(text).length;
@@ -187,11 +193,12 @@ async function describe(results) {
   return Promise.all(results.map(async (r) => {
     const doc = await documentAt(r.index);
     const first = rowDoc ? firstRow(rowDoc, r.index) : r.index;
+    const seen = new Set(); // a long section's windows are one sub-result: its best
     const passages = r.passages.map(({ row, score }) => {
       const p = doc.passages?.[row - first];
       return { row, score, heading: p?.heading ?? "", url: resolveUrl(m, doc.url, p?.anchor ?? ""),
                start: p?.start ?? 0, end: p?.end ?? doc.text.length };
-    });
+    }).filter((p) => { const key = `${p.heading}\n${p.url}`; return !seen.has(key) && seen.add(key); });
     return { index: r.index, id: doc.id, url: resolveUrl(m, doc.url), distance: r.distance, score: r.score,
              passages, doc };
   }));

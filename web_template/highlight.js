@@ -1,27 +1,28 @@
 // How a result's text is shown, shared by the page and the widget: a window around the query's words, with
-// them wrapped in <mark>. Text enters the DOM as text nodes only, never as HTML.
+// them wrapped in <mark>. A word matches when the keyword index would match it (same stem, not a stop word),
+// so "handler" marks "handlers" and "do" does not mark "Documentation". Text enters the DOM as text nodes only.
+const WORD = /[\p{L}\p{N}]+/gu; // lexical.js's words
 
-/** The query's words as the highlighter looks for them (letters and digits, 2 or more). */
-export function queryWords(text) {
-  return [...new Set(text.toLowerCase().match(/[\p{L}\p{N}]{2,}/gu) || [])];
+/** A predicate on the words of a text: does it match one of the query's terms? tok: lexical.js's tokenizer. */
+export function matcher(tok, query) {
+  const wanted = new Set(tok.queryTerms(query));
+  return (word) => wanted.size > 0 && tok.terms(word).some((t) => wanted.has(t));
 }
 
-/** Up to `size` characters of text around the first of the words found. */
-export function snippet(text, words, size = 240) {
+/** Up to `size` characters of text, starting a little before the first matching word. */
+export function snippet(text, match, size = 240) {
   if (text.length <= size) return text;
-  const lower = text.toLowerCase();
-  const hits = words.map((w) => lower.indexOf(w)).filter((i) => i >= 0);
-  const start = Math.max(0, (hits.length ? Math.min(...hits) : 0) - 60);
+  let first = 0;
+  for (const m of text.matchAll(WORD)) if (match(m[0])) { first = m.index; break; }
+  const start = Math.max(0, first - 60);
   return (start ? "…" : "") + text.slice(start, start + size) + (start + size < text.length ? "…" : "");
 }
 
-/** Append text to el with the words wrapped in <mark>. */
-export function appendHighlighted(el, text, words) {
-  if (!words.length) { el.append(text); return; }
-  const escaped = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  const re = new RegExp(`(${escaped.join("|")})`, "giu");
+/** Append text to el with its matching words wrapped in <mark>. */
+export function appendHighlighted(el, text, match) {
   let last = 0;
-  for (const m of text.matchAll(re)) {
+  for (const m of text.matchAll(WORD)) {
+    if (!match(m[0])) continue;
     el.append(text.slice(last, m.index));
     const mark = document.createElement("mark");
     mark.textContent = m[0];
@@ -32,9 +33,9 @@ export function appendHighlighted(el, text, words) {
 }
 
 /** A link (or, without a URL, a span) holding highlighted text. */
-export function linkOrText(url, text, words) {
+export function linkOrText(url, text, match) {
   const el = document.createElement(url ? "a" : "span");
   if (url) { el.href = url; el.rel = "noopener noreferrer"; }
-  appendHighlighted(el, text, words);
+  appendHighlighted(el, text, match);
   return el;
 }

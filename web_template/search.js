@@ -1,9 +1,9 @@
 // The standalone search page: a box, a status line and results (documents with their best passages) over
 // engine.js. Public API: window.hammingSearch.search(text, k, {mode}). Corpus text only ever enters the DOM as
 // text nodes.
-import { embed, getState, lexicon, manifest, onState, profile, queryTermCount, search, searchDocuments,
+import { embed, getState, highlighter, lexicon, manifest, onState, profile, queryTermCount, search, searchDocuments,
          startSemantic } from "./engine.js";
-import { appendHighlighted, linkOrText, queryWords, snippet } from "./highlight.js";
+import { appendHighlighted, linkOrText, snippet } from "./highlight.js";
 
 const $ = (id) => document.getElementById(id);
 const status = (text) => { $("status").textContent = text; };
@@ -21,18 +21,18 @@ window.hammingSearch = {
 
 const setState = (s) => { document.body.dataset.state = s; };
 
-function renderResult(r, words) {
+function renderResult(r, match) {
   const { doc } = r;
   const li = document.createElement("li");
   li.dataset.index = String(r.index);
   li.dataset.id = doc.id;
   li.tabIndex = -1;
   const heading = document.createElement("h2");
-  heading.append(linkOrText(r.url, doc.title || doc.text.slice(0, 80), words));
+  heading.append(linkOrText(r.url, doc.title || doc.text.slice(0, 80), match));
   li.append(heading);
   const best = r.passages[0];
   const p = document.createElement("p");
-  appendHighlighted(p, snippet(doc.text.slice(best.start, best.end), words), words);
+  appendHighlighted(p, snippet(doc.text.slice(best.start, best.end), match), match);
   li.append(p);
   if (doc.passages) { // a page split at its headings: its best sections, each linking to its anchor
     const list = document.createElement("ul");
@@ -40,7 +40,7 @@ function renderResult(r, words) {
     for (const passage of r.passages) {
       if (!passage.heading) continue;
       const item = document.createElement("li");
-      item.append(linkOrText(passage.url, passage.heading, words));
+      item.append(linkOrText(passage.url, passage.heading, match));
       list.append(item);
     }
     if (list.children.length) li.append(list);
@@ -75,8 +75,8 @@ async function onInput(text, pushUrl = true) {
     const mode = state === "ready" ? "hybrid" : "lexical";
     const results = await searchDocuments(text, SHOWN, { mode });
     if (mine !== generation) return;
-    const words = queryWords(text);
-    $("results").replaceChildren(...results.map((r) => renderResult(r, words)));
+    const match = await highlighter(text);
+    $("results").replaceChildren(...results.map((r) => renderResult(r, match)));
     const terms = mode === "lexical" ? await queryTermCount(text) : 1;
     status(describe(mode === "hybrid" ? "ready" : getState(), results.length, m.count, performance.now() - t0, terms));
     if (pushUrl) history.replaceState(null, "", `?q=${encodeURIComponent(text)}`);

@@ -4,8 +4,8 @@
 // Keyword results come at once; the model loads after the first query and then makes them hybrid. Arrows move
 // through the results, Enter opens one (its best passage: page.html#section), Escape closes the list.
 // Styled through CSS custom properties (--hamming-*, widget.css) and ::part(input|list|option).
-import { getState, onState, searchDocuments, startSemantic } from "./engine.js";
-import { appendHighlighted, queryWords, snippet } from "./highlight.js";
+import { getState, highlighter, onState, searchDocuments, startSemantic } from "./engine.js";
+import { appendHighlighted, snippet } from "./highlight.js";
 
 const DEBOUNCE_MS = 120;
 let instances = 0;
@@ -105,7 +105,9 @@ class HammingSearch extends HTMLElement {
       const mode = getState() === "ready" ? "hybrid" : "lexical";
       const results = await searchDocuments(text, k, { mode });
       if (mine !== this.generation) return;
-      this.render(results, queryWords(text));
+      const match = await highlighter(text);
+      if (mine !== this.generation) return;
+      this.render(results, match);
       this.status.textContent = results.length ? "" : "No results";
       if (mode === "lexical") startSemantic().catch(() => {}); // keywords answered: now fetch the model
     } catch (e) {
@@ -125,30 +127,30 @@ class HammingSearch extends HTMLElement {
     return li;
   }
 
-  render(results, words) {
+  render(results, match) {
     this.optionCount = 0;
     const items = [];
     for (const r of results) {
       const [best, ...more] = r.passages;
       const main = this.option(best.url || r.url, "result");
       const title = document.createElement("strong");
-      appendHighlighted(title, r.doc.title || r.doc.text.slice(0, 80), words);
+      appendHighlighted(title, r.doc.title || r.doc.text.slice(0, 80), match);
       main.append(title);
       if (best.heading && best.heading !== r.doc.title) {
         const where = document.createElement("span");
         where.className = "heading";
-        appendHighlighted(where, best.heading, words);
+        appendHighlighted(where, best.heading, match);
         main.append(where);
       }
       const text = document.createElement("span");
       text.className = "snippet";
-      appendHighlighted(text, snippet(r.doc.text.slice(best.start, best.end), words, 160), words);
+      appendHighlighted(text, snippet(r.doc.text.slice(best.start, best.end), match, 160), match);
       main.append(text);
       items.push(main);
       for (const p of more) {
         if (!p.heading) continue;
         const sub = this.option(p.url, "sub");
-        appendHighlighted(sub, p.heading, words);
+        appendHighlighted(sub, p.heading, match);
         items.push(sub);
       }
     }
