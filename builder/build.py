@@ -21,7 +21,7 @@ from builder.config import BuildConfig
 from builder.distill import init_projection, query_views, train
 from builder.export import OnnxEncoder, export_onnx, parity, quantize_weights
 from builder.input import read_input
-from builder.input.passages import row_documents, split_passages
+from builder.input.passages import row_documents, sections, split_passages
 from builder.lexical.index import Bm25, write_index
 from builder.site import (
     check_out,
@@ -132,9 +132,11 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             (tmp / "passages.bin").write_bytes(row_documents(passages).tobytes())
         with stage("lexical"):
             params = Bm25(config.bm25_k1, config.bm25_b, config.title_weight, config.chunk_bytes)
-            rows = [(p.keyword_title(docs[p.doc]), docs[p.doc].text[p.start : p.end],
-                     p.names(docs[p.doc], first_rows[p.doc] == r)) for r, p in enumerate(passages)]
-            lexical = write_index(tmp / "lexical", rows, params)
+            # scored per section (a .jsonl document is one), written per passage: sections() says why
+            spans = sections(passages)
+            scored = [(p.keyword_title(docs[p.doc]), docs[p.doc].text[p.start : passages[r + n - 1].end],
+                       p.names(docs[p.doc], first_rows[p.doc] == r)) for r, n in spans for p in [passages[r]]]
+            lexical = write_index(tmp / "lexical", scored, params, [n for _, n in spans])
         with stage("teacher"):
             encoded_docs = not is_cached(texts, teacher, "document", cache, teacher_sha)
             t_docs = embed(texts, teacher, "document", cache, teacher_sha, progress)

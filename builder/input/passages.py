@@ -90,3 +90,16 @@ def split_passages(docs: list[Document], tokenizer: Tokenizer, max_length: int, 
 def row_documents(passages: list[Passage]) -> np.ndarray:
     """passages.bin's content: each code row's document index, u32 little-endian, non-decreasing."""
     return np.array([p.doc for p in passages], dtype="<u4")
+
+
+def sections(passages: list[Passage]) -> list[tuple[int, int]]:
+    """[(first row, rows)] of the sections the passages came from: a section's windows are consecutive.
+    The keyword index scores a section as a whole (one .jsonl document is one section): measured on SciFact, BM25
+    over each window alone lost 0.015 nDCG@10 against BM25 over the document (a window lacks its neighbours'
+    words), while the model gained from windows (it reads 256 tokens, and now every one of them is read)."""
+    spans: list[tuple[int, int]] = []
+    for r, p in enumerate(passages):
+        if p.first or not spans:
+            spans.append((r, 0))
+        spans[-1] = (spans[-1][0], spans[-1][1] + 1)
+    return spans

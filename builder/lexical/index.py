@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.lexical.tokenize import STOPWORDS, sort_key, terms, title_keys
+from builder.lexical.tokenize import EXACT, LOOSE, STOPWORDS, sort_key, terms, title_keys
 
 MAGIC = b"HAML"
 VERSION = 1
@@ -124,10 +124,31 @@ def _entry(key: str, docs: np.ndarray, weights: np.ndarray) -> bytes:
     return bytes(out + body)
 
 
-def write_index(folder: Path, texts: list[tuple], params: Bm25 = Bm25()) -> dict:
-    """Write the chunks into folder; returns the manifest's `lexical` entry."""
+def spread(index: dict[str, tuple[np.ndarray, np.ndarray]], rows: list[int]) -> dict:
+    """Postings of units (sections) -> postings of rows (passages): unit u's rows are the next rows[u] rows,
+    each with the unit's impact, and its title keys go to its first row only. A section split into windows is
+    scored as a whole, as BM25 scores a document: a window alone lacks the words of its neighbours."""
+    first = np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(np.int64)
+    counts = np.asarray(rows, dtype=np.int64)
+    out = {}
+    for key, (units, weights) in index.items():
+        if key[0] in (EXACT, LOOSE):  # a title key: the section's (or page's) first row
+            out[key] = (first[units], weights)
+            continue
+        n = counts[units]
+        starts = np.repeat(first[units], n)
+        offsets = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        out[key] = (starts + offsets, np.repeat(weights, n))
+    return out
+
+
+def write_index(folder: Path, texts: list[tuple], params: Bm25 = Bm25(), rows: list[int] | None = None) -> dict:
+    """Write the chunks into folder; returns the manifest's `lexical` entry. texts: one (title, text[, names])
+    per unit scored; rows: how many consecutive rows (passages) each unit covers (None: one each)."""
     folder.mkdir()
     index = impacts(texts, params)
+    if rows is not None:
+        index = spread(index, rows)
     keys = sorted(index, key=sort_key)
     chunks: list[list[bytes]] = []
     firsts: list[str] = []
@@ -148,7 +169,7 @@ def write_index(folder: Path, texts: list[tuple], params: Bm25 = Bm25()) -> dict
     return {
         "folder": folder.name,
         "format_version": VERSION,
-        "rows": len(texts),  # documents, or passages where documents were split (passages.bin maps them)
+        "rows": len(texts) if rows is None else int(sum(rows)),  # code rows: documents, or their passages
         "keys": len(keys),
         "bytes": total,
         # chunk i holds the keys k with firsts[i] <= k < firsts[i + 1] (JavaScript string order)
