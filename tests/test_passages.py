@@ -97,3 +97,27 @@ def test_grouping_matches_js(js):  # noqa: F811
         assert all(1 <= len(x["passages"]) <= c["per"] for x in r)
         assert [x["score"] for x in r] == sorted((x["score"] for x in r), reverse=True), "by best passage"
     assert sum(len(r) for r in py) > 500
+
+
+def test_a_section_is_scored_whole_and_written_to_each_of_its_passages(tmp_path, tok):
+    from builder.input.passages import sections
+    from builder.lexical.index import Bm25, IndexReader, impacts, write_index
+
+    rng = random.Random(1)
+    body = " ".join(rng.choice(WORDS) for _ in range(400)) + " zebra"
+    doc = _page([("Intro", "intro", "an opening line"), ("Long part", "long", body)])
+    passages = split_passages([doc], tok, max_length=64, overlap=8)
+    spans = sections(passages)
+    assert [n for _, n in spans][0] == 1 and spans[1][1] > 3 and sum(n for _, n in spans) == len(passages)
+    units = [(p.keyword_title(doc), doc.text[p.start : passages[r + n - 1].end], p.names(doc, r == 0))
+             for r, n in spans for p in [passages[r]]]
+    meta = write_index(tmp_path / "lexical", units, Bm25(), [n for _, n in spans])
+    assert meta["rows"] == len(passages)
+    reader = IndexReader(tmp_path, {"lexical": meta})
+    rows, weights = reader.postings("zebra")  # in the last window only, scored for the whole section
+    first, n = spans[1]
+    assert rows == list(range(first, first + n)) and len(set(weights)) == 1
+    assert weights[0] == impacts(units, Bm25())["zebra"][1][0]
+    from builder.lexical.tokenize import title_keys
+    assert reader.postings(title_keys("Long part")[0])[0] == [first], "a heading's key: its section's first row"
+    assert reader.postings(title_keys("A page")[0])[0] == [0], "the title's key: the page's first row"
