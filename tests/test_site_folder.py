@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM, FLAGS, serve
+from test_browser import CHROMIUM, browser, serve  # noqa: F401  (browser: the module's Chromium fixture)
 
 from builder.build import build_site
 from builder.config import BuildConfig
@@ -121,17 +121,7 @@ def served(folder):
     httpd.shutdown()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield b
-        b.close()
-
-
-def test_the_widget_navigates_to_a_passage(browser, served):
+def test_the_widget_navigates_to_a_passage(browser, served):  # noqa: F811  (the fixture)
     page = browser.new_page()
     requests, problems = [], []
     page.on("request", lambda r: requests.append(r.url))
@@ -161,7 +151,7 @@ def test_the_widget_navigates_to_a_passage(browser, served):
     assert page.url == served + "index.html#timer-settings"
 
 
-def test_the_widget_closes_on_escape_and_the_page_shows_sub_results(browser, served):
+def test_the_widget_closes_on_escape_and_the_page_shows_sub_results(browser, served):  # noqa: F811
     page = browser.new_page()
     page.goto(served + "guide/sphinx.html")
     box = page.locator("hamming-search input")
