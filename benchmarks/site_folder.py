@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -80,6 +79,12 @@ def main() -> None:
             if p["heading"] and p["anchor"] and (p["anchor"] not in seen):
                 seen.add(p["anchor"])
                 sections.append((p["heading"], d, p["anchor"]))
+
+    def anchors_of(result: dict) -> list[str]:
+        """The anchor of each of a result's passages ("" where its document has no passages list)."""
+        listed = docs[result["index"]].get("passages")
+        return [listed[p["row"] - first_row[result["index"]]]["anchor"] if listed else "" for p in result["passages"]]
+
     hits = {m: 0 for m in ("hybrid", "lexical", "semantic")}
     first = {m: 0 for m in hits}
     broken, links, misses = [], 0, []
@@ -89,9 +94,7 @@ def main() -> None:
             results = ranker.results(query, 10, mode)
             found = False
             for rank, r in enumerate(results[:TOP]):
-                passages = docs[r["index"]].get("passages")
-                anchors = [passages[p["row"] - first_row[r["index"]]]["anchor"] if passages else ""
-                           for p in r["passages"]]
+                anchors = anchors_of(r)
                 if r["index"] == d and anchor in anchors:
                     found = True
                     first[mode] += rank == 0 and anchors[0] == anchor
@@ -100,12 +103,10 @@ def main() -> None:
                 if not found:
                     misses.append(heading)
                 for r in results:
-                    doc = docs[r["index"]]
-                    for p in r["passages"]:
-                        ps = doc.get("passages")
-                        anchor_p = ps[p["row"] - first_row[r["index"]]]["anchor"] if ps else ""
+                    for anchor_p in anchors_of(r):
                         links += 1
-                        why = link_target(args.folder, site, manifest.get("root", ""), doc["url"], anchor_p)
+                        why = link_target(args.folder, site, manifest.get("root", ""), docs[r["index"]]["url"],
+                                          anchor_p)
                         if why:
                             broken.append(why)
     n = len(sections)
@@ -128,7 +129,6 @@ def main() -> None:
     print(text)
     if args.json:
         args.json.write_text(text + "\n")
-    sys.exit(0)
 
 
 if __name__ == "__main__":
