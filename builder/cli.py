@@ -109,8 +109,9 @@ def _print_summary(report: dict, out: Path) -> None:
     print(f"  documents        {report['documents']:>12,}")
     print(f"  passages         {report['passages']:>12,}   (code rows: long documents split at headings and length)")
     if report.get("skipped"):
-        why = ", ".join(f"{n} {reason}" for reason, n in sorted(report["skipped"].items()))
-        print(f"  pages skipped    {sum(report['skipped'].values()):>12,}   ({why})")
+        from builder.input.folder import describe_skips
+
+        print(f"  pages skipped    {sum(report['skipped'].values()):>12,}   ({describe_skips(report['skipped'])})")
     print(f"  bits             {report['bits']:>12,}   ({report['bits'] // 8} bytes a document)")
     print(f"  model.onnx       {b['model']:>12,} bytes")
     print(f"  codes.bin        {b['codes']:>12,} bytes")

@@ -97,7 +97,8 @@ def _page(folder: Path, rel: str, base_url: str, pretty_urls: bool) -> tuple[Doc
     return (doc, "") if doc is not None else (None, "no text")
 
 
-def _counts(skipped: Counter) -> str:
+def describe_skips(skipped: dict[str, int]) -> str:
+    """"2 binary, 1 not UTF-8": the pages skipped, commonest reason first (the error and the build summary)."""
     return ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -132,5 +133,5 @@ def read_folder(
         if progress is not None:
             progress("read pages", done, len(pages))
     if not docs:
-        raise UserError(f"{folder}: none of its {len(pages)} pages had text to index ({_counts(skipped)}).")
+        raise UserError(f"{folder}: none of its {len(pages)} pages had text to index ({describe_skips(skipped)}).")
     return docs, dict(skipped + skipped_folders)
