@@ -1,0 +1,155 @@
+"""The query model: the student, distilled ONCE per (teacher, student shape) and reused by every build.
+
+The page's model only has to put a query where the teacher would; nothing in that is specific to a corpus
+except the binarizer's map, which is linear. So the student is trained once to regress the teacher's own
+(query) embedding, scaled by SCALE, on a fixed, broad sample shipped in the package
+(builder/data/query_sample.txt.gz: WordNet names, definitions, examples, questions and passage-like texts,
+tools/make_query_sample.py), never on a user's corpus. A build then composes its head with the corpus's map
+(compose(): exact, both are linear), prunes the vocabulary and exports. Per-corpus distillation stays
+available (BuildConfig.query_model = "corpus").
+
+On disk, under CACHE/query-model/KEY/ (KEY: sha256 of teacher weights sha, student weights sha, the
+student's shape and training options, sample sha), written atomically:
+- model.safetensors: the student's state dict (safetensors: raw little-endian tensors + a JSON header);
+- model.json: what it is (the key's parts, teacher dimension, SCALE) and what it cost (seconds, loss).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from builder.binarize import Binarizer
+from builder.distill import init_projection, train
+from builder.student import Student, Tokenizer, make_student, tokenizer_json, truncate_ids
+from builder.teacher import embed, fingerprint
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class QueryModelSpec:
+    layers: int  # transformer layers the student keeps
+    texts: int  # texts of the shipped sample it trains on (the one-off cost is about proportional)
+    epochs: int  # passes over them; the last trains through the int4 rounding of the export
+    batch_size: int
+    lr: float
+    max_length: int  # truncation while training (queries are short)
+    seed: int
+
+
+def sample_file():
+    return resources.files("builder.data") / "query_sample.txt.gz"
+
+
+def sample_texts(n: int) -> tuple[list[str], str]:
+    """The first n texts of the shipped sample (it is shuffled once, at make time) and the file's sha256."""
+    raw = sample_file().read_bytes()
+    texts = gzip.decompress(raw).decode("utf-8").splitlines()
+    return texts[:n], hashlib.sha256(raw).hexdigest()
+
+
+def _space(dim: int) -> Binarizer:
+    """The query model's target: the teacher's unit vector times sqrt(dim), so each value has about unit
+    spread, as the corpus maps' values do (the same learning rates suit both)."""
+    return Binarizer(np.zeros(dim, np.float32), (np.eye(dim) * dim**0.5).astype(np.float32))
+
+
+def cache_key(teacher_sha: str, student_sha: str, spec: QueryModelSpec, sample_sha: str) -> str:
+    parts = json.dumps({"format": FORMAT, "teacher": teacher_sha, "student": student_sha, "spec": asdict(spec),
+                        "sample": sample_sha}, sort_keys=True)
+    return hashlib.sha256(parts.encode()).hexdigest()[:32]
+
+
+def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir: Path,
+                progress: Progress | None = None) -> tuple[Student, dict]:
+    """The student whose head outputs the teacher's embedding (times sqrt(dim)): from the cache, else trained
+    now and cached. Returns it and its record (model.json), with "cached" saying which."""
+    dim = _dim(teacher)
+    sample_sha = hashlib.sha256(sample_file().read_bytes()).hexdigest()
+    student_sha = teacher_sha if base is teacher else fingerprint(base)
+    key = cache_key(teacher_sha, student_sha, spec, sample_sha)
+    folder = Path(cache_dir) / "query-model" / key
+    student, kept = make_student(base, spec.layers, dim)
+    if (folder / "model.json").exists() and (folder / "model.safetensors").exists():
+        from safetensors.torch import load_file
+
+        student.load_state_dict(load_file(folder / "model.safetensors"))
+        student.eval()
+        record = json.loads((folder / "model.json").read_text())
+        log.info("query model %s from the cache", key)
+        return student, {**record, "cached": True}
+    t0 = time.perf_counter()
+    texts, _ = sample_texts(spec.texts)
+    targets = embed(texts, teacher, "query", cache_dir, teacher_sha, progress)
+    t_teacher = time.perf_counter() - t0
+    tokenizer = Tokenizer(tokenizer_json(base, spec.max_length), spec.max_length)
+    token_ids = [truncate_ids(ids, spec.max_length) for ids in tokenizer.ids(texts)]
+    space = _space(dim)
+    if base is teacher:
+        init_projection(student, space, token_ids[:: max(1, len(token_ids) // 256)][:256])
+    else:
+        pick = np.random.default_rng(spec.seed).permutation(len(token_ids))[:2048]
+        init_projection(student, space, [token_ids[i] for i in pick], targets[pick])
+    stats = train(student, token_ids, targets, space, epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr,
+                  seed=spec.seed, int4_epochs=min(1, spec.epochs), progress=progress)
+    record = {
+        "format": FORMAT, "key": key, "teacher_sha256": teacher_sha, "student_sha256": student_sha,
+        "sample_sha256": sample_sha, "spec": asdict(spec), "layers_kept": kept, "dim": dim, "scale": dim**0.5,
+        "train": stats,
+        # the one-off cost, paid by the first build with this teacher and shape on a machine
+        "seconds": {"teacher": round(t_teacher, 1), "train": round(time.perf_counter() - t0 - t_teacher, 1)},
+    }
+    _save(folder, student, record)
+    return student, {**record, "cached": False}
+
+
+def _dim(teacher) -> int:
+    return (getattr(teacher, "get_embedding_dimension", None) or teacher.get_sentence_embedding_dimension)()
+
+
+def _save(folder: Path, student: Student, record: dict) -> None:
+    from safetensors.torch import save_file
+
+    tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        save_file({k: v.contiguous() for k, v in student.state_dict().items()}, tmp / "model.safetensors")
+        (tmp / "model.json").write_text(json.dumps(record, indent=1) + "\n")
+        if folder.exists():  # another build got there first: same key, same bytes
+            shutil.rmtree(tmp)
+        else:
+            os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@torch.no_grad()
+def compose(student: Student, space: Binarizer, dim: int) -> None:
+    """Turn the query model's head (teacher embedding times sqrt(dim)) into the corpus's map: exact, since
+    both are linear. project(t) = (t - mean) @ M with t = y / sqrt(dim), y = W h + b."""
+    head = student.proj
+    m = torch.from_numpy(space.matrix).double()  # [dim, bits]
+    w = head.weight.double() / dim**0.5  # [dim, hidden]
+    b = head.bias.double() / dim**0.5 - torch.from_numpy(space.mean).double()
+    proj = nn.Linear(w.shape[1], m.shape[1])
+    proj.weight.copy_((m.T @ w).float())
+    proj.bias.copy_((b @ m).float())
+    student.proj = proj

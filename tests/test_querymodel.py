@@ -1,0 +1,77 @@
+"""The shared query model: distilled once, cached, composed exactly with a corpus's map."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import SENTENCES
+
+from builder.binarize import fit_pca_itq
+from builder.build import build_site
+from builder.querymodel import QueryModelSpec, compose, query_model, sample_texts
+from builder.student import Tokenizer, pad_batch, tokenizer_json
+from builder.teacher import embed, fingerprint, load_teacher
+
+SPEC = QueryModelSpec(layers=2, texts=300, epochs=1, batch_size=16, lr=3e-4, max_length=32, seed=0)
+
+
+def test_the_sample_is_broad_and_fixed():
+    texts, sha = sample_texts(48_000)
+    assert len(texts) == 48_000 and len(set(texts)) == len(texts)
+    lengths = [len(t.split()) for t in texts]
+    assert min(lengths) == 1 and max(lengths) > 40  # names as typed, up to passage-like texts
+    assert any(t.startswith("what is ") for t in texts) and any(t.startswith("how to ") for t in texts)
+    assert sample_texts(10) == (texts[:10], sha)
+
+
+def test_trained_once_then_from_the_cache(tiny_model, tmp_path):
+    teacher = load_teacher(str(tiny_model))
+    sha = fingerprint(teacher)
+    first, record = query_model(teacher, sha, teacher, SPEC, tmp_path)
+    assert record["cached"] is False and record["seconds"]["train"] > 0 and record["train"]["steps"] > 0
+    again, cached = query_model(teacher, sha, teacher, SPEC, tmp_path)
+    assert cached["cached"] is True and cached["key"] == record["key"]
+    for (name, a), (_, b) in zip(first.state_dict().items(), again.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
+    folder = tmp_path / "query-model" / record["key"]
+    assert json.loads((folder / "model.json").read_text())["sample_sha256"] == sample_texts(1)[1]
+    other, _ = query_model(teacher, sha, teacher, QueryModelSpec(**{**SPEC.__dict__, "texts": 200}), tmp_path)
+    assert len(list((tmp_path / "query-model").iterdir())) == 2  # another spec is another model
+
+
+def test_it_regresses_the_teachers_embedding(tiny_model, tmp_path):
+    teacher = load_teacher(str(tiny_model))
+    student, record = query_model(teacher, fingerprint(teacher), teacher, SPEC, tmp_path)
+    ids = Tokenizer(tokenizer_json(teacher, 32), 32).ids(SENTENCES)
+    with torch.no_grad():
+        out = student(*(torch.from_numpy(a) for a in pad_batch(ids))).numpy() / record["scale"]
+    target = embed(SENTENCES, teacher, "query")
+    cosine = (out * target).sum(1) / np.linalg.norm(out, axis=1)
+    assert cosine.mean() > 0.8, cosine
+
+
+def test_compose_is_exact(tiny_model, tmp_path):
+    teacher = load_teacher(str(tiny_model))
+    student, record = query_model(teacher, fingerprint(teacher), teacher, SPEC, tmp_path)
+    space = fit_pca_itq(embed(SENTENCES * 3, teacher, "document"), 64, seed=0)
+    ids, mask = (torch.from_numpy(a) for a in pad_batch(Tokenizer(tokenizer_json(teacher, 32), 32).ids(SENTENCES)))
+    with torch.no_grad():
+        before = student(ids, mask).numpy()
+        compose(student, space, record["dim"])
+        after = student(ids, mask).numpy()
+    assert after.shape == (len(SENTENCES), 64)
+    np.testing.assert_allclose(after, space.project(before / record["scale"]), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["shared", "corpus"])
+def test_both_modes_build(tiny_config, mode):
+    config = tiny_config(query_model=mode)
+    build_site(config)
+    report = json.loads((config.out / "report.json").read_text())
+    assert ("compose" in report["seconds"]) == (mode == "shared")
+    assert ("distill" in report["seconds"]) == (mode == "corpus")
+    assert (report["query_model"] is None) == (mode == "corpus")
+    assert report["fidelity"]["query_bit_agreement"] > 0.5
