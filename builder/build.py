@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from builder import FORMAT_VERSION, __version__
+from builder import FORMAT_VERSION, __version__, reuse
 from builder.binarize import fit_pca_itq, train_binarizer
 from builder.codes import pack, rank, write_codes
 from builder.config import BuildConfig
@@ -23,6 +23,7 @@ from builder.export import OnnxEncoder, export_onnx, parity, quantize_weights
 from builder.input import read_input
 from builder.input.passages import row_documents, sections, split_passages
 from builder.lexical.index import Bm25, write_index
+from builder.querymodel import adapt, compose, query_model
 from builder.site import (
     check_out,
     dir_bytes,
@@ -48,7 +49,7 @@ class BuildResult:
     out: Path
     manifest: dict
     report: dict
-    doc_floats: np.ndarray  # each code row's (passage's) float values, whose signs are its code (for site-eval)
+    doc_floats: np.ndarray | None  # each code row's (passage's) float values, whose signs are its code (for site-eval)
 
 
 class _Stages:
@@ -100,10 +101,33 @@ def _fidelity(encoder, space, teacher_views, teacher_docs, views, codes, bits, r
     }
 
 
+def _distill(config, base, keep, tokenizer, views, texts, t_views, t_docs, space, progress):
+    """Per-corpus distillation (query_model "corpus"): the student trained on this corpus's views and
+    documents (cut short) to regress the corpus's map of the teacher's embeddings."""
+    student, kept = make_student(base, config.student_layers, config.bits)
+    prune_embeddings(student.encoder, keep)
+    trim_positions(student.encoder, config.max_length)
+    token_ids = [truncate_ids(ids, config.train_max_length) for ids in tokenizer.ids(views + texts)]
+    targets = np.concatenate([t_views, t_docs])
+    if config.student == config.teacher:  # the student's pooled space is the teacher's
+        init_projection(student, space, token_ids[:: max(1, len(token_ids) // 64)][:64])
+    else:  # another space, maybe another width: fit the start on 2,048 texts
+        pick = np.random.default_rng(config.seed).permutation(len(token_ids))[:2048]
+        init_projection(student, space, [token_ids[i] for i in pick], targets[pick])
+    stats = train(
+        student, token_ids, targets, space,
+        epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
+        seed=config.seed, int4_epochs=1 if config.weight_bits == 4 else 0, progress=progress,
+    )
+    return student, kept, stats
+
+
 def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     config.validate()
     out = config.site_folder()
     check_out(out, config.force)
+    # the site whose model and binarizer this build reuses: --model-from's (checked here) or OUT's own; None: train
+    previous = reuse.find(config, out)
     cache = config.resolved_cache_dir()
     # before any stage starts: bad input fails fast and alone (the output folder itself is never read: its marker)
     docs, skipped = read_input(config.corpus, config.base_url, config.pretty_urls, progress)
@@ -119,8 +143,14 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         with stage("load models"):
             teacher = load_teacher(config.teacher, cache)
             teacher_sha = fingerprint(teacher)
-            base = teacher if config.student == config.teacher else load_teacher(config.student, cache)
+            if previous is not None:  # the site's teacher, or (--model-from) an error
+                previous = previous.check_teacher(teacher_sha, config.teacher)
+            reusing = previous is not None  # then the student is never loaded: the site's model is copied
+            base = teacher if config.student == config.teacher or reusing else load_teacher(config.student, cache)
             tok_json = tokenizer_json(base, config.max_length)
+        if config.query_model == "shared" and previous is None:
+            with stage("query model"):  # distilled once per teacher and shape, then from the cache
+                student, query_record = query_model(teacher, teacher_sha, base, config.query_spec(), cache, progress)
         with stage("passages"):
             # never longer than the teacher reads: its embedding of a passage must cover all of it
             length = min(config.max_length, teacher.max_seq_length or config.max_length)
@@ -128,7 +158,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             passages = split_passages(docs, tok, length, min(config.overlap, length // 4))
             first_rows = {p.doc: r for r, p in reversed(list(enumerate(passages)))}
             texts = [p.model_text(docs[p.doc]) for p in passages]
-            views = query_views(texts, config.views_per_doc, config.seed)
+            views = query_views(texts, config.views_per_doc, config.seed) if previous is None else []
+            hashes = reuse.document_hashes(passages, texts, len(docs))  # what the teacher encodes for each document
             (tmp / "passages.bin").write_bytes(row_documents(passages).tobytes())
         with stage("lexical"):
             params = Bm25(config.bm25_k1, config.bm25_b, config.title_weight, config.chunk_bytes)
@@ -138,47 +169,58 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                        p.names(docs[p.doc], first_rows[p.doc] == r)) for r, n in spans for p in [passages[r]]]
             lexical = write_index(tmp / "lexical", scored, params, [n for _, n in spans])
         with stage("teacher"):
-            encoded_docs = not is_cached(texts, teacher, "document", cache, teacher_sha)
-            t_docs = embed(texts, teacher, "document", cache, teacher_sha, progress)
+            plan = previous.plan(passages, hashes) if previous is not None else None
+            encode = texts if plan is None else [texts[r] for r in plan.encode]  # reuse: new or changed documents
+            encoded_docs = not is_cached(encode, teacher, "document", cache, teacher_sha)
+            t_docs = embed(encode, teacher, "document", cache, teacher_sha, progress)
             t_views = embed(views, teacher, "query", cache, teacher_sha, progress)
         with stage("binarize"):
-            init = fit_pca_itq(t_docs, config.bits, config.seed)
-            space, binarizer_stats = train_binarizer(
-                init, t_docs, t_views, epochs=config.binarizer_epochs, seed=config.seed,
-                recon_weight=config.recon_weight, progress=progress,
-            )
-            doc_floats = space.project(t_docs)  # documents are coded from the teacher: binarize.py says why
-            codes = pack(doc_floats)
+            if previous is not None:  # the site's map: unchanged documents' rows copied, the others' projected
+                space, binarizer_stats = previous.binarizer, previous.report.get("binarizer")
+                codes = previous.assemble(plan, len(passages), pack(space.project(t_docs)))
+                doc_floats = None  # the copied rows' floats are not known (BuildResult)
+            else:
+                init = fit_pca_itq(t_docs, config.bits, config.seed)
+                space, binarizer_stats = train_binarizer(
+                    init, t_docs, t_views, epochs=config.binarizer_epochs, seed=config.seed,
+                    recon_weight=config.recon_weight, progress=progress,
+                )
+                doc_floats = space.project(t_docs)  # documents are coded from the teacher: binarize.py says why
+                codes = pack(doc_floats)
             write_codes(tmp / "codes.bin", codes, config.bits)
-        with stage("distill"):
-            keep = choose_tokens(tok_json, texts, config.vocab_size)
-            tok_json = prune_tokenizer(tok_json, keep)
-            tokenizer = Tokenizer(tok_json, config.max_length)
-            student, kept = make_student(base, config.student_layers, config.bits)
-            prune_embeddings(student.encoder, keep)
-            trim_positions(student.encoder, config.max_length)
-            token_ids = [truncate_ids(ids, config.train_max_length) for ids in tokenizer.ids(views + texts)]
-            targets = np.concatenate([t_views, t_docs])
-            if config.student == config.teacher:  # the student's pooled space is the teacher's
-                init_projection(student, space, token_ids[:: max(1, len(token_ids) // 64)][:64])
-            else:  # another space, maybe another width: fit the start on 2,048 texts
-                pick = np.random.default_rng(config.seed).permutation(len(token_ids))[:2048]
-                init_projection(student, space, [token_ids[i] for i in pick], targets[pick])
-            train_stats = train(
-                student, token_ids, targets, space,
-                epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
-                seed=config.seed, int4_epochs=1 if config.weight_bits == 4 else 0, progress=progress,
-            )
-        with stage("export"), tempfile.TemporaryDirectory() as work:
-            fp32 = Path(work) / "model.fp32.onnx"
-            export_onnx(student, fp32)
-            quantize_weights(fp32, tmp / "model.onnx", config.weight_bits)
-            sample = (views or texts)[:32]
-            parity_report = parity(student, fp32, tmp / "model.onnx", tokenizer, sample, config.weight_bits)
-            encoder = OnnxEncoder(tmp / "model.onnx", tokenizer)
-            fidelity = _fidelity(encoder, space, t_views, t_docs, views, codes, config.bits, config.seed)
+        if previous is not None:
+            with stage("model"):  # the site's model.onnx and tokenizer.json as they are, checked against its records
+                tok_json = previous.copy_model(tmp)
+                train_stats, parity_report, fidelity = previous.report.get("train"), previous.report.get("parity"), None
+        else:
+            with stage("distill" if config.query_model == "corpus" else "compose"):
+                keep = choose_tokens(tok_json, texts, config.vocab_size)
+                tok_json = prune_tokenizer(tok_json, keep)
+                tokenizer = Tokenizer(tok_json, config.max_length)
+                if config.query_model == "shared":  # the query model composed with this corpus's map, then adapted
+                    kept = query_record["layers_kept"]
+                    compose(student, space, query_record["dim"])
+                    prune_embeddings(student.encoder, keep)
+                    trim_positions(student.encoder, config.max_length)
+                    view_ids = [truncate_ids(ids, config.train_max_length) for ids in tokenizer.ids(views)]
+                    train_stats = adapt(student, view_ids, t_views, space, prior=config.refit_prior,
+                                        tune=config.tune_views, batch_size=config.batch_size, lr=config.lr,
+                                        seed=config.seed)
+                else:
+                    student, kept, train_stats = _distill(config, base, keep, tokenizer, views, texts, t_views, t_docs,
+                                                          space, progress)
+            with stage("export"), tempfile.TemporaryDirectory() as work:
+                fp32 = Path(work) / "model.fp32.onnx"
+                export_onnx(student, fp32)
+                quantize_weights(fp32, tmp / "model.onnx", config.weight_bits)
+                sample = (views or texts)[:32]
+                parity_report = parity(student, fp32, tmp / "model.onnx", tokenizer, sample, config.weight_bits)
+                encoder = OnnxEncoder(tmp / "model.onnx", tokenizer)
+                fidelity = _fidelity(encoder, space, t_views, t_docs, views, codes, config.bits, config.seed)
         with stage("site"):
             (tmp / "tokenizer.json").write_text(tok_json, encoding="utf-8")
+            reuse.write(tmp / reuse.FOLDER, tmp, space, {"name": _display_name(config.teacher), "sha256": teacher_sha},
+                        reuse.corpus_name(config), docs, passages, hashes)  # what a later reuse needs
             shards = write_shards(tmp / "docs", docs, config.docs_per_shard, passages)
             manifest = {
                 "format_version": FORMAT_VERSION,
@@ -196,7 +238,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                 "lexical": lexical,
                 "fusion": {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth},
                 "teacher": {"name": _display_name(config.teacher), "sha256": teacher_sha},
-                "student": {"name": _display_name(config.student), "layers": kept, "vocabulary": len(keep)},
+                "student": (previous.manifest["student"] if previous is not None else
+                            {"name": _display_name(config.student), "layers": kept, "vocabulary": len(keep)}),
                 # names, not paths: a manifest holds no absolute paths, so rebuilds elsewhere compare equal
                 "options": {**config.options(), "teacher": _display_name(config.teacher),
                             "student": _display_name(config.student)},
@@ -214,16 +257,24 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             "seconds": {**stage.seconds, "total": round(time.perf_counter() - t_start, 3)},
             # documents and views per second; None when every embedding came from the cache
             "teacher_texts_per_second": (
-                round((len(texts) + len(views)) / stage.seconds["teacher"], 1) if encoded_docs else None
+                round((len(encode) + len(views)) / stage.seconds["teacher"], 1) if encoded_docs else None
             ),
             "binarizer": binarizer_stats,
-            "train": train_stats,
+            "train": train_stats,  # per-corpus distillation, or the shared model's adaptation to this corpus
+            # the shared query model: its cache key, whether it came from the cache, its one-off cost
+            "query_model": (previous.report.get("query_model") if previous is not None else
+                            None if config.query_model == "corpus" else
+                            {k: query_record[k] for k in ("key", "cached", "seconds", "train")}),
             "parity": parity_report,
-            "fidelity": fidelity,
+            "fidelity": fidelity,  # None for a reuse (it needs the teacher's embedding of every document)
+            # documents the teacher encoded, and those whose code rows were copied from the site reused
+            "encoded": plan.encoded() if plan is not None else {"documents": len(docs), "reused": 0},
             "bytes": {"model": manifest["model"]["bytes"], "codes": manifest["codes"]["bytes"],
                       "lexical": lexical["bytes"]},
         }
-        report["bytes"]["site"] = dir_bytes(tmp)  # what a host serves; report.json itself is not fetched
+        report["bytes"]["rebuild"] = dir_bytes(tmp / reuse.FOLDER)  # what a reuse reads; the page never fetches it
+        # what a host serves; report.json and rebuild/ are not fetched
+        report["bytes"]["site"] = dir_bytes(tmp) - report["bytes"]["rebuild"]
         (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
         place(tmp, out)
     except BaseException:

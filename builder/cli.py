@@ -54,7 +54,7 @@ def _field_help() -> dict[str, str]:
     return {m[1]: m[2].strip() for m in re.finditer(r"^    (\w+): [^=#\n]+(?:=[^#\n]*)?#(.*)$", source, re.M)}
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, skip: frozenset = frozenset()) -> None:
     """The options, one per BuildConfig field, named, typed and described by the field itself. Defaults live in
     BuildConfig only: an option left out on the command line is left out of the config."""
     from dataclasses import MISSING, fields
@@ -64,7 +64,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", type=Path, help="the site folder (default: FOLDER/hamming/ for a folder, else site/)")
     described = _field_help()
     for f in fields(BuildConfig):
-        if f.name in _NOT_OPTIONS:
+        if f.name in _NOT_OPTIONS or f.name in skip:
             continue
         flag = "--" + f.name.replace("_", "-")
         default = "" if f.default in (MISSING, None, "") else f" (default {f.default})"
@@ -83,6 +83,10 @@ def _config(args, corpus: Path, out: Path | None):
 
     given = {f.name: getattr(args, f.name) for f in fields(BuildConfig)
              if f.name not in _NOT_OPTIONS and getattr(args, f.name, None) is not None}
+    if given.get("model_from") is not None:  # the options not given are the site's (a given one must agree)
+        from builder.reuse import site_options
+
+        given = {**site_options(given["model_from"]), **given}
     return BuildConfig(corpus=corpus, out=out, **given).validate()
 
 
@@ -104,7 +108,7 @@ def _run(main) -> int:
 
 
 def _print_summary(report: dict, out: Path) -> None:
-    s, b, f = report["seconds"], report["bytes"], report["fidelity"]
+    s, b, f = report["seconds"], report["bytes"], report["fidelity"] or {}
     print(f"\nBuilt {out}/ in {s['total']:.1f} s")
     print(f"  documents        {report['documents']:>12,}")
     print(f"  passages         {report['passages']:>12,}   (code rows: long documents split at headings and length)")
@@ -113,6 +117,10 @@ def _print_summary(report: dict, out: Path) -> None:
 
         print(f"  pages skipped    {sum(report['skipped'].values()):>12,}   ({describe_skips(report['skipped'])})")
     print(f"  bits             {report['bits']:>12,}   ({report['bits'] // 8} bytes a document)")
+    encoded = report.get("encoded")
+    if encoded and encoded["reused"]:
+        print(f"  encoded          {encoded['documents']:>12,}   documents new or changed; "
+              f"{encoded['reused']:,} reused (their codes copied, and the previous site's model)")
     print(f"  model.onnx       {b['model']:>12,} bytes")
     print(f"  codes.bin        {b['codes']:>12,} bytes")
     print(f"  keyword index    {b['lexical']:>12,} bytes   (lexical/: a query fetches only its words' chunks)")
@@ -120,9 +128,10 @@ def _print_summary(report: dict, out: Path) -> None:
     print("  stages           " + ", ".join(f"{k} {v:.1f}s" for k, v in s.items() if k != "total"))
     speed = report["teacher_texts_per_second"]
     print(f"  teacher          {f'{speed:,.1f} texts/s' if speed else 'all embeddings from the cache':>12}")
-    p = report["parity"]["torch_vs_quantized"]
-    print(f"  int{report['weight_bits']} parity      min cosine {p['min_cosine']:.4f}, "
-          f"bit agreement {p['bit_agreement']:.4f}")
+    p = (report.get("parity") or {}).get("torch_vs_quantized")
+    if p:
+        print(f"  int{report['weight_bits']} parity      min cosine {p['min_cosine']:.4f}, "
+              f"bit agreement {p['bit_agreement']:.4f}")
     if f.get("teacher_top10_overlap") is not None:
         print(f"  fidelity         {f['teacher_top10_overlap']:.3f}   ({_FIDELITY_HELP})")
         print(f"  query bits       {f['query_bit_agreement']:.3f}   (student's query bits equal to the teacher's)")
@@ -169,7 +178,7 @@ def _serve(folder: Path, port: int = 8000) -> None:
 def eval_main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="site-eval", description="Build a site from a BEIR folder and score it.")
     p.add_argument("beir_dir", type=Path, help="folder with corpus.jsonl[.gz], queries.jsonl, qrels/<split>.tsv")
-    _common(p)
+    _common(p, skip=frozenset({"model_from", "retrain"}))  # it scores a model trained for the set, never a reused one
     p.add_argument("--split", default="test", help="qrels split to score (default test)")
     p.add_argument("--rerank-depth", type=int, default=100, help="Hamming candidates re-scored with floats")
     p.add_argument("--json", type=Path, help="write the figures as JSON to this file")

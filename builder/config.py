@@ -19,7 +19,12 @@ class BuildConfig:
     teacher: str = DEFAULT_TEACHER  # sentence-transformers name or path; supplies the targets only
     student: str = DEFAULT_TEACHER  # model whose layers and tokenizer the student is cut from
     student_layers: int = 3  # transformer layers the student keeps (spread evenly over the teacher's)
-    epochs: int = 2  # student training passes over query-like views and (cut short) documents
+    query_model: str = "shared"  # shared: student distilled once per teacher on a shipped sample; corpus: per corpus
+    query_texts: int = 48000  # shared query model: texts of the shipped sample it is distilled on (once)
+    query_epochs: int = 2  # shared query model: training passes over those texts (once)
+    refit_prior: int = 256  # shared query model: projection refitted on this corpus's views; the map counts as N views
+    tune_views: int = 2048  # shared query model: this corpus's views it is then fine-tuned on, one pass (0 = none)
+    epochs: int = 2  # per-corpus distillation: training passes over this corpus's views and documents
     binarizer_epochs: int = 15  # binarizer training passes over the views (teacher vectors only: seconds)
     batch_size: int = 32  # training batch size
     lr: float = 3e-4  # AdamW learning rate of the transformer (the projection gets 10x)
@@ -42,6 +47,8 @@ class BuildConfig:
     seed: int = 0  # seeds every random choice: same input + options + seed = same bytes
     force: bool = False  # allow replacing an OUT folder that build-site did not create
     cache_dir: Path | None = None  # teacher embedding cache; None = ~/.cache/hamming-site
+    model_from: Path | None = None  # a site whose model, binarizer, options to reuse: encode only new or changed docs
+    retrain: bool = False  # train the model afresh even where OUT holds a site whose model this build could reuse
 
     def validate(self) -> BuildConfig:
         if self.bits % 32 or not 32 <= self.bits <= 1024:
@@ -70,8 +77,16 @@ class BuildConfig:
             raise UserError("--bm25-k1 must be >= 0, --bm25-b between 0 and 1 and --title-weight >= 0.")
         if self.chunk_bytes < 256:
             raise UserError(f"--chunk-bytes {self.chunk_bytes} must be 256 or more.")
+        if self.query_model not in ("shared", "corpus"):
+            raise UserError(f"--query-model {self.query_model} is not allowed: use shared or corpus.")
+        if self.query_texts < 1 or self.query_epochs < 1:
+            raise UserError("--query-texts and --query-epochs must be 1 or more.")
+        if self.refit_prior < 0 or self.tune_views < 0:
+            raise UserError("--refit-prior and --tune-views must be 0 or more.")
         if self.overlap < 0:
             raise UserError(f"--overlap {self.overlap} is negative: use 0 or more.")
+        if self.model_from is not None and self.retrain:
+            raise UserError("--model-from reuses a site's model and --retrain trains a new one: give one of them.")
         if not self.corpus.exists():
             raise UserError(f"{self.corpus}: no such file or folder.")
         return self
@@ -79,7 +94,15 @@ class BuildConfig:
     def options(self) -> dict:
         """The options that determine the output bytes (for the manifest and cache keys)."""
         skip = {"corpus", "out", "force", "cache_dir"}  # where, not what: they change no byte of the site
+        skip |= {"model_from", "retrain"}  # where the model comes from: a reuse makes the same bytes as a new build
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+
+    def query_spec(self):
+        from builder.querymodel import QueryModelSpec
+
+        return QueryModelSpec(layers=self.student_layers, texts=self.query_texts, epochs=self.query_epochs,
+                              batch_size=self.batch_size, lr=self.lr, max_length=self.train_max_length,
+                              seed=self.seed)
 
     def site_folder(self) -> Path:
         """OUT: as given, else inside a site folder (its URLs then stay relative), else site/."""

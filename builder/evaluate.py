@@ -120,7 +120,8 @@ def _site(beir_dir, config: BuildConfig, out: Path | None, progress) -> tuple[Pa
         if meta.get("out") == str(out.resolve()):
             floats = np.fromfile(floats_file, dtype="<f4").reshape(meta["count"], meta["bits"])
             return out, floats, meta["seconds"]
-    result = build_site(dataclasses.replace(config, corpus=corpus, out=out, force=True), progress)
+    # retrain: the scores are of a model trained for this set, never of one reused from a site at OUT
+    result = build_site(dataclasses.replace(config, corpus=corpus, out=out, force=True, retrain=True), progress)
     key_dir.mkdir(parents=True, exist_ok=True)
     result.doc_floats.astype("<f4").tofile(floats_file)
     seconds = result.report["seconds"]["total"]

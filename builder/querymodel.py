@@ -153,3 +153,44 @@ def compose(student: Student, space: Binarizer, dim: int) -> None:
     proj.weight.copy_((m.T @ w).float())
     proj.bias.copy_((b @ m).float())
     student.proj = proj
+
+
+@torch.no_grad()
+def refit(student: Student, token_ids: list[list[int]], targets: np.ndarray, prior: float) -> dict:
+    """Adapt the composed projection to a corpus, in closed form: least squares from the student's pooled
+    vectors of the corpus's views to the map's values of the teacher's embeddings of them, pulled toward the
+    composed projection as if it were `prior` more views (ridge around it: a small corpus keeps it, a large
+    one moves it). Returns the mean squared error before and after, on the views fitted."""
+    from builder.student import pad_batch
+
+    order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))  # little padding
+    pooled = torch.zeros(len(token_ids), student.proj.in_features, dtype=torch.float64)
+    for start in range(0, len(order), 64):
+        idx = order[start : start + 64]
+        pooled[idx] = student.pooled(*(torch.from_numpy(a) for a in pad_batch([token_ids[i] for i in idx]))).double()
+    x = torch.cat([pooled, torch.ones(len(pooled), 1, dtype=torch.float64)], 1)
+    y = torch.from_numpy(targets).double()
+    w0 = torch.cat([student.proj.weight.double().T, student.proj.bias.double()[None]], 0)  # [hidden + 1, bits]
+    before = float(((x @ w0 - y) ** 2).mean())
+    lam = prior * float(x.pow(2).sum(1).mean()) / x.shape[1]  # `prior` views of average, isotropic size
+    eye = torch.eye(x.shape[1], dtype=torch.float64)
+    w = torch.linalg.solve(x.T @ x + lam * eye, x.T @ y + lam * w0)
+    student.proj.weight.copy_(w[:-1].T.float())
+    student.proj.bias.copy_(w[-1].float())
+    return {"views": len(token_ids), "mse_before": before, "mse_after": float(((x @ w - y) ** 2).mean())}
+
+
+def adapt(student: Student, token_ids: list[list[int]], teacher_views: np.ndarray, space: Binarizer, *,
+          prior: float, tune: int, batch_size: int, lr: float, seed: int) -> dict:
+    """Fit the composed model to a corpus briefly, on its query-like views (whose teacher embeddings the
+    binarizer needed anyway): refit() the projection, then one pass of the whole student over `tune` of the
+    views (measured on SciFact train and Cranfield: docs/benchmarks.md, issue 15)."""
+    if not token_ids:
+        return {"refit": None, "tune": None}
+    fitted = refit(student, token_ids, space.project(teacher_views), prior)
+    tuned = None
+    if tune:
+        pick = np.random.default_rng(seed).permutation(len(token_ids))[:tune]
+        tuned = train(student, [token_ids[i] for i in pick], teacher_views[pick], space, epochs=1,
+                      batch_size=batch_size, lr=lr, seed=seed)
+    return {"refit": fitted, "tune": tuned}

@@ -18,6 +18,7 @@ import pytest
 from builder.build import build_site
 from builder.config import BuildConfig
 from builder.ranking import SiteRanker
+from conftest import SMALL_QUERY_MODEL
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,7 +64,7 @@ def site(tmp_path_factory) -> Path:
     rows = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()[::5][:250]] + EVIL
     corpus = folder / "corpus.jsonl"
     corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    build_site(BuildConfig(corpus=corpus, out=folder / "site", epochs=1, chunk_bytes=2048))
+    build_site(BuildConfig(corpus=corpus, out=folder / "site", chunk_bytes=2048, **SMALL_QUERY_MODEL))
     return folder / "site"
 
 

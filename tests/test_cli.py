@@ -22,7 +22,7 @@ def run(*args, cwd=None, env=None):
 
 def tiny_args(tiny_model, out):
     return ["-o", out, "--teacher", tiny_model, "--student", tiny_model, "--student-layers", "2", "--bits", "64",
-            "--epochs", "1", "--max-length", "64"]
+            "--epochs", "1", "--max-length", "64", "--query-texts", "400"]
 
 
 def assert_user_error(result, *fragments):
@@ -120,6 +120,7 @@ def test_interrupted_build_keeps_previous_site(tmp_path, tiny_model, sig):
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     args = tiny_args(tiny_model, out)
     args[args.index("--epochs") + 1] = "50"
+    args += ["--query-model", "corpus"]  # per-corpus distillation: a stage long enough to interrupt
     # A shell that runs this suite in the background hands its children SIGINT ignored, and Python keeps it
     # ignored; a user's Ctrl-C reaches a foreground build with the default disposition, so restore that.
     proc = subprocess.Popen([sys.executable, "-m", "builder", "build-site", str(corpus), *map(str, args)],

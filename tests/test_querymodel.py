@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import SENTENCES
 
 from builder.binarize import fit_pca_itq
 from builder.build import build_site
 from builder.querymodel import QueryModelSpec, compose, query_model, sample_texts
 from builder.student import Tokenizer, pad_batch, tokenizer_json
 from builder.teacher import embed, fingerprint, load_teacher
+from conftest import SENTENCES
 
 SPEC = QueryModelSpec(layers=2, texts=300, epochs=1, batch_size=16, lr=3e-4, max_length=32, seed=0)
 

@@ -10,6 +10,7 @@ from builder.build import build_site
 from builder.config import BuildConfig
 from builder.evaluate import evaluate
 from builder.teacher import load_teacher
+from conftest import SMALL_QUERY_MODEL
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "stdlib.jsonl"
 pytestmark = pytest.mark.slow
@@ -39,8 +40,7 @@ def test_packaged_teacher_loads_offline():
 
 
 def test_real_build_and_site_eval(beir, tmp_path):
-    config = BuildConfig(corpus=beir / "corpus.jsonl", out=tmp_path / "site", bits=256, epochs=2,
-                         cache_dir=tmp_path / "cache")
+    config = BuildConfig(corpus=beir / "corpus.jsonl", out=tmp_path / "site", bits=256, **SMALL_QUERY_MODEL)
     figures = evaluate(beir, config, "test", rerank_depth=100, out=tmp_path / "site")
     report = json.loads((tmp_path / "site" / "report.json").read_text())
     # the int4 file holds exactly the rounded weights the student's last epoch trained with
@@ -66,7 +66,7 @@ def test_real_build_and_site_eval(beir, tmp_path):
 def test_real_build_from_the_example_with_defaults_is_deterministic(tmp_path):
     small = tmp_path / "small.jsonl"
     small.write_text("".join(EXAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)[:60]))
-    a = build_site(BuildConfig(corpus=small, out=tmp_path / "a", epochs=1, cache_dir=tmp_path / "cache"))
-    b = build_site(BuildConfig(corpus=small, out=tmp_path / "b", epochs=1, cache_dir=tmp_path / "cache"))
+    a = build_site(BuildConfig(corpus=small, out=tmp_path / "a", **SMALL_QUERY_MODEL))
+    b = build_site(BuildConfig(corpus=small, out=tmp_path / "b", **SMALL_QUERY_MODEL))
     for name in ("codes.bin", "model.onnx", "manifest.json"):
         assert (a.out / name).read_bytes() == (b.out / name).read_bytes(), name

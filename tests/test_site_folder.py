@@ -14,6 +14,7 @@ from test_browser import CHROMIUM, browser, serve  # noqa: F401  (browser: the m
 from builder.build import build_site
 from builder.config import BuildConfig
 from builder.ranking import SiteRanker
+from conftest import SMALL_QUERY_MODEL
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ def folder(tmp_path_factory) -> Path:
     shutil.copytree(FIXTURE, folder)
     shutil.rmtree(folder / "hamming")  # the fixture's fake output: here the real one goes there
     assert _long_page(folder) > 5000
-    build_site(BuildConfig(corpus=folder, epochs=1))
+    build_site(BuildConfig(corpus=folder, **SMALL_QUERY_MODEL))
     return folder
 
 
@@ -69,7 +70,7 @@ def test_the_site_goes_inside_and_never_reads_itself(folder):
                     "sub/my%20page.html"]
     assert manifest["passages"]["count"] > manifest["count"]
     before = (site / "passages.bin").read_bytes()
-    build_site(BuildConfig(corpus=folder, epochs=1))  # again, over its own output: the same pages
+    build_site(BuildConfig(corpus=folder, **SMALL_QUERY_MODEL))  # again, over its own output: the same pages
     assert sorted(d["url"] for d in _documents(site)) == urls
     assert (site / "passages.bin").read_bytes() == before
 
