@@ -63,6 +63,8 @@ MODEL_OPTIONS = (
     "query_model",
     "query_texts",
     "query_epochs",
+    "refit_prior",
+    "tune_views",
     "epochs",
     "binarizer_epochs",
     "batch_size",
