@@ -53,8 +53,9 @@ HASH = "sha256 over the document's passages in order: each model text's UTF-8 by
 COLUMNS = ["id", "sha256", "first_row", "rows"]
 MODEL_FILES = ("model.onnx", "tokenizer.json")  # copied from the site reused, as they are
 
-# The options that shaped the model and the binarizer: a reuse must agree with SITE on each of them. The others
-# (overlap, bm25_k1, fusion_alpha, base_url, docs_per_shard, ...) only shape what a reuse rebuilds anyway.
+# The options that shaped the model and the binarizer: a reuse must agree with SITE on each of them. Every
+# BuildConfig field is in exactly one of MODEL_OPTIONS, FREE_OPTIONS and NOT_FROM_SITE (tests/test_reuse.py checks
+# it, so a new field is classified when it is added).
 MODEL_OPTIONS = (
     "bits",
     "teacher",
@@ -75,9 +76,13 @@ MODEL_OPTIONS = (
     "max_length",
     "train_max_length",
     "views_per_doc",
+    "max_views",
     "seed",
 )
-NOT_FROM_SITE = {"corpus", "out", "force", "cache_dir", "model_from", "retrain"}  # where and how, never what
+# what a reuse rebuilds anyway (passages, keyword index, shards, page): free to differ from SITE's
+FREE_OPTIONS = ("overlap", "base_url", "pretty_urls", "docs_per_shard", "bm25_k1", "bm25_b", "title_weight",
+                "chunk_bytes", "fusion_alpha", "fusion_depth")
+NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain")  # where and how, never what
 
 
 def display_name(name: str) -> str:
@@ -241,7 +246,7 @@ def site_options(folder: Path) -> dict:
     """SITE's options as BuildConfig fields: what a --model-from build takes for the options it is not given."""
     from builder.config import BuildConfig
 
-    names = {f.name for f in dataclasses.fields(BuildConfig)} - NOT_FROM_SITE
+    names = {f.name for f in dataclasses.fields(BuildConfig)} - set(NOT_FROM_SITE)
     return {k: v for k, v in _manifest(Path(folder)).get("options", {}).items() if k in names}
 
 

@@ -201,9 +201,11 @@ def test_conflicts_and_bad_sites_are_one_sentence_and_write_nothing(site, tiny_m
     assert not list(tmp_path.glob(".hamming-site-tmp-*"))  # no temporary folder left either
 
 
-def test_model_options_are_config_fields():
-    names = {f.name for f in dataclasses.fields(BuildConfig)}
-    assert set(reuse.MODEL_OPTIONS) <= names
+def test_every_option_is_classified_once():
+    """A new BuildConfig field must say whether it shaped the model (a reuse must agree) or not."""
+    names = [f.name for f in dataclasses.fields(BuildConfig)]
+    classified = [*reuse.MODEL_OPTIONS, *reuse.FREE_OPTIONS, *reuse.NOT_FROM_SITE]
+    assert sorted(classified) == sorted(names)
     assert not {"model_from", "retrain"} & set(BuildConfig(corpus=__file__).options())
 
 
