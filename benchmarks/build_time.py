@@ -24,12 +24,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", type=Path)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--cache", type=Path, help="an empty folder to use as the cache and keep (e.g. for a site-eval "
+                    "with --cache-dir after it); default: a temporary one")
     args, rest = ap.parse_known_args()
     with tempfile.TemporaryDirectory() as work:
-        cache = Path(work) / "cache"
-        cache.mkdir()
+        cache = args.cache or Path(work) / "cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        if any(p.name != "query-model" for p in cache.iterdir()):
+            sys.exit(f"{cache} is not empty: the build must start with no teacher embeddings cached")
         shared = Path.home() / ".cache" / "hamming-site" / "query-model"
-        if shared.exists():
+        if shared.exists() and not (cache / "query-model").exists():
             (cache / "query-model").symlink_to(shared)
         build = [sys.executable, "-m", "builder", "build-site", str(args.corpus), "-o", f"{work}/site"]
         subprocess.run([*build, "--cache-dir", str(cache), *rest], check=True)

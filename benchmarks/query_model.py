@@ -57,7 +57,7 @@ def main() -> None:
     length = min(config.max_length, teacher.max_seq_length)
     passages = split_passages(docs, teacher[0].tokenizer.backend_tokenizer, length, min(config.overlap, length // 4))
     texts = [p.model_text(docs[p.doc]) for p in passages]
-    views = query_views(texts, config.views_per_doc, config.seed)
+    views = query_views(texts, config.views_per_doc, config.seed, config.max_views)
     t_views = embed(views, teacher, "query", cache, sha)
     tokenizer = Tokenizer(tokenizer_json(teacher, config.max_length), config.max_length)
     view_ids = [truncate_ids(i, config.train_max_length) for i in tokenizer.ids(views)]

@@ -158,7 +158,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             passages = split_passages(docs, tok, length, min(config.overlap, length // 4))
             first_rows = {p.doc: r for r, p in reversed(list(enumerate(passages)))}
             texts = [p.model_text(docs[p.doc]) for p in passages]
-            views = query_views(texts, config.views_per_doc, config.seed) if previous is None else []
+            views = query_views(texts, config.views_per_doc, config.seed, config.max_views) if previous is None else []
             hashes = reuse.document_hashes(passages, texts, len(docs))  # what the teacher encodes for each document
             (tmp / "passages.bin").write_bytes(row_documents(passages).tobytes())
         with stage("lexical"):

@@ -23,7 +23,7 @@ class BuildConfig:
     query_texts: int = 48000  # shared query model: texts of the shipped sample it is distilled on (once)
     query_epochs: int = 2  # shared query model: training passes over those texts (once)
     refit_prior: int = 256  # shared query model: projection refitted on this corpus's views; the map counts as N views
-    tune_views: int = 2048  # shared query model: this corpus's views it is then fine-tuned on, one pass (0 = none)
+    tune_views: int = 0  # shared query model: this corpus's views it is then fine-tuned on, one pass (0 = none)
     epochs: int = 2  # per-corpus distillation: training passes over this corpus's views and documents
     binarizer_epochs: int = 15  # binarizer training passes over the views (teacher vectors only: seconds)
     batch_size: int = 32  # training batch size
@@ -35,6 +35,7 @@ class BuildConfig:
     overlap: int = 32  # tokens a passage repeats from the one before it when a section is split (at most 1/4 of one)
     train_max_length: int = 64  # truncation of documents while training the student (it encodes queries)
     views_per_doc: int = 3  # query-like views (sentences, spans) made from each document
+    max_views: int = 8192  # views kept at most, drawn evenly: the teacher encodes them and the binarizer trains on them
     base_url: str = ""  # site folders: prefix of every page's URL (e.g. /docs/); "" = relative to the folder
     pretty_urls: bool = False  # Markdown folders: a page's URL is page/ (Hugo, MkDocs) rather than page.html
     docs_per_shard: int = 4  # documents per docs/NNNN.json shard: small, so 10 results cost little to show
@@ -81,6 +82,8 @@ class BuildConfig:
             raise UserError(f"--query-model {self.query_model} is not allowed: use shared or corpus.")
         if self.query_texts < 1 or self.query_epochs < 1:
             raise UserError("--query-texts and --query-epochs must be 1 or more.")
+        if self.max_views < 0:
+            raise UserError(f"--max-views {self.max_views} is negative: use 0 or more.")
         if self.refit_prior < 0 or self.tune_views < 0:
             raise UserError("--refit-prior and --tune-views must be 0 or more.")
         if self.overlap < 0:

@@ -26,8 +26,9 @@ Progress = Callable[[str, int, int], None]
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
 
 
-def query_views(texts: list[str], per_doc: int, seed: int) -> list[str]:
-    """Short, query-like views of each document: single sentences and spans of 4 to 16 words."""
+def query_views(texts: list[str], per_doc: int, seed: int, limit: int | None = None) -> list[str]:
+    """Short, query-like views of each document: single sentences and spans of 4 to 16 words; at most
+    `limit`, drawn evenly (in corpus order) when there are more."""
     rng = random.Random(seed)
     views: list[str] = []
     for text in texts:
@@ -46,6 +47,9 @@ def query_views(texts: list[str], per_doc: int, seed: int) -> list[str]:
         if v not in seen:
             seen.add(v)
             unique.append(v)
+    if limit is not None and len(unique) > limit:
+        keep = sorted(random.Random(seed).sample(range(len(unique)), limit))
+        unique = [unique[i] for i in keep]
     return unique
 
 
