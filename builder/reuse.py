@@ -308,7 +308,16 @@ def conflicts(config, manifest: dict) -> list[tuple[str, object, object]]:
     ours, theirs = named_options(config), manifest.get("options", {})
     missing = object()
     return [(name, ours[name], theirs.get(name, missing)) for name in MODEL_OPTIONS
-            if theirs.get(name, missing) != ours[name]]
+            if _same_model(theirs.get(name, missing)) != _same_model(ours[name])]
+
+
+def _same_model(value):
+    """The packaged teachers' two names are one model (its weights are checked once loaded: check_teacher)."""
+    from builder.teacher import MPNET, PACKAGED
+
+    if isinstance(value, str):
+        return min(PACKAGED) if value in PACKAGED else min(MPNET) if value in MPNET else value
+    return value
 
 
 def find(config, out: Path) -> Previous | None:

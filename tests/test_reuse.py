@@ -213,3 +213,10 @@ def test_conflicting_library_config_is_refused(site, tmp_path):
     with pytest.raises(UserError, match="--bits 256 differs from the 64"):
         build_site(dataclasses.replace(site, out=tmp_path / "x", model_from=site.out, bits=256))
     assert not (tmp_path / "x").exists()
+
+
+def test_the_packaged_teachers_two_names_are_one_teacher(tmp_path):
+    config = BuildConfig(corpus=tmp_path, teacher="all-MiniLM-L6-v2", student="all-MiniLM-L6-v2")
+    theirs = {**reuse.named_options(config), "teacher": "sentence-transformers/all-MiniLM-L6-v2"}
+    assert reuse.conflicts(config, {"options": theirs}) == []
+    assert [c[0] for c in reuse.conflicts(config, {"options": {**theirs, "teacher": "other"}})] == ["teacher"]
