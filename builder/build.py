@@ -36,7 +36,7 @@ from builder.site import (
     write_shards,
 )
 from builder.student import Tokenizer, make_student, tokenizer_json, truncate_ids
-from builder.teacher import embed, fingerprint, is_cached, load_teacher
+from builder.teacher import embed, fingerprint, load_teacher
 from builder.vendor import runtime_files
 from builder.vocab import choose_tokens, prune_embeddings, prune_tokenizer, trim_positions
 
@@ -171,9 +171,9 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         with stage("teacher"):
             plan = previous.plan(passages, hashes) if previous is not None else None
             encode = texts if plan is None else [texts[r] for r in plan.encode]  # reuse: new or changed documents
-            encoded_docs = not is_cached(encode, teacher, "document", cache, teacher_sha)
-            t_docs = embed(encode, teacher, "document", cache, teacher_sha, progress)
-            t_views = embed(views, teacher, "query", cache, teacher_sha, progress)
+            teacher_stats: dict = {}  # distinct texts encoded now, and taken from the per-text cache
+            t_docs = embed(encode, teacher, "document", cache, teacher_sha, progress, stats=teacher_stats)
+            t_views = embed(views, teacher, "query", cache, teacher_sha, progress, stats=teacher_stats)
         with stage("binarize"):
             if previous is not None:  # the site's map: unchanged documents' rows copied, the others' projected
                 space, binarizer_stats = previous.binarizer, previous.report.get("binarizer")
@@ -255,10 +255,10 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             "bits": config.bits,
             "weight_bits": config.weight_bits,
             "seconds": {**stage.seconds, "total": round(time.perf_counter() - t_start, 3)},
-            # documents and views per second; None when every embedding came from the cache
-            "teacher_texts_per_second": (
-                round((len(encode) + len(views)) / stage.seconds["teacher"], 1) if encoded_docs else None
-            ),
+            # texts the teacher encoded (not cached) per second; None when every embedding came from the cache
+            "teacher_texts_per_second": (round(teacher_stats["encoded"] / stage.seconds["teacher"], 1)
+                                         if teacher_stats.get("encoded") else None),
+            "teacher": teacher_stats,
             "binarizer": binarizer_stats,
             "train": train_stats,  # per-corpus distillation, or the shared model's adaptation to this corpus
             # the shared query model: its cache key, whether it came from the cache, its one-off cost
