@@ -45,7 +45,7 @@ def texts(rng: random.Random) -> list[str]:
     entries = list(synsets())
     by_offset = {(e[0], e[1]): e for e in entries}
     out: list[str] = []
-    for pos, offset, names, definition, examples, hypernyms in entries:
+    for pos, _offset, names, definition, examples, hypernyms in entries:
         name = names[0]
         parent = by_offset.get((pos, hypernyms[0])) if hypernyms else None
         out.append(name)  # an exact name, as typed in a search box
