@@ -11,10 +11,11 @@ cached; texts/s per backend and kind. Also each ONNX backend's one-off export se
 folder, into an empty folder). `build_mix` is the texts/s of a SciFact build's teacher pass (5,183 documents
 and 14,952 views, views taken as fast as the queries) predicted from the two rates.
 
-quality: the teacher alone as a retriever on SciFact's TEST queries: every document (5,183) and test query
-(300) embedded with one backend through builder.teacher.embed (cached per text in --cache, so an
-interrupted run resumes), cosine top 100, nDCG@10 with site-eval's metric code (builder/evaluate.py). Each
-backend's run also records the mean and least cosine of its vectors to torch's, once torch has run.
+quality: the teacher alone as a retriever on SciFact's TEST queries (--dataset cranfield: Cranfield's, under
+the key quality_cranfield): every document (SciFact 5,183) and test query (300) embedded with one backend
+through builder.teacher.embed (cached per text in --cache, so an interrupted run resumes), cosine top 100,
+nDCG@10 with site-eval's metric code (builder/evaluate.py). Each backend's run also records the mean and least
+cosine of its vectors to torch's, once torch has run.
 
 pool: sentence-transformers' multi-process pool (embed(..., processes=N)) on the documents sample: 1 process
 x 2 threads against 2 processes x 1 thread, the pool's start-up timed apart.
@@ -41,7 +42,8 @@ from builder.evaluate import _metrics, _ranked, _top, find_corpus, load_qrels, l
 from builder.input.corpus import read_corpus
 from builder.teacher import BACKENDS, embed, export_teacher, fingerprint, load_teacher
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "scifact"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+DATA = SHARED / "scifact"
 RESULTS = Path(__file__).resolve().parent / "results" / "teacher-speed.json"
 TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
 SCIFACT_BUILD = {"documents": 5183, "views": 14952}  # a default SciFact build's teacher pass (issue 15)
@@ -133,9 +135,10 @@ def quality(args) -> None:
     model = load_teacher(TEACHER)
     sha = fingerprint(model)
     cache = Path(args.cache)
-    qrels, queries = load_qrels(DATA, "test"), load_queries(DATA)
+    data = SHARED / args.dataset
+    qrels, queries = load_qrels(data, "test"), load_queries(data)
     qids = [q for q in queries if q in qrels]
-    docs = read_corpus(find_corpus(DATA))
+    docs = read_corpus(find_corpus(data))
     ids, texts = [d.id for d in docs], [d.model_text() for d in docs]
 
     def vectors(backend, stats=None):
@@ -148,10 +151,11 @@ def quality(args) -> None:
     ndcg = _metrics({i: _ranked(ids, _top(d @ x, 100)) for i, x in zip(qids, q, strict=True)}, qrels)[0]
     record = {"ndcg@10": round(ndcg, 4), "documents": len(texts), "queries": len(qids), "split": "test",
               "encoded_this_run": stats["encoded"], "cached_this_run": stats["cached"]}
-    if stats["encoded"] == len(texts) + len(qids):  # a run that encoded everything: its rate too
+    if stats["cached"] == 0:  # a run that encoded everything: its rate too
         record["texts_per_second"] = round(stats["encoded"] / stats["seconds"], 2)
+    part = "quality" if args.dataset == "scifact" else f"quality_{args.dataset}"
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    previous = results.get("quality", {})
+    previous = results.get(part, {})
     if args.backend != "torch" and "torch" in previous:
         td, tq = vectors("torch")
         cos = {"documents": (d * td).sum(1), "queries": (q * tq).sum(1)}
@@ -162,8 +166,8 @@ def quality(args) -> None:
         print("run --backend torch first for the cosine to torch", file=sys.stderr)
     if args.backend in previous and "texts_per_second" in previous[args.backend]:
         record.setdefault("texts_per_second", previous[args.backend]["texts_per_second"])
-    save("quality", {**previous, args.backend: record,
-                     "command": "python benchmarks/teacher_speed.py quality --backend B (each B; cached per text)"})
+    command = f"python benchmarks/teacher_speed.py quality --dataset {args.dataset} --backend B (each B)"
+    save(part, {**previous, args.backend: record, "command": command})
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -172,33 +176,40 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 
 def pool(args) -> None:
+    """1 x 2 threads and 1 x 1 through embed(); 2 processes x 1 thread through embed() (its pool started and
+    stopped inside, as a build runs it) and, apart, through a pool already started (the steady rate)."""
+    from builder.teacher import _start_pool, teacher_encoder
+
     model = load_teacher(TEACHER)
     docs, _ = samples(args.docs, 0)
     b = args.backend
-    timed(docs[:16], model, "document", b, threads=2)  # warm: export and session, 2 threads
-    timed(docs[:16], model, "document", b, threads=1)  # and the 1-thread stand-in the workers get
-    from builder.teacher import teacher_encoder
-
+    for threads in (2, 1):
+        timed(docs[:16], model, "document", b, threads=threads)  # warm: export and session
     encoder, _ = teacher_encoder(model, b, threads=1)
-    t0 = time.perf_counter()
-    from builder.teacher import _start_pool
-
-    p = _start_pool(encoder, 2, 1)
-    encoder.encode_document(docs[:2], pool=p, chunk_size=1)  # both workers loaded and answering
-    encoder.stop_multi_process_pool(p)
-    start = time.perf_counter() - t0
+    kw = {"batch_size": 32, "normalize_embeddings": True, "convert_to_numpy": True, "show_progress_bar": False}
     rows = []
     for r in range(args.rounds):
-        for processes, threads in ((1, 2), (2, 1)):
+        for processes, threads in ((1, 2), (1, 1), (2, 1)):
             seconds = timed(docs, model, "document", b, processes=processes, threads=threads)
-            row = {"round": r, "processes": processes, "threads_each": threads, "seconds_with_start": round(seconds, 2),
-                   "texts_per_second": round(len(docs) / seconds, 2)}
-            if processes > 1:
-                row["texts_per_second_without_start"] = round(len(docs) / max(seconds - start, 1e-9), 2)
-            print(row, flush=True)
-            rows.append(row)
+            rows.append({"round": r, "processes": processes, "threads_each": threads, "how": "embed()",
+                         "seconds": round(seconds, 2), "texts_per_second": round(len(docs) / seconds, 2)})
+            print(rows[-1], flush=True)
+        t0 = time.perf_counter()
+        p = _start_pool(encoder, 2, 1)
+        try:
+            encoder.encode_document(docs[:4], pool=p, chunk_size=2, **kw)  # both workers up and answering
+            start = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            encoder.encode_document(sorted(docs, key=len, reverse=True), pool=p, chunk_size=32, **kw)
+            seconds = time.perf_counter() - t0
+        finally:
+            encoder.stop_multi_process_pool(p)
+        rows.append({"round": r, "processes": 2, "threads_each": 1, "how": "pool already started",
+                     "start_seconds": round(start, 2), "seconds": round(seconds, 2),
+                     "texts_per_second": round(len(docs) / seconds, 2)})
+        print(rows[-1], flush=True)
     save("pool", {"command": " ".join(["python", "benchmarks/teacher_speed.py", *sys.argv[1:]]), "backend": b,
-                  "documents": len(docs), "pool_start_seconds": round(start, 2), "rounds": rows})
+                  "documents": len(docs), "load_average_after": os.getloadavg()[0], "rounds": rows})
 
 
 def main() -> None:
@@ -206,6 +217,7 @@ def main() -> None:
     ap.add_argument("part", choices=["speed", "quality", "pool"])
     ap.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS))
     ap.add_argument("--backend", default="onnx-int8", choices=list(BACKENDS))
+    ap.add_argument("--dataset", default="scifact", help="quality: a BEIR folder of ../shared/data with a test split")
     ap.add_argument("--docs", type=int, default=500)
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=2)
