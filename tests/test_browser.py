@@ -290,6 +290,8 @@ def test_lexical_first_then_hybrid(browser, served, site):
         page.wait_for_timeout(100)
     assert held, "the model was never requested after the keyword results"
     assert page.evaluate("document.body.dataset.state") == "lexical"
+    # the download's progress adds to the keyword results' line rather than replacing it
+    assert "keyword results" in page.text_content("#status")
     held[0].continue_()
     page.wait_for_selector("body[data-state=ready]", state="attached", timeout=60_000)
     hybrid = page.evaluate("q => window.hammingSearch.search(q, 10)", query)

@@ -48,24 +48,27 @@ function renderResult(r, match) {
   return li;
 }
 
-function describe(state, n, count, ms, terms) {
+function describe(state, { n, count, ms, terms }, loaded) {
   const found = n ? `${n} results` : "No results";
   if (state === "ready") return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms`;
   const why = terms ? found.replace("results", "keyword results") : "No keyword in this query is in the index";
   const next = state === "lexical-only"
     ? "meaning-based search is unavailable (the model did not load); keyword search works"
-    : "meaning-based results are loading";
+    : `meaning-based results are loading${loaded == null ? "" : ` (${loaded}%)`}`;
   return `${why} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms; ${next}.`;
 }
 
 let generation = 0;
 let timer = null;
+let shown = null; // what the keyword results on screen were, so loading progress adds to them, never hides them
+let loaded = null; // percent of the meaning-based search downloaded
 
 async function onInput(text, pushUrl = true) {
   const mine = ++generation; // a slower, older query never overwrites a newer one
   const m = await manifest;
   if (!text.trim()) {
     $("results").replaceChildren();
+    shown = null;
     if (mine === generation) status(`${m.count.toLocaleString()} documents. Type to search.`);
     return;
   }
@@ -78,7 +81,8 @@ async function onInput(text, pushUrl = true) {
     const match = await highlighter(text);
     $("results").replaceChildren(...results.map((r) => renderResult(r, match)));
     const terms = mode === "lexical" ? await queryTermCount(text) : 1;
-    status(describe(mode === "hybrid" ? "ready" : getState(), results.length, m.count, performance.now() - t0, terms));
+    shown = { n: results.length, count: m.count, ms: performance.now() - t0, terms };
+    status(describe(mode === "hybrid" ? "ready" : getState(), shown, loaded));
     if (pushUrl) history.replaceState(null, "", `?q=${encodeURIComponent(text)}`);
     if (mode === "lexical" && state === "lexical") startSemantic().catch(() => {}); // first results are up
   } catch (e) {
@@ -115,7 +119,9 @@ onState(async (state, detail) => {
     setState("error");
     status(`The search could not start: ${detail.error?.message ?? "unknown error"}`);
   } else if (state === "lexical" && detail.total) {
-    status(`Keyword search is ready; loading meaning-based search… ${Math.round((100 * detail.loaded) / detail.total)}%`);
+    loaded = Math.round((100 * detail.loaded) / detail.total);
+    status(shown && getState() === "lexical" ? describe("lexical", shown, loaded)
+      : `Keyword search is ready; loading meaning-based search… ${loaded}%`);
   } else if (state === "lexical" && !started) {
     started = true;
     setState("lexical");
