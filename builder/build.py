@@ -36,7 +36,7 @@ from builder.site import (
     write_shards,
 )
 from builder.student import Tokenizer, make_student, tokenizer_json, truncate_ids
-from builder.teacher import embed, fingerprint, load_teacher
+from builder.teacher import embed, fingerprint, load_teacher, shared_pools
 from builder.vendor import runtime_files
 from builder.vocab import choose_tokens, prune_embeddings, prune_tokenizer, trim_positions
 
@@ -150,7 +150,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             tok_json = tokenizer_json(base, config.max_length)
         if config.query_model == "shared" and previous is None:
             with stage("query model"):  # distilled once per teacher and shape, then from the cache
-                student, query_record = query_model(teacher, teacher_sha, base, config.query_spec(), cache, progress)
+                student, query_record = query_model(teacher, teacher_sha, base, config.query_spec(), cache, progress,
+                                                    config.teacher_backend, config.teacher_processes)
         with stage("passages"):
             # never longer than the teacher reads: its embedding of a passage must cover all of it
             length = min(config.max_length, teacher.max_seq_length or config.max_length)
@@ -172,8 +173,10 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             plan = previous.plan(passages, hashes) if previous is not None else None
             encode = texts if plan is None else [texts[r] for r in plan.encode]  # reuse: new or changed documents
             teacher_stats: dict = {}  # distinct texts encoded now, and taken from the per-text cache
-            t_docs = embed(encode, teacher, "document", cache, teacher_sha, progress, stats=teacher_stats)
-            t_views = embed(views, teacher, "query", cache, teacher_sha, progress, stats=teacher_stats)
+            run = {"stats": teacher_stats, "backend": config.teacher_backend, "processes": config.teacher_processes}
+            with shared_pools():  # documents and views: one pool start
+                t_docs = embed(encode, teacher, "document", cache, teacher_sha, progress, **run)
+                t_views = embed(views, teacher, "query", cache, teacher_sha, progress, **run)
         with stage("binarize"):
             if previous is not None:  # the site's map: unchanged documents' rows copied, the others' projected
                 space, binarizer_stats = previous.binarizer, previous.report.get("binarizer")

@@ -148,8 +148,9 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
     cache = config.resolved_cache_dir()
     teacher = load_teacher(config.teacher, cache)
     sha = fingerprint(teacher)
-    t_docs = embed([d.model_text() for d in docs], teacher, "document", cache, sha, progress)
-    t_queries = embed([queries[q] for q in qids], teacher, "query", cache, sha, progress)
+    run = {"backend": config.teacher_backend, "processes": config.teacher_processes}
+    t_docs = embed([d.model_text() for d in docs], teacher, "document", cache, sha, progress, **run)
+    t_queries = embed([queries[q] for q in qids], teacher, "query", cache, sha, progress, **run)
 
     ranker = SiteRanker(site, rerank_depth)
     unit_docs = doc_floats / np.maximum(np.linalg.norm(doc_floats, axis=1, keepdims=True), 1e-12)

@@ -35,7 +35,7 @@ from torch import nn
 from builder.binarize import Binarizer
 from builder.distill import init_projection, train
 from builder.student import Student, Tokenizer, make_student, tokenizer_json, truncate_ids
-from builder.teacher import embed, fingerprint
+from builder.teacher import DEFAULT_BACKEND, embed, fingerprint
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -77,7 +77,8 @@ def cache_key(teacher_sha: str, student_sha: str, spec: QueryModelSpec, sample_s
 
 
 def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir: Path,
-                progress: Progress | None = None) -> tuple[Student, dict]:
+                progress: Progress | None = None, backend: str = DEFAULT_BACKEND,
+                processes: int = 0) -> tuple[Student, dict]:
     """The student whose head outputs the teacher's embedding (times sqrt(dim)): from the cache, else trained
     now and cached. Returns it and its record (model.json), with "cached" saying which."""
     dim = _dim(teacher)
@@ -96,7 +97,7 @@ def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir
         return student, {**record, "cached": True}
     t0 = time.perf_counter()
     texts, _ = sample_texts(spec.texts)
-    targets = embed(texts, teacher, "query", cache_dir, teacher_sha, progress)
+    targets = embed(texts, teacher, "query", cache_dir, teacher_sha, progress, backend=backend, processes=processes)
     t_teacher = time.perf_counter() - t0
     tokenizer = Tokenizer(tokenizer_json(base, spec.max_length), spec.max_length)
     token_ids = [truncate_ids(ids, spec.max_length) for ids in tokenizer.ids(texts)]

@@ -59,6 +59,7 @@ MODEL_FILES = ("model.onnx", "tokenizer.json")  # copied from the site reused, a
 MODEL_OPTIONS = (
     "bits",
     "teacher",
+    "teacher_backend",
     "student",
     "student_layers",
     "query_model",
@@ -82,7 +83,7 @@ MODEL_OPTIONS = (
 # what a reuse rebuilds anyway (passages, keyword index, shards, page): free to differ from SITE's
 FREE_OPTIONS = ("overlap", "base_url", "pretty_urls", "docs_per_shard", "bm25_k1", "bm25_b", "title_weight",
                 "chunk_bytes", "fusion_alpha", "fusion_depth")
-NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain")  # where and how, never what
+NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain", "teacher_processes")  # where and how, never what
 
 
 def display_name(name: str) -> str:

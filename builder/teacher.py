@@ -70,6 +70,10 @@ DEFAULT_BACKEND = "onnx-int8"
 # an export is used only if its vectors of the probe texts are at least this close (cosine) to torch's
 PARITY = {"onnx": 0.9999, "onnx-int8": 0.95}
 PROBES = 8
+# processes=0 ("auto") starts a pool of one single-threaded process per core when a call has at least this many
+# texts to encode: measured on 2 cores, 2 x 1 thread encodes ~1.5x the texts per second of 1 x 2 threads but
+# takes ~26 s to start (benchmarks/teacher_speed.py pool), so it pays from about 2,000 texts.
+POOL_MIN_TEXTS = 4000
 DB_NAME = "embeddings.sqlite3"
 _KEY_VERSION = b"hamming-teacher-1\0"
 
@@ -502,7 +506,8 @@ def embed(
     Each distinct text not in the cache is encoded once, longest first so each batch pads little, in chunks
     that are written to the cache one transaction each. backend: BACKENDS (module docstring). processes > 1
     encodes with sentence-transformers' multi-process pool, `threads` threads each (default: this process's
-    threads divided among them); threads=None otherwise means torch's thread count.
+    threads divided among them); processes=0 chooses (POOL_MIN_TEXTS); threads=None otherwise means torch's
+    thread count. Inside shared_pools(), a pool outlives the call for the next one.
     stats, if given, gains (adds to) "encoded" (distinct texts run through the teacher), "cached" (distinct
     texts read from the cache) and "seconds" (spent encoding), and gets "backend" (the one that encoded).
     """
@@ -545,7 +550,7 @@ def _encode_missing(todo, model, kind, db, teacher_sha, backend, batch_size, pro
                     progress, dim) -> str:
     """Encode `todo` (longest first) into `vectors`, writing each chunk to `db`; the backend that ran."""
 
-    processes = max(1, int(processes))
+    processes = auto_processes(len(todo)) if processes == 0 else max(1, int(processes))
     if threads is None:
         threads = max(1, torch.get_num_threads() // processes) if processes > 1 else torch.get_num_threads()
     cache_dir = Path(db.path).parent.parent if db is not None else None
@@ -558,7 +563,7 @@ def _encode_missing(todo, model, kind, db, teacher_sha, backend, batch_size, pro
         todo = [t for t in todo if t not in vectors]
     method = "encode_query" if kind == "query" else "encode_document"
     chunk = batch_size * 8 * processes
-    pool = _start_pool(encoder, processes, threads) if processes > 1 and todo else None
+    pool = _pool(encoder, processes, threads) if processes > 1 and todo else None
     try:
         for start in range(0, len(todo), chunk):
             part = todo[start : start + chunk]
@@ -572,9 +577,42 @@ def _encode_missing(todo, model, kind, db, teacher_sha, backend, batch_size, pro
             if progress:
                 progress("teacher", min(start + chunk, len(todo)), len(todo))
     finally:
-        if pool is not None:
+        if pool is not None and _POOLS is None:
             encoder.stop_multi_process_pool(pool)
     return used
+
+
+def auto_processes(texts: int) -> int:
+    """Processes for `texts` to encode: one per usable core from POOL_MIN_TEXTS on, else 1."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores if cores > 1 and texts >= POOL_MIN_TEXTS else 1
+
+
+_POOLS: dict | None = None  # inside shared_pools(): (encoder id, processes, threads) -> (encoder, pool)
+
+
+@contextmanager
+def shared_pools():
+    """Inside: a pool embed() starts stays up for later calls (a build's documents and views pay one start);
+    every pool is stopped on leaving."""
+    global _POOLS
+    outer, _POOLS = _POOLS, {} if _POOLS is None else _POOLS
+    try:
+        yield
+    finally:
+        if outer is None:
+            pools, _POOLS = _POOLS, None
+            for encoder, pool in pools.values():
+                encoder.stop_multi_process_pool(pool)
+
+
+def _pool(encoder, processes: int, threads: int):
+    if _POOLS is None:
+        return _start_pool(encoder, processes, threads)
+    key = (id(encoder), processes, threads)
+    if key not in _POOLS:
+        _POOLS[key] = (encoder, _start_pool(encoder, processes, threads))
+    return _POOLS[key][1]
 
 
 def _start_pool(encoder, processes: int, threads: int):

@@ -62,6 +62,7 @@ def test_missing_file_directory_bad_bits_unknown_teacher(tmp_path, tiny_model):
     corpus = tmp_path / "c.txt"
     corpus.write_text("hello\n")
     assert_user_error(run("build-site", corpus, "--bits", "100"), "multiple of 32")
+    assert_user_error(run("build-site", corpus, "--teacher-backend", "tpu"), "use torch, onnx, onnx-int8")
     assert_user_error(run("build-site", corpus, "--teacher", "no-such-org/no-such-model"), "cannot load teacher")
 
 

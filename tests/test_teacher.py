@@ -163,3 +163,24 @@ def test_the_pool_gives_the_same_vectors(model):
     single = embed(texts, model, "query", backend="onnx", batch_size=4)
     assert stats["encoded"] == 13 and pooled.shape == single.shape
     assert np.abs(pooled - single).max() < 1e-5
+
+
+def test_a_build_starts_one_pool_for_documents_and_views(model, monkeypatch):
+    started = []
+    real = teacher_module._start_pool
+    monkeypatch.setattr(teacher_module, "_start_pool", lambda *a: started.append(a[1:]) or real(*a))
+    with teacher_module.shared_pools():
+        docs = embed(SENTENCES, model, "document", processes=2, threads=1, backend="onnx", batch_size=4)
+        views = embed(["one view", "another view"], model, "query", processes=2, threads=1, backend="onnx")
+        assert len(teacher_module._POOLS) == 1
+    assert started == [(2, 1)] and teacher_module._POOLS is None
+    assert np.abs(docs - embed(SENTENCES, model, "document", backend="onnx")).max() < 1e-5
+    assert views.shape == (2, docs.shape[1])
+
+
+def test_auto_processes_only_pool_large_passes(monkeypatch):
+    monkeypatch.setattr(teacher_module.os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    assert teacher_module.auto_processes(teacher_module.POOL_MIN_TEXTS - 1) == 1
+    assert teacher_module.auto_processes(teacher_module.POOL_MIN_TEXTS) == 2
+    monkeypatch.setattr(teacher_module.os, "sched_getaffinity", lambda _: {0}, raising=False)
+    assert teacher_module.auto_processes(10**6) == 1
