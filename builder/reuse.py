@@ -83,7 +83,8 @@ MODEL_OPTIONS = (
 # what a reuse rebuilds anyway (passages, keyword index, shards, page): free to differ from SITE's
 FREE_OPTIONS = ("overlap", "base_url", "pretty_urls", "docs_per_shard", "bm25_k1", "bm25_b", "title_weight",
                 "chunk_bytes", "fusion_alpha", "fusion_depth")
-NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain", "teacher_processes")  # where and how, never what
+# where and how, never what
+NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain", "teacher_processes")
 
 
 def display_name(name: str) -> str:
