@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn.utils import parametrize
 
 from builder.quant import BLOCK, int4_aware, int4_rows, pack_int4
 from builder.student import Student, pad_batch
@@ -161,7 +162,7 @@ def parity(student: Student, fp32: Path, quantized: Path, tokenizer, texts: list
 
     ref = run()
     if weight_bits == 4:
-        with int4_aware(student):
+        with int4_aware(student), parametrize.cached():  # rounded once, not again for every text
             rounded = run()
     else:
         rounded = ref
