@@ -207,8 +207,9 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                     trim_positions(student.encoder, config.max_length)
                     view_ids = [truncate_ids(ids, config.train_max_length) for ids in tokenizer.ids(views)]
                     train_stats = adapt(student, view_ids, t_views, space, prior=config.refit_prior,
-                                        tune=config.tune_views, batch_size=config.batch_size, lr=config.lr,
-                                        seed=config.seed)
+                                        views=config.refit_views, tune=config.tune_views,
+                                        batch_size=config.batch_size, lr=config.lr, seed=config.seed,
+                                        weight_bits=config.weight_bits)
                 else:
                     student, kept, train_stats = _distill(config, base, keep, tokenizer, views, texts, t_views, t_docs,
                                                           space, progress)

@@ -66,6 +66,7 @@ MODEL_OPTIONS = (
     "query_texts",
     "query_epochs",
     "refit_prior",
+    "refit_views",
     "tune_views",
     "epochs",
     "binarizer_epochs",

@@ -75,3 +75,32 @@ def test_both_modes_build(tiny_config, mode):
     assert ("distill" in report["seconds"]) == (mode == "corpus")
     assert (report["query_model"] is None) == (mode == "corpus")
     assert report["fidelity"]["query_bit_agreement"] > 0.5
+
+
+def test_refit_fits_the_int4_model_the_page_runs(tiny_model, tmp_path):
+    """With weight_bits 4 the projection is fitted to what the int4 weights make of the views, which is what
+    model.onnx computes: there its error is lower than that of a projection fitted to the float weights."""
+    import copy
+
+    from torch.nn.utils import parametrize
+
+    from builder.quant import int4_aware
+    from builder.querymodel import refit
+
+    teacher = load_teacher(str(tiny_model))
+    student, record = query_model(teacher, fingerprint(teacher), teacher, SPEC, tmp_path)
+    space = fit_pca_itq(embed(SENTENCES * 3, teacher, "document"), 64, seed=0)
+    compose(student, space, record["dim"])
+    views = [f"{a} {b}" for a in SENTENCES for b in SENTENCES]
+    token_ids = Tokenizer(tokenizer_json(teacher, 32), 32).ids(views)
+    targets = space.project(embed(views, teacher, "query"))
+    ids, mask = (torch.from_numpy(a) for a in pad_batch(token_ids))
+
+    def error_as_stored(model) -> float:  # the trunk as int4 stores it, the projection as fitted
+        with torch.no_grad(), int4_aware(model.encoder), parametrize.cached():
+            return float(((model(ids, mask).numpy() - targets) ** 2).mean())
+
+    fitted = {bits: copy.deepcopy(student) for bits in (32, 4)}
+    for bits, model in fitted.items():
+        refit(model, token_ids, targets, prior=0, weight_bits=bits)
+    assert error_as_stored(fitted[4]) < error_as_stored(fitted[32])
