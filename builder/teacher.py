@@ -618,9 +618,15 @@ def _pool(encoder, processes: int, threads: int):
 def _start_pool(encoder, processes: int, threads: int):
     """sentence-transformers' pool of `processes` CPU workers with `threads` threads each (torch reads
     OMP_NUM_THREADS when a spawned worker imports it; an ONNX stand-in carries its own thread count)."""
-    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONWARNINGS")}
     os.environ.update({k: str(threads) for k in saved})
+    # The pool stops its workers with SIGTERM while they wait on its queue, and Python's resource tracker then
+    # frees that queue's semaphore itself, warning of it at exit: harmless, so not shown to the user.
+    os.environ["PYTHONWARNINGS"] = "ignore::UserWarning:multiprocessing.resource_tracker"
     try:
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()  # started now, so with that filter
         return encoder.start_multi_process_pool(["cpu"] * processes)
     finally:
         for k, v in saved.items():
