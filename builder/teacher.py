@@ -618,11 +618,13 @@ def _pool(encoder, processes: int, threads: int):
 def _start_pool(encoder, processes: int, threads: int):
     """sentence-transformers' pool of `processes` CPU workers with `threads` threads each (torch reads
     OMP_NUM_THREADS when a spawned worker imports it; an ONNX stand-in carries its own thread count)."""
-    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONWARNINGS")}
-    os.environ.update({k: str(threads) for k in saved})
     # The pool stops its workers with SIGTERM while they wait on its queue, and Python's resource tracker then
     # frees that queue's semaphore itself, warning of it at exit: harmless, so not shown to the user.
-    os.environ["PYTHONWARNINGS"] = "ignore::UserWarning:multiprocessing.resource_tracker"
+    quiet = "ignore::UserWarning:multiprocessing.resource_tracker"
+    env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+           "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
         from multiprocessing import resource_tracker
 
