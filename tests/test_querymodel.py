@@ -53,6 +53,23 @@ def test_it_regresses_the_teachers_embedding(tiny_model, tmp_path):
     assert cosine.mean() > 0.8, cosine
 
 
+def test_a_student_with_every_layer_is_the_teachers_own_trunk(tiny_model, tmp_path):
+    teacher = load_teacher(str(tiny_model))
+    layers = teacher[0].auto_model.config.num_hidden_layers
+    spec = QueryModelSpec(**{**SPEC.__dict__, "layers": layers})
+    student, record = query_model(teacher, fingerprint(teacher), teacher, spec, tmp_path)
+    assert record["trunk"] == "teacher" and record["train"] is None and record["layers_kept"] == list(range(layers))
+    assert not (tmp_path / "query-model").exists()  # nothing distilled, nothing cached
+    ids = Tokenizer(tokenizer_json(teacher, 32), 32).ids(SENTENCES)
+    with torch.no_grad():
+        out = student(*(torch.from_numpy(a) for a in pad_batch(ids))).numpy()
+    target = embed(SENTENCES, teacher, "query")
+    cosine = (out * target).sum(1) / np.linalg.norm(out, axis=1)
+    assert cosine.min() > 0.999, cosine  # the teacher's direction; only its normalisation is left to the head
+    scale = np.linalg.norm(out, axis=1) / record["scale"]
+    assert 0.5 < scale.mean() < 2, scale  # about the teacher's unit length, times sqrt(dim)
+
+
 def test_compose_is_exact(tiny_model, tmp_path):
     teacher = load_teacher(str(tiny_model))
     student, record = query_model(teacher, fingerprint(teacher), teacher, SPEC, tmp_path)
