@@ -135,7 +135,8 @@ def _teacher_trunk(student: Student, base, spec: QueryModelSpec, teacher_sha: st
     texts, sample_sha = sample_texts(256)
     tokenizer = Tokenizer(tokenizer_json(base, spec.max_length), spec.max_length)
     student.eval()
-    init_projection(student, _space(dim), [truncate_ids(ids, spec.max_length) for ids in tokenizer.ids(texts)])
+    ids = sorted((truncate_ids(one, spec.max_length) for one in tokenizer.ids(texts)), key=len)  # little padding
+    init_projection(student, _space(dim), ids)
     return {"format": FORMAT, "key": None, "teacher_sha256": teacher_sha, "student_sha256": teacher_sha,
             "sample_sha256": sample_sha, "spec": asdict(spec), "layers_kept": kept, "dim": dim, "scale": dim**0.5,
             "train": None, "trunk": "teacher", "cached": False,
