@@ -20,12 +20,12 @@ class BuildConfig:
     teacher_backend: str = "onnx-int8"  # runs the teacher: onnx-int8 (1.7x torch's speed), onnx (fp32) or torch
     teacher_processes: int = 0  # teacher processes (one thread each); 0 = one per core from 4,000 texts to encode
     student: str = DEFAULT_TEACHER  # model whose layers and tokenizer the student is cut from
-    student_layers: int = 6  # layers the student keeps (spread evenly); all the teacher's: its trunk, nothing distilled
+    student_layers: int = 3  # layers the student keeps (spread evenly); 6 = all: the teacher's own trunk, undistilled
     query_model: str = "shared"  # shared: student distilled once per teacher on a shipped sample; corpus: per corpus
     query_texts: int = 48000  # shared query model: texts of the shipped sample it is distilled on (once)
     query_epochs: int = 2  # shared query model: training passes over those texts (once)
     refit_prior: int = 256  # shared query model: projection refitted on this corpus's views; the map counts as N views
-    refit_views: int = 1024  # shared query model: views the refit reads (its cost; 1,024 ~ 4,096 on SciFact train)
+    refit_views: int = 4096  # shared query model: views the refit reads (its cost; 4,096 = 8,192 on SciFact train)
     tune_views: int = 0  # shared query model: this corpus's views it is then fine-tuned on, one pass (0 = none)
     epochs: int = 2  # per-corpus distillation: training passes over this corpus's views and documents
     binarizer_epochs: int = 8  # binarizer passes over the views (teacher vectors only; 8 as good as 15: SciFact train)
