@@ -268,7 +268,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             # the shared query model: its cache key, whether it came from the cache, its one-off cost
             "query_model": (previous.report.get("query_model") if previous is not None else
                             None if config.query_model == "corpus" else
-                            {k: query_record[k] for k in ("key", "cached", "seconds", "train")}),
+                            {k: query_record[k] for k in ("key", "source", "cached", "seconds", "train")}),
             "parity": parity_report,
             "fidelity": fidelity,  # None for a reuse (it needs the teacher's embedding of every document)
             # documents the teacher encoded, and those whose code rows were copied from the site reused

@@ -12,6 +12,11 @@ On disk, under CACHE/query-model/KEY/ (KEY: sha256 of teacher weights sha, stude
 student's shape and training options, sample sha), written atomically:
 - model.safetensors: the student's state dict (safetensors: raw little-endian tensors + a JSON header);
 - model.json: what it is (the key's parts, teacher dimension, SCALE) and what it cost (seconds, loss).
+
+The package ships the default's (the default teacher, shape and options): builder/data/query_model_KEY.safetensors
+holds every tensor but the word embeddings (training leaves them the teacher's), as float16, and
+query_model_KEY.json its model.json (tools/ship_query_model.py makes both). A build whose KEY matches uses it
+before any cache, so every machine builds the same bytes and none pays the one-off distillation.
 """
 
 from __future__ import annotations
@@ -82,8 +87,9 @@ def cache_key(teacher_sha: str, student_sha: str, spec: QueryModelSpec, sample_s
 def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir: Path,
                 progress: Progress | None = None, backend: str = DEFAULT_BACKEND,
                 processes: int = 0) -> tuple[Student, dict]:
-    """The student whose head outputs the teacher's embedding (times sqrt(dim)): from the cache, else trained
-    now and cached. Returns it and its record (model.json), with "cached" saying which."""
+    """The student whose head outputs the teacher's embedding (times sqrt(dim)): the package's, else the cache's,
+    else trained now and cached. Returns it and its record (model.json), "source" saying which (package, cache,
+    trained; teacher for the teacher's own trunk) and "cached" whether it was made before this build."""
     dim = _dim(teacher)
     sample_sha = hashlib.sha256(sample_file().read_bytes()).hexdigest()
     student_sha = teacher_sha if base is teacher else fingerprint(base)
@@ -92,6 +98,11 @@ def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir
     student, kept = make_student(base, spec.layers, dim)
     if base is teacher and len(kept) == _layers(teacher):
         return student, _teacher_trunk(student, base, spec, teacher_sha, kept, dim)
+    shipped = shipped_model(key)
+    if shipped is not None:
+        record = _load_shipped(student, *shipped)
+        log.info("query model %s from the package", key)
+        return student, {**record, "cached": True, "source": "package"}
     if (folder / "model.json").exists() and (folder / "model.safetensors").exists():
         from safetensors.torch import load_file
 
@@ -99,7 +110,7 @@ def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir
         student.eval()
         record = json.loads((folder / "model.json").read_text())
         log.info("query model %s from the cache", key)
-        return student, {**record, "cached": True}
+        return student, {**record, "cached": True, "source": "cache"}
     t0 = time.perf_counter()
     texts, _ = sample_texts(spec.texts)
     targets = embed(texts, teacher, "query", cache_dir, teacher_sha, progress, backend=backend, processes=processes)
@@ -122,7 +133,50 @@ def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir
         "seconds": {"teacher": round(t_teacher, 1), "train": round(time.perf_counter() - t0 - t_teacher, 1)},
     }
     _save(folder, student, record)
-    return student, {**record, "cached": False}
+    return student, {**record, "cached": False, "source": "trained"}
+
+
+def shipped_model(key: str):
+    """(weights, record) files the package ships for KEY, or None."""
+    folder = resources.files("builder.data")
+    weights, record = folder / f"query_model_{key}.safetensors", folder / f"query_model_{key}.json"
+    return (weights, record) if weights.is_file() and record.is_file() else None
+
+
+def ship(student: Student, base, record: dict, stem: Path) -> dict:
+    """Write STEM.safetensors and STEM.json, the files shipped_model() reads: every tensor that training changed,
+    as float16 (the page's model rounds them to int4 anyway), and the record naming those taken from `base`."""
+    from safetensors.torch import save_file
+
+    fresh, _ = make_student(base, len(record["layers_kept"]), record["dim"])  # the teacher's own tensors
+    teachers = fresh.state_dict()
+    state, from_teacher = {}, []
+    for name, tensor in student.state_dict().items():
+        if name in teachers and teachers[name].shape == tensor.shape and torch.equal(teachers[name], tensor):
+            from_teacher.append(name)
+        else:
+            state[name] = tensor.to(torch.float16).contiguous()
+    save_file(state, f"{stem}.safetensors")
+    shipped = {"dtype": "float16", "from_teacher": sorted(from_teacher),
+               "parameters": sum(t.numel() for t in state.values())}
+    info = {k: v for k, v in record.items() if k not in ("cached", "source")}
+    Path(f"{stem}.json").write_text(json.dumps({**info, "shipped": shipped}, indent=1) + "\n")
+    return shipped
+
+
+def _load_shipped(student: Student, weights, record) -> dict:
+    """Load the shipped tensors (float16) into a student cut from the teacher; those not shipped (the word
+    embeddings) must be the ones the record says were left as the teacher's."""
+    from safetensors.torch import load
+
+    info = json.loads(record.read_text())
+    state = {k: v.float() for k, v in load(weights.read_bytes()).items()}
+    missing, unexpected = student.load_state_dict(state, strict=False)
+    if unexpected or sorted(missing) != sorted(info["shipped"]["from_teacher"]):
+        raise RuntimeError(f"the shipped query model {weights.name} does not fit this student: missing {missing}, "
+                           f"unexpected {unexpected}")
+    student.eval()
+    return info
 
 
 def _teacher_trunk(student: Student, base, spec: QueryModelSpec, teacher_sha: str, kept: list[int],
@@ -139,7 +193,7 @@ def _teacher_trunk(student: Student, base, spec: QueryModelSpec, teacher_sha: st
     init_projection(student, _space(dim), ids)
     return {"format": FORMAT, "key": None, "teacher_sha256": teacher_sha, "student_sha256": teacher_sha,
             "sample_sha256": sample_sha, "spec": asdict(spec), "layers_kept": kept, "dim": dim, "scale": dim**0.5,
-            "train": None, "trunk": "teacher", "cached": False,
+            "train": None, "trunk": "teacher", "cached": False, "source": "teacher",
             "seconds": {"teacher": 0.0, "train": round(time.perf_counter() - t0, 1)}}
 
 

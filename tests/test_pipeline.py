@@ -183,7 +183,8 @@ def test_build_writes_the_site(tiny_config):
     assert shard[0] == {"id": "d0", "title": "doc 0", "text": SENTENCES[0], "url": "https://example.org/0"}
     report = json.loads((out / "report.json").read_text())
     assert set(report["seconds"]) >= {"teacher", "binarize", "query model", "compose", "export", "total"}
-    assert report["query_model"]["cached"] is False and set(report["train"]) == {"refit", "tune"}
+    assert report["query_model"]["cached"] is False and report["query_model"]["source"] == "trained"
+    assert set(report["train"]) == {"refit", "tune"}
     assert not list(out.parent.glob(".hamming-site-tmp-*"))
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from builder import querymodel
 from builder.binarize import fit_pca_itq
 from builder.build import build_site
-from builder.querymodel import QueryModelSpec, compose, query_model, sample_texts
+from builder.querymodel import QueryModelSpec, compose, query_model, sample_texts, ship
 from builder.student import Tokenizer, pad_batch, tokenizer_json
 from builder.teacher import embed, fingerprint, load_teacher
 from conftest import SENTENCES
@@ -51,6 +52,28 @@ def test_it_regresses_the_teachers_embedding(tiny_model, tmp_path):
     target = embed(SENTENCES, teacher, "query")
     cosine = (out * target).sum(1) / np.linalg.norm(out, axis=1)
     assert cosine.mean() > 0.8, cosine
+
+
+def test_a_shipped_model_is_used_before_any_cache_or_training(tiny_model, tmp_path, monkeypatch):
+    teacher = load_teacher(str(tiny_model))
+    sha = fingerprint(teacher)
+    trained, record = query_model(teacher, sha, teacher, SPEC, tmp_path / "made")
+    shipped = ship(trained, teacher, record, tmp_path / f"query_model_{record['key']}")
+    assert "encoder.embeddings.word_embeddings.weight" in shipped["from_teacher"]  # training leaves them the teacher's
+    files = (tmp_path / f"query_model_{record['key']}.safetensors", tmp_path / f"query_model_{record['key']}.json")
+    monkeypatch.setattr(querymodel, "shipped_model", lambda key: files if key == record["key"] else None)
+    student, loaded = query_model(teacher, sha, teacher, SPEC, tmp_path / "fresh")
+    assert loaded["source"] == "package" and loaded["key"] == record["key"] and loaded["layers_kept"] == record[
+        "layers_kept"]
+    assert not (tmp_path / "fresh" / "query-model").exists()  # nothing trained, nothing cached
+    for (name, a), (_, b) in zip(trained.state_dict().items(), student.state_dict().items(), strict=True):
+        assert torch.allclose(a, b, rtol=1e-3, atol=1e-4), name  # float16 on disk
+    record_file = files[1]
+    broken = json.loads(record_file.read_text())
+    broken["shipped"]["from_teacher"] = []
+    record_file.write_text(json.dumps(broken))
+    with pytest.raises(RuntimeError, match="does not fit"):
+        query_model(teacher, sha, teacher, SPEC, tmp_path / "fresh")
 
 
 def test_a_student_with_every_layer_is_the_teachers_own_trunk(tiny_model, tmp_path):

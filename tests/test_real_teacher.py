@@ -34,6 +34,17 @@ def beir(tmp_path_factory) -> Path:
     return folder
 
 
+def test_the_default_query_model_ships_in_the_package():
+    """Changing a default the query model's key depends on needs tools/ship_query_model.py run again."""
+    from builder.querymodel import cache_key, sample_texts, shipped_model
+    from builder.teacher import fingerprint
+
+    config = BuildConfig(corpus=EXAMPLE)
+    sha = fingerprint(load_teacher(config.teacher))
+    key = cache_key(sha, sha, config.query_spec(), sample_texts(1)[1])
+    assert shipped_model(key) is not None, key
+
+
 def test_packaged_teacher_loads_offline():
     model = load_teacher("sentence-transformers/all-MiniLM-L6-v2")
     assert model.get_embedding_dimension() == 384 and model.max_seq_length == 256
