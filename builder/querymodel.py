@@ -84,6 +84,11 @@ def cache_key(teacher_sha: str, student_sha: str, spec: QueryModelSpec, sample_s
     return hashlib.sha256(parts.encode()).hexdigest()[:32]
 
 
+def model_key(teacher_sha: str, student_sha: str, spec: QueryModelSpec) -> str:
+    """The key of the query model these make with the shipped sample: its cache folder's and shipped files' name."""
+    return cache_key(teacher_sha, student_sha, spec, hashlib.sha256(sample_file().read_bytes()).hexdigest())
+
+
 def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir: Path,
                 progress: Progress | None = None, backend: str = DEFAULT_BACKEND,
                 processes: int = 0) -> tuple[Student, dict]:
@@ -91,9 +96,8 @@ def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir
     else trained now and cached. Returns it and its record (model.json), "source" saying which (package, cache,
     trained; teacher for the teacher's own trunk) and "cached" whether it was made before this build."""
     dim = _dim(teacher)
-    sample_sha = hashlib.sha256(sample_file().read_bytes()).hexdigest()
     student_sha = teacher_sha if base is teacher else fingerprint(base)
-    key = cache_key(teacher_sha, student_sha, spec, sample_sha)
+    key = model_key(teacher_sha, student_sha, spec)
     folder = Path(cache_dir) / "query-model" / key
     student, kept = make_student(base, spec.layers, dim)
     if base is teacher and len(kept) == _layers(teacher):
@@ -112,7 +116,7 @@ def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir
         log.info("query model %s from the cache", key)
         return student, {**record, "cached": True, "source": "cache"}
     t0 = time.perf_counter()
-    texts, _ = sample_texts(spec.texts)
+    texts, sample_sha = sample_texts(spec.texts)
     targets = embed(texts, teacher, "query", cache_dir, teacher_sha, progress, backend=backend, processes=processes)
     t_teacher = time.perf_counter() - t0
     tokenizer = Tokenizer(tokenizer_json(base, spec.max_length), spec.max_length)
@@ -125,13 +129,9 @@ def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir
         init_projection(student, space, [token_ids[i] for i in pick], targets[pick])
     stats = train(student, token_ids, targets, space, epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr,
                   seed=spec.seed, int4_epochs=min(1, spec.epochs), progress=progress)
-    record = {
-        "format": FORMAT, "key": key, "teacher_sha256": teacher_sha, "student_sha256": student_sha,
-        "sample_sha256": sample_sha, "spec": asdict(spec), "layers_kept": kept, "dim": dim, "scale": dim**0.5,
-        "train": stats,
-        # the one-off cost, paid by the first build with this teacher and shape on a machine
-        "seconds": {"teacher": round(t_teacher, 1), "train": round(time.perf_counter() - t0 - t_teacher, 1)},
-    }
+    # the one-off cost, paid by the first build with this teacher and shape on a machine
+    seconds = {"teacher": round(t_teacher, 1), "train": round(time.perf_counter() - t0 - t_teacher, 1)}
+    record = _record(key, teacher_sha, student_sha, sample_sha, spec, kept, dim, stats, seconds)
     _save(folder, student, record)
     return student, {**record, "cached": False, "source": "trained"}
 
@@ -191,10 +191,17 @@ def _teacher_trunk(student: Student, base, spec: QueryModelSpec, teacher_sha: st
     student.eval()
     ids = sorted((truncate_ids(one, spec.max_length) for one in tokenizer.ids(texts)), key=len)  # little padding
     init_projection(student, _space(dim), ids)
-    return {"format": FORMAT, "key": None, "teacher_sha256": teacher_sha, "student_sha256": teacher_sha,
+    seconds = {"teacher": 0.0, "train": round(time.perf_counter() - t0, 1)}
+    record = _record(None, teacher_sha, teacher_sha, sample_sha, spec, kept, dim, None, seconds)
+    return {**record, "trunk": "teacher", "cached": False, "source": "teacher"}
+
+
+def _record(key, teacher_sha: str, student_sha: str, sample_sha: str, spec: QueryModelSpec, kept: list[int],
+            dim: int, train_stats, seconds: dict) -> dict:
+    """model.json: what the query model is (the key's parts, teacher dimension, SCALE) and what it cost."""
+    return {"format": FORMAT, "key": key, "teacher_sha256": teacher_sha, "student_sha256": student_sha,
             "sample_sha256": sample_sha, "spec": asdict(spec), "layers_kept": kept, "dim": dim, "scale": dim**0.5,
-            "train": None, "trunk": "teacher", "cached": False, "source": "teacher",
-            "seconds": {"teacher": 0.0, "train": round(time.perf_counter() - t0, 1)}}
+            "train": train_stats, "seconds": seconds}
 
 
 def _layers(model) -> int:
