@@ -3,9 +3,10 @@
 The page's model only has to put a query where the teacher would; nothing in that is specific to a corpus
 except the binarizer's map, which is linear. So the student is trained once to regress the teacher's own
 (query) embedding, scaled by SCALE, on a fixed, broad sample shipped in the package
-(builder/data/query_sample.txt.gz: WordNet names, definitions, examples, questions and passage-like texts,
-tools/make_query_sample.py), never on a user's corpus. A build then composes its head with the corpus's map
-(compose(): exact, both are linear), prunes the vocabulary and exports. Per-corpus distillation stays
+(builder/data/query_sample.txt.gz: names, definitions, questions, sentences and passage-like texts from
+WordNet, the Gene Ontology and the Python documentation, tools/make_query_sample.py), never on a user's corpus.
+A build then composes its head with the corpus's map (compose(): exact, both are linear), prunes the vocabulary
+and exports. Per-corpus distillation stays
 available (BuildConfig.query_model = "corpus").
 
 On disk, under CACHE/query-model/KEY/ (KEY: sha256 of teacher weights sha, student weights sha, the

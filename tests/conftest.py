@@ -13,7 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # The real teacher's tests share one small query model (4,000 of the sample's texts, one pass: about a minute on
-# 2 cores, once, cached in ~/.cache/hamming-site as a build's is) rather than the default's one-off 16 minutes;
+# 2 cores, once, cached in ~/.cache/hamming-site as a build's is) rather than the default's one-off 30 minutes;
 # the code path is the default's.
 SMALL_QUERY_MODEL = {"query_texts": 4000, "query_epochs": 1}
 

@@ -1,7 +1,7 @@
 """Ship the default query model in the package: builder/data/query_model_KEY.{safetensors,json}.
 
 The default query model (the default teacher, student shape and options) is the same on every machine, so the
-package carries it and no first build distils it (16 minutes on 2 cores). Training leaves the word embeddings
+package carries it and no first build distils it (30 minutes on 2 cores). Training leaves the word embeddings
 exactly the teacher's (checked here), so they are not shipped: a build takes them from the teacher it loads.
 Every other tensor is stored as float16 (11.3 MB for the default's 5.7M parameters; the page's model rounds
 them to int4 anyway).
