@@ -127,7 +127,8 @@ def docs_texts(root: Path) -> list[str]:
                 prose = [line for line in lines if len(line.split()) >= 5 and not _CODE.search(line)]
                 if heading:
                     out.append(heading)
-                    out.append(f"how to {heading[0].lower()}{heading[1:]}" if heading[:1].isupper() else heading)
+                if heading[:1].isupper():
+                    out.append(f"how to {heading[0].lower()}{heading[1:]}")
                 for line in prose:
                     out += [s for s in _SENTENCE.split(line) if 5 <= len(s.split()) <= 60]
                 if prose:
