@@ -20,13 +20,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from builder.adapt import compose, refit
 from builder.codes import rank, read_codes
 from builder.config import BuildConfig
 from builder.distill import query_views, train
 from builder.evaluate import _metrics, _ranked, find_corpus, load_qrels, load_queries
 from builder.input import read_input
 from builder.input.passages import split_passages
-from builder.querymodel import compose, query_model, refit
+from builder.querymodel import query_model
 from builder.ranking import by_document
 from builder.reuse import load
 from builder.student import Tokenizer, pad_batch, tokenizer_json, truncate_ids

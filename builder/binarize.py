@@ -68,7 +68,7 @@ def _sign_st(z: torch.Tensor) -> torch.Tensor:
     return soft + (torch.where(z > 0, 1.0, -1.0) - soft).detach()
 
 
-def _listwise(scores: torch.Tensor, teacher_log_p: torch.Tensor) -> torch.Tensor:
+def listwise(scores: torch.Tensor, teacher_log_p: torch.Tensor) -> torch.Tensor:
     return F.kl_div(F.log_softmax(scores / TAU, 1), teacher_log_p, log_target=True, reduction="batchmean")
 
 
@@ -110,7 +110,7 @@ def train_binarizer(
             teacher_log_p = F.log_softmax(F.normalize(v, dim=1) @ F.normalize(d, dim=1).T / TAU, 1)
             asym = F.normalize(zv, dim=1) @ code.T / bits**0.5  # cosine of the float query with the signs
             ham = _sign_st(zv) @ code.T / bits  # 1 - 2 * hamming / bits
-            rank = _listwise(asym, teacher_log_p) + _listwise(ham, teacher_log_p)
+            rank = listwise(asym, teacher_log_p) + listwise(ham, teacher_log_p)
             recon = 1 - F.cosine_similarity(decoder(code), d).mean()
             loss = rank + recon_weight * recon
             opt.zero_grad(set_to_none=True)

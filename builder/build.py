@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from builder import FORMAT_VERSION, __version__, reuse
+from builder.adapt import adapt, compose
 from builder.binarize import fit_pca_itq, train_binarizer
 from builder.codes import pack, rank, write_codes
 from builder.config import BuildConfig
@@ -23,7 +24,7 @@ from builder.export import OnnxEncoder, export_onnx, parity, quantize_weights
 from builder.input import read_input
 from builder.input.passages import row_documents, sections, split_passages
 from builder.lexical.index import Bm25, write_index
-from builder.querymodel import adapt, compose, query_model
+from builder.querymodel import query_model
 from builder.site import (
     check_out,
     dir_bytes,
@@ -206,8 +207,9 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                     prune_embeddings(student.encoder, keep)
                     trim_positions(student.encoder, config.max_length)
                     view_ids = [truncate_ids(ids, config.train_max_length) for ids in tokenizer.ids(views)]
-                    train_stats = adapt(student, view_ids, t_views, space, prior=config.refit_prior,
-                                        views=config.refit_views, tune=config.tune_views,
+                    train_stats = adapt(student, view_ids, t_views, space, t_docs, doc_floats,
+                                        prior=config.refit_prior, views=config.refit_views,
+                                        rank_epochs=config.rank_epochs, tune=config.tune_views,
                                         batch_size=config.batch_size, lr=config.lr, seed=config.seed,
                                         weight_bits=config.weight_bits)
                 else:

@@ -26,6 +26,7 @@ class BuildConfig:
     query_epochs: int = 4  # shared query model: training passes over those texts (once; 4 beat 2 on SciFact train)
     refit_prior: int = 256  # shared query model: projection refitted on this corpus's views; the map counts as N views
     refit_views: int = 4096  # shared query model: views the refit reads (its cost; 4,096 = 8,192 on SciFact train)
+    rank_epochs: int = 4  # shared query model: passes training its projection to rank the passages as the teacher does
     tune_views: int = 0  # shared query model: this corpus's views it is then fine-tuned on, one pass (0 = none)
     epochs: int = 2  # per-corpus distillation: training passes over this corpus's views and documents
     binarizer_epochs: int = 8  # binarizer passes over the views (teacher vectors only; 8 as good as 15: SciFact train)
@@ -87,8 +88,8 @@ class BuildConfig:
             raise UserError("--query-texts and --query-epochs must be 1 or more.")
         if self.max_views < 0:
             raise UserError(f"--max-views {self.max_views} is negative: use 0 or more.")
-        if self.refit_prior < 0 or self.tune_views < 0 or self.refit_views < 0:
-            raise UserError("--refit-prior, --refit-views and --tune-views must be 0 or more.")
+        if self.refit_prior < 0 or self.tune_views < 0 or self.refit_views < 0 or self.rank_epochs < 0:
+            raise UserError("--refit-prior, --refit-views, --rank-epochs and --tune-views must be 0 or more.")
         from builder.teacher import BACKENDS
 
         if self.teacher_backend not in BACKENDS:

@@ -5,7 +5,7 @@ except the binarizer's map, which is linear. So the student is trained once to r
 (query) embedding, scaled by SCALE, on a fixed, broad sample shipped in the package
 (builder/data/query_sample.txt.gz: names, definitions, questions, sentences and passage-like texts from
 WordNet, the Gene Ontology and the Python documentation, tools/make_query_sample.py), never on a user's corpus.
-A build then composes its head with the corpus's map (compose(): exact, both are linear), prunes the vocabulary
+A build then composes its head with the corpus's map (builder/adapt.py: exact, both are linear), prunes the vocabulary
 and exports. Per-corpus distillation stays available (BuildConfig.query_model = "corpus").
 
 On disk, under CACHE/query-model/KEY/ (KEY: sha256 of teacher weights sha, student weights sha, the
@@ -21,7 +21,6 @@ before any cache, so every machine builds the same bytes and none pays the one-o
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import json
@@ -36,12 +35,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
-from torch.nn.utils import parametrize
 
 from builder.binarize import Binarizer
 from builder.distill import init_projection, train
-from builder.quant import int4_aware
 from builder.student import Student, Tokenizer, make_student, tokenizer_json, truncate_ids
 from builder.teacher import DEFAULT_BACKEND, embed, fingerprint
 
@@ -228,67 +224,3 @@ def _save(folder: Path, student: Student, record: dict) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-@torch.no_grad()
-def compose(student: Student, space: Binarizer, dim: int) -> None:
-    """Turn the query model's head (teacher embedding times sqrt(dim)) into the corpus's map: exact, since
-    both are linear. project(t) = (t - mean) @ M with t = y / sqrt(dim), y = W h + b."""
-    head = student.proj
-    m = torch.from_numpy(space.matrix).double()  # [dim, bits]
-    w = head.weight.double() / dim**0.5  # [dim, hidden]
-    b = head.bias.double() / dim**0.5 - torch.from_numpy(space.mean).double()
-    proj = nn.Linear(w.shape[1], m.shape[1])
-    proj.weight.copy_((m.T @ w).float())
-    proj.bias.copy_((b @ m).float())
-    student.proj = proj
-
-
-@torch.no_grad()
-def refit(student: Student, token_ids: list[list[int]], targets: np.ndarray, prior: float,
-          weight_bits: int = 32) -> dict:
-    """Adapt the composed projection to a corpus, in closed form: least squares from the student's pooled
-    vectors of the corpus's views to the map's values of the teacher's embeddings of them, pulled toward the
-    composed projection as if it were `prior` more views (ridge around it: a small corpus keeps it, a large
-    one moves it). weight_bits 4: the pooled vectors are those of the int4 weights model.onnx stores (SciFact
-    train, hamming+rerank nDCG@10: 0.5895 fitted to the float weights' vectors, 0.5942 to the int4 ones').
-    Returns the mean squared error before and after, on the views fitted."""
-    from builder.student import pad_batch
-
-    order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))  # little padding
-    pooled = torch.zeros(len(token_ids), student.proj.in_features, dtype=torch.float64)
-    with int4_aware(student) if weight_bits == 4 else contextlib.nullcontext(), parametrize.cached():
-        for start in range(0, len(order), 64):
-            idx = order[start : start + 64]
-            ids, mask = (torch.from_numpy(a) for a in pad_batch([token_ids[i] for i in idx]))
-            pooled[idx] = student.pooled(ids, mask).double()
-    x = torch.cat([pooled, torch.ones(len(pooled), 1, dtype=torch.float64)], 1)
-    y = torch.from_numpy(targets).double()
-    w0 = torch.cat([student.proj.weight.double().T, student.proj.bias.double()[None]], 0)  # [hidden + 1, bits]
-    before = float(((x @ w0 - y) ** 2).mean())
-    lam = prior * float(x.pow(2).sum(1).mean()) / x.shape[1]  # `prior` views of average, isotropic size
-    eye = torch.eye(x.shape[1], dtype=torch.float64)
-    w = torch.linalg.solve(x.T @ x + lam * eye, x.T @ y + lam * w0)
-    student.proj.weight.copy_(w[:-1].T.float())
-    student.proj.bias.copy_(w[-1].float())
-    return {"views": len(token_ids), "mse_before": before, "mse_after": float(((x @ w - y) ** 2).mean())}
-
-
-def adapt(student: Student, token_ids: list[list[int]], teacher_views: np.ndarray, space: Binarizer, *,
-          prior: float, views: int, tune: int, batch_size: int, lr: float, seed: int,
-          weight_bits: int = 32) -> dict:
-    """Fit the composed model to a corpus briefly, on its query-like views (whose teacher embeddings the
-    binarizer needed anyway): refit() the projection on `views` of them, then one pass of the whole student
-    over `tune` of them (measured on SciFact train and Cranfield: docs/benchmarks.md, issue 15)."""
-    if not token_ids:
-        return {"refit": None, "tune": None}
-    order = np.random.default_rng(seed).permutation(len(token_ids))
-    part = np.sort(order[:views])  # the refit's cost is its forward pass over these
-    fitted = (refit(student, [token_ids[i] for i in part], space.project(teacher_views[part]), prior, weight_bits)
-              if len(part) else None)
-    tuned = None
-    if tune:
-        pick = order[:tune]
-        tuned = train(student, [token_ids[i] for i in pick], teacher_views[pick], space, epochs=1,
-                      batch_size=batch_size, lr=lr, seed=seed)
-    return {"refit": fitted, "tune": tuned}

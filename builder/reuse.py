@@ -67,6 +67,7 @@ MODEL_OPTIONS = (
     "query_epochs",
     "refit_prior",
     "refit_views",
+    "rank_epochs",
     "tune_views",
     "epochs",
     "binarizer_epochs",

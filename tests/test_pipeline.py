@@ -184,7 +184,7 @@ def test_build_writes_the_site(tiny_config):
     report = json.loads((out / "report.json").read_text())
     assert set(report["seconds"]) >= {"teacher", "binarize", "query model", "compose", "export", "total"}
     assert report["query_model"]["cached"] is False and report["query_model"]["source"] == "trained"
-    assert set(report["train"]) == {"refit", "tune"}
+    assert set(report["train"]) == {"refit", "rank", "tune"} and report["train"]["rank"]["steps"] > 0
     assert not list(out.parent.glob(".hamming-site-tmp-*"))
 
 

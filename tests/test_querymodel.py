@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from builder import querymodel
+from builder.adapt import compose, refit
 from builder.binarize import fit_pca_itq
 from builder.build import build_site
-from builder.querymodel import QueryModelSpec, compose, query_model, sample_texts, ship
+from builder.querymodel import QueryModelSpec, query_model, sample_texts, ship
 from builder.student import Tokenizer, pad_batch, tokenizer_json
 from builder.teacher import embed, fingerprint, load_teacher
 from conftest import SENTENCES
@@ -125,7 +126,6 @@ def test_refit_fits_the_int4_model_the_page_runs(tiny_model, tmp_path):
     from torch.nn.utils import parametrize
 
     from builder.quant import int4_aware
-    from builder.querymodel import refit
 
     teacher = load_teacher(str(tiny_model))
     student, record = query_model(teacher, fingerprint(teacher), teacher, SPEC, tmp_path)
@@ -144,3 +144,42 @@ def test_refit_fits_the_int4_model_the_page_runs(tiny_model, tmp_path):
     for bits, model in fitted.items():
         refit(model, token_ids, targets, prior=0, weight_bits=bits)
     assert error_as_stored(fitted[4]) < error_as_stored(fitted[32])
+
+
+def test_rank_tune_ranks_the_passages_more_like_the_teacher(tiny_model, tmp_path):
+    """After the refit, rank_tune moves the projection so that the page's rerank (the query's floats against the
+    passages' sign bits) orders the passages more as the teacher's cosine does, and stays near the refit."""
+    import torch.nn.functional as F
+
+    from builder.adapt import pooled_vectors, rank_tune
+    from builder.binarize import TAU, listwise
+
+    teacher = load_teacher(str(tiny_model))
+    student, record = query_model(teacher, fingerprint(teacher), teacher, SPEC, tmp_path)
+    t_docs = embed(SENTENCES, teacher, "document")
+    space = fit_pca_itq(t_docs, 64, seed=0)
+    compose(student, space, record["dim"])
+    views = [f"{a} {b}" for a in SENTENCES for b in SENTENCES]
+    token_ids = Tokenizer(tokenizer_json(teacher, 32), 32).ids(views)
+    t_views = embed(views, teacher, "query")
+    targets, doc_values = space.project(t_views), space.project(t_docs)
+    pooled = pooled_vectors(student, token_ids)
+    refit(student, token_ids, targets, prior=0, pooled=pooled)
+    signs = torch.from_numpy(np.where(doc_values > 0, 1.0, -1.0).astype(np.float32))
+    teacher_log_p = F.log_softmax(torch.from_numpy(t_views @ t_docs.T) / TAU, 1)
+
+    def losses() -> tuple[float, float]:
+        with torch.no_grad():
+            q = student.proj(pooled.float())
+            rank = listwise(F.normalize(q, dim=1) @ signs.T / 8, teacher_log_p)
+            return float(rank), float(F.mse_loss(q, torch.from_numpy(targets)))
+
+    weights = student.proj.weight.detach().clone()
+    assert rank_tune(student, pooled, targets, t_views, t_docs, doc_values, epochs=0, seed=0) is None
+    assert torch.equal(student.proj.weight, weights)
+    (rank_before, mse_before) = losses()
+    stats = rank_tune(student, pooled, targets, t_views, t_docs, doc_values, epochs=20, seed=0)
+    rank_after, mse_after = losses()
+    assert stats["steps"] == 20
+    assert rank_after < rank_before
+    assert mse_after < 2 * mse_before + 0.05

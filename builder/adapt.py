@@ -1,0 +1,139 @@
+"""A build's adaptation of the shared query model to its corpus, in the "compose" stage: compose() its head with
+the corpus's binarizer map (exact), refit() the projection in closed form on the corpus's query-like views,
+rank_tune() the projection so that the page's rerank orders the corpus's passages as the teacher does, and at
+most one training pass of the whole student (off by default). adapt() runs them in that order; every choice was
+measured on SciFact train (docs/benchmarks.md, issue 15)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parametrize
+
+from builder.binarize import DOCS_PER_STEP, TAU, Binarizer, listwise
+from builder.distill import train
+from builder.quant import int4_aware
+from builder.student import Student, pad_batch
+
+RANK_LR = 3e-4  # rank_tune's Adam step (SciFact train: 1e-4 to 1e-3 within 0.002 of each other)
+RANK_BATCH = 256  # views per rank_tune step, each ranking DOCS_PER_STEP passages (the binarizer's batch)
+
+
+@torch.no_grad()
+def compose(student: Student, space: Binarizer, dim: int) -> None:
+    """Turn the query model's head (teacher embedding times sqrt(dim)) into the corpus's map: exact, since
+    both are linear. project(t) = (t - mean) @ M with t = y / sqrt(dim), y = W h + b."""
+    head = student.proj
+    m = torch.from_numpy(space.matrix).double()  # [dim, bits]
+    w = head.weight.double() / dim**0.5  # [dim, hidden]
+    b = head.bias.double() / dim**0.5 - torch.from_numpy(space.mean).double()
+    proj = nn.Linear(w.shape[1], m.shape[1])
+    proj.weight.copy_((m.T @ w).float())
+    proj.bias.copy_((b @ m).float())
+    student.proj = proj
+
+
+@torch.no_grad()
+def pooled_vectors(student: Student, token_ids: list[list[int]], weight_bits: int = 32) -> torch.Tensor:
+    """The student's pooled vectors (what its projection reads) of these texts, float64; weight_bits 4: those
+    of the int4 weights model.onnx stores, so what is fitted to them is what the page computes."""
+    order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))  # little padding
+    pooled = torch.zeros(len(token_ids), student.proj.in_features, dtype=torch.float64)
+    with int4_aware(student) if weight_bits == 4 else contextlib.nullcontext(), parametrize.cached():
+        for start in range(0, len(order), 64):
+            idx = order[start : start + 64]
+            ids, mask = (torch.from_numpy(a) for a in pad_batch([token_ids[i] for i in idx]))
+            pooled[idx] = student.pooled(ids, mask).double()
+    return pooled
+
+
+@torch.no_grad()
+def refit(student: Student, token_ids: list[list[int]], targets: np.ndarray, prior: float,
+          weight_bits: int = 32, pooled: torch.Tensor | None = None) -> dict:
+    """Adapt the composed projection to a corpus, in closed form: least squares from the student's pooled
+    vectors of the corpus's views to the map's values of the teacher's embeddings of them, pulled toward the
+    composed projection as if it were `prior` more views (ridge around it: a small corpus keeps it, a large
+    one moves it). weight_bits 4: the pooled vectors are those of the int4 weights model.onnx stores (SciFact
+    train, hamming+rerank nDCG@10: 0.5895 fitted to the float weights' vectors, 0.5942 to the int4 ones').
+    pooled: those vectors, where the caller has them. Returns the mean squared error before and after."""
+    if pooled is None:
+        pooled = pooled_vectors(student, token_ids, weight_bits)
+    x = torch.cat([pooled, torch.ones(len(pooled), 1, dtype=torch.float64)], 1)
+    y = torch.from_numpy(targets).double()
+    w0 = torch.cat([student.proj.weight.double().T, student.proj.bias.double()[None]], 0)  # [hidden + 1, bits]
+    before = float(((x @ w0 - y) ** 2).mean())
+    lam = prior * float(x.pow(2).sum(1).mean()) / x.shape[1]  # `prior` views of average, isotropic size
+    eye = torch.eye(x.shape[1], dtype=torch.float64)
+    w = torch.linalg.solve(x.T @ x + lam * eye, x.T @ y + lam * w0)
+    student.proj.weight.copy_(w[:-1].T.float())
+    student.proj.bias.copy_(w[-1].float())
+    return {"views": len(token_ids), "mse_before": before, "mse_after": float(((x @ w - y) ** 2).mean())}
+
+
+def rank_tune(student: Student, pooled: torch.Tensor, targets: np.ndarray, teacher_views: np.ndarray,
+              teacher_docs: np.ndarray, doc_values: np.ndarray, *, epochs: int, seed: int) -> dict | None:
+    """Train the projection alone, on the pooled vectors refit() read, for what the page does with it: the
+    query's floats against the passages' sign bits should rank the passages as the teacher's cosine does (the
+    binarizer's listwise loss), refit()'s squared error keeping it near the refit. The refit regresses values,
+    and the ranking depends on them only through the signs of the passages' values: SciFact train,
+    hamming+rerank, 0.6078 -> 0.6119 in under a second (4 passes; 2 / 8 / 16: 0.6100 / 0.6107 / 0.6128)."""
+    if not epochs or not len(pooled) or not len(teacher_docs):
+        return None
+    generator = torch.Generator().manual_seed(seed)
+    x, y = pooled.float(), torch.from_numpy(targets)
+    signs = torch.from_numpy(np.where(doc_values > 0, 1.0, -1.0).astype(np.float32))
+    t_views = F.normalize(torch.from_numpy(teacher_views.astype(np.float32)), dim=1)
+    t_docs = F.normalize(torch.from_numpy(teacher_docs.astype(np.float32)), dim=1)
+    weight = nn.Parameter(student.proj.weight.detach().clone())
+    bias = nn.Parameter(student.proj.bias.detach().clone())
+    opt = torch.optim.Adam([weight, bias], lr=RANK_LR)
+    batches = -(-len(x) // RANK_BATCH)
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=generator)
+        sums = [0.0, 0.0]  # the last pass's mean losses are reported
+        for start in range(0, len(x), RANK_BATCH):
+            v = order[start : start + RANK_BATCH]
+            d = torch.randint(0, len(t_docs), (min(DOCS_PER_STEP, len(t_docs)),), generator=generator)
+            q = x[v] @ weight.T + bias
+            scores = F.normalize(q, dim=1) @ signs[d].T / signs.shape[1] ** 0.5  # the page's rerank, as a cosine
+            rank = listwise(scores, F.log_softmax(t_views[v] @ t_docs[d].T / TAU, 1))
+            mse = F.mse_loss(q, y[v])
+            opt.zero_grad(set_to_none=True)
+            (rank + mse).backward()
+            opt.step()
+            sums = [sums[0] + rank.item(), sums[1] + mse.item()]
+    with torch.no_grad():
+        student.proj.weight.copy_(weight)
+        student.proj.bias.copy_(bias)
+    return {"steps": epochs * batches, "rank": sums[0] / batches, "mse": sums[1] / batches}
+
+
+def adapt(student: Student, token_ids: list[list[int]], teacher_views: np.ndarray, space: Binarizer,
+          teacher_docs: np.ndarray, doc_values: np.ndarray, *, prior: float, views: int, rank_epochs: int,
+          tune: int, batch_size: int, lr: float, seed: int, weight_bits: int = 32) -> dict:
+    """Fit the composed model to a corpus briefly, on its query-like views (whose teacher embeddings the
+    binarizer needed anyway): refit() the projection on `views` of them, rank_tune() it on the same views
+    against the passages' codes (doc_values: the map's values of teacher_docs), then one pass of the whole
+    student over `tune` of them (off by default: docs/benchmarks.md, issue 15)."""
+    if not token_ids:
+        return {"refit": None, "rank": None, "tune": None}
+    order = np.random.default_rng(seed).permutation(len(token_ids))
+    part = np.sort(order[:views])  # the refit's cost is its forward pass over these
+    fitted = ranked = None
+    if len(part):
+        part_ids = [token_ids[i] for i in part]
+        pooled = pooled_vectors(student, part_ids, weight_bits)
+        targets = space.project(teacher_views[part])
+        fitted = refit(student, part_ids, targets, prior, weight_bits, pooled)
+        ranked = rank_tune(student, pooled, targets, teacher_views[part], teacher_docs, doc_values,
+                           epochs=rank_epochs, seed=seed)
+    tuned = None
+    if tune:
+        pick = order[:tune]
+        tuned = train(student, [token_ids[i] for i in pick], teacher_views[pick], space, epochs=1,
+                      batch_size=batch_size, lr=lr, seed=seed)
+    return {"refit": fitted, "rank": ranked, "tune": tuned}
