@@ -87,6 +87,10 @@ FREE_OPTIONS = ("overlap", "base_url", "pretty_urls", "docs_per_shard", "bm25_k1
                 "chunk_bytes", "fusion_alpha", "fusion_depth")
 # where and how, never what
 NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain", "teacher_processes")
+# options added since sites began to record theirs, with the value a site that lacks one was built with: such a
+# site stays reusable (--model-from takes that value, as it takes any option not given), and a plain rebuild with
+# today's default retrains it once
+ADDED = {"rank_epochs": 0}
 
 
 def display_name(name: str) -> str:
@@ -251,7 +255,7 @@ def site_options(folder: Path) -> dict:
     from builder.config import BuildConfig
 
     names = {f.name for f in dataclasses.fields(BuildConfig)} - set(NOT_FROM_SITE)
-    return {k: v for k, v in _manifest(Path(folder)).get("options", {}).items() if k in names}
+    return {k: v for k, v in {**ADDED, **_manifest(Path(folder)).get("options", {})}.items() if k in names}
 
 
 def load(folder: Path, explicit: bool) -> Previous:
@@ -309,7 +313,7 @@ def load(folder: Path, explicit: bool) -> Previous:
 
 def conflicts(config, manifest: dict) -> list[tuple[str, object, object]]:
     """[(option, this build's value, SITE's)] of the options that shaped SITE's model and differ here."""
-    ours, theirs = named_options(config), manifest.get("options", {})
+    ours, theirs = named_options(config), {**ADDED, **manifest.get("options", {})}
     missing = object()
     return [(name, ours[name], theirs.get(name, missing)) for name in MODEL_OPTIONS
             if _same_model(theirs.get(name, missing)) != _same_model(ours[name])]

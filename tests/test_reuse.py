@@ -148,6 +148,23 @@ def test_options_not_given_come_from_the_site(site, tiny_model, tmp_path, capsys
     assert json.loads((out / "report.json").read_text())["encoded"] == {"documents": 4, "reused": 10}
 
 
+def test_a_site_built_before_an_option_existed_stays_reusable(site, tiny_model, tmp_path, capsys):
+    """A site whose manifest predates an option (reuse.ADDED) was built with that option's old value: --model-from
+    takes it, as it takes any option not given."""
+    manifest_path = site.out / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for name in reuse.ADDED:
+        del manifest["options"][name]
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    out = tmp_path / "from-older"
+    code = build_main([str(write_corpus(tmp_path / "edited.jsonl", edited_rows())), "-o", str(out),
+                       "--model-from", str(site.out), "--teacher", str(tiny_model)])
+    assert code == 0, capsys.readouterr().err
+    options = json.loads((out / "manifest.json").read_text())["options"]
+    assert {name: options[name] for name in reuse.ADDED} == reuse.ADDED
+    assert json.loads((out / "report.json").read_text())["encoded"]["reused"] > 0
+
+
 def user_error(capsys, argv, *fragments):
     code = build_main([str(a) for a in argv])
     err = capsys.readouterr().err
