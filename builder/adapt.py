@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
-from builder.binarize import DOCS_PER_STEP, TAU, Binarizer, listwise
+from builder.binarize import DOCS_PER_STEP, TAU, Binarizer, listwise, rerank_cosine
 from builder.distill import train
 from builder.quant import int4_aware
 from builder.student import Student, pad_batch
@@ -71,7 +71,7 @@ def refit(student: Student, token_ids: list[list[int]], targets: np.ndarray, pri
     w = torch.linalg.solve(x.T @ x + lam * eye, x.T @ y + lam * w0)
     student.proj.weight.copy_(w[:-1].T.float())
     student.proj.bias.copy_(w[-1].float())
-    return {"views": len(token_ids), "mse_before": before, "mse_after": float(((x @ w - y) ** 2).mean())}
+    return {"views": len(pooled), "mse_before": before, "mse_after": float(((x @ w - y) ** 2).mean())}
 
 
 def rank_tune(student: Student, pooled: torch.Tensor, targets: np.ndarray, teacher_views: np.ndarray,
@@ -99,8 +99,7 @@ def rank_tune(student: Student, pooled: torch.Tensor, targets: np.ndarray, teach
             v = order[start : start + RANK_BATCH]
             d = torch.randint(0, len(t_docs), (min(DOCS_PER_STEP, len(t_docs)),), generator=generator)
             q = x[v] @ weight.T + bias
-            scores = F.normalize(q, dim=1) @ signs[d].T / signs.shape[1] ** 0.5  # the page's rerank, as a cosine
-            rank = listwise(scores, F.log_softmax(t_views[v] @ t_docs[d].T / TAU, 1))
+            rank = listwise(rerank_cosine(q, signs[d]), F.log_softmax(t_views[v] @ t_docs[d].T / TAU, 1))
             mse = F.mse_loss(q, y[v])
             opt.zero_grad(set_to_none=True)
             (rank + mse).backward()
@@ -126,11 +125,11 @@ def adapt(student: Student, token_ids: list[list[int]], teacher_views: np.ndarra
     fitted = ranked = None
     if len(part):
         part_ids = [token_ids[i] for i in part]
-        pooled = pooled_vectors(student, part_ids, weight_bits)
-        targets = space.project(teacher_views[part])
+        pooled, part_views = pooled_vectors(student, part_ids, weight_bits), teacher_views[part]
+        targets = space.project(part_views)
         fitted = refit(student, part_ids, targets, prior, weight_bits, pooled)
-        ranked = rank_tune(student, pooled, targets, teacher_views[part], teacher_docs, doc_values,
-                           epochs=rank_epochs, seed=seed)
+        ranked = rank_tune(student, pooled, targets, part_views, teacher_docs, doc_values, epochs=rank_epochs,
+                           seed=seed)
     tuned = None
     if tune:
         pick = order[:tune]

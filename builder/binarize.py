@@ -68,6 +68,11 @@ def _sign_st(z: torch.Tensor) -> torch.Tensor:
     return soft + (torch.where(z > 0, 1.0, -1.0) - soft).detach()
 
 
+def rerank_cosine(z: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+    """The page's rerank score, sum_i z_i * code_i, of float queries z against sign codes (+-1), as a cosine."""
+    return F.normalize(z, dim=1) @ code.T / code.shape[1] ** 0.5
+
+
 def listwise(scores: torch.Tensor, teacher_log_p: torch.Tensor) -> torch.Tensor:
     return F.kl_div(F.log_softmax(scores / TAU, 1), teacher_log_p, log_target=True, reduction="batchmean")
 
@@ -108,7 +113,7 @@ def train_binarizer(
             zv, zd = (v - mean) @ weight, (d - mean) @ weight
             code = _sign_st(zd)
             teacher_log_p = F.log_softmax(F.normalize(v, dim=1) @ F.normalize(d, dim=1).T / TAU, 1)
-            asym = F.normalize(zv, dim=1) @ code.T / bits**0.5  # cosine of the float query with the signs
+            asym = rerank_cosine(zv, code)
             ham = _sign_st(zv) @ code.T / bits  # 1 - 2 * hamming / bits
             rank = listwise(asym, teacher_log_p) + listwise(ham, teacher_log_p)
             recon = 1 - F.cosine_similarity(decoder(code), d).mean()

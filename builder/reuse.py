@@ -255,7 +255,12 @@ def site_options(folder: Path) -> dict:
     from builder.config import BuildConfig
 
     names = {f.name for f in dataclasses.fields(BuildConfig)} - set(NOT_FROM_SITE)
-    return {k: v for k, v in {**ADDED, **_manifest(Path(folder)).get("options", {})}.items() if k in names}
+    return {k: v for k, v in recorded_options(_manifest(Path(folder))).items() if k in names}
+
+
+def recorded_options(manifest: dict) -> dict:
+    """The options a site's manifest records, with ADDED's old values for those it predates."""
+    return {**ADDED, **manifest.get("options", {})}
 
 
 def load(folder: Path, explicit: bool) -> Previous:
@@ -313,7 +318,7 @@ def load(folder: Path, explicit: bool) -> Previous:
 
 def conflicts(config, manifest: dict) -> list[tuple[str, object, object]]:
     """[(option, this build's value, SITE's)] of the options that shaped SITE's model and differ here."""
-    ours, theirs = named_options(config), {**ADDED, **manifest.get("options", {})}
+    ours, theirs = named_options(config), recorded_options(manifest)
     missing = object()
     return [(name, ours[name], theirs.get(name, missing)) for name in MODEL_OPTIONS
             if _same_model(theirs.get(name, missing)) != _same_model(ours[name])]

@@ -152,7 +152,7 @@ def test_rank_tune_ranks_the_passages_more_like_the_teacher(tiny_model, tmp_path
     import torch.nn.functional as F
 
     from builder.adapt import pooled_vectors, rank_tune
-    from builder.binarize import TAU, listwise
+    from builder.binarize import TAU, listwise, rerank_cosine
 
     teacher = load_teacher(str(tiny_model))
     student, record = query_model(teacher, fingerprint(teacher), teacher, SPEC, tmp_path)
@@ -171,13 +171,13 @@ def test_rank_tune_ranks_the_passages_more_like_the_teacher(tiny_model, tmp_path
     def losses() -> tuple[float, float]:
         with torch.no_grad():
             q = student.proj(pooled.float())
-            rank = listwise(F.normalize(q, dim=1) @ signs.T / 8, teacher_log_p)
+            rank = listwise(rerank_cosine(q, signs), teacher_log_p)
             return float(rank), float(F.mse_loss(q, torch.from_numpy(targets)))
 
     weights = student.proj.weight.detach().clone()
     assert rank_tune(student, pooled, targets, t_views, t_docs, doc_values, epochs=0, seed=0) is None
     assert torch.equal(student.proj.weight, weights)
-    (rank_before, mse_before) = losses()
+    rank_before, mse_before = losses()
     stats = rank_tune(student, pooled, targets, t_views, t_docs, doc_values, epochs=20, seed=0)
     rank_after, mse_after = losses()
     assert stats["steps"] == 20
