@@ -5,7 +5,7 @@
 No student: queries are the teacher's embeddings mapped by the binarizer, so this isolates the documents'
 bits (the ceiling a perfect student would reach). For each code length it scores, as the page ranks
 (Hamming top 100, then the asymmetric rerank): PCA + random rotation; PCA + ITQ; PCA + ITQ then trained
-(listwise + decoder losses, builder/binarize.py), with and without the decoder term. Reads the teacher
+(listwise + decoder losses, builder/model/binarize.py), with and without the decoder term. Reads the teacher
 cache (run site-eval once first). Writes benchmarks/results/binarizer-<dataset>-<split>.json.
 """
 
@@ -17,12 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.binarize import fit_pca_itq, train_binarizer
-from builder.codes import hamming, pack, rank
-from builder.distill import query_views
 from builder.evaluate import _metrics, _ranked, _top, find_corpus, load_qrels, load_queries
 from builder.input.corpus import read_corpus
-from builder.teacher import embed, fingerprint, load_teacher
+from builder.model.binarize import fit_pca_itq, train_binarizer
+from builder.model.distill import query_views
+from builder.output.codes import hamming, pack, rank
+from builder.teacher.embed import embed
+from builder.teacher.load import fingerprint, load_teacher
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results"

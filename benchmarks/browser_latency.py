@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from emit import emit
 from test_browser import CHROMIUM, FIRST_RESULT, FLAGS, serve  # noqa: E402
 
 SCAN_JS = """async ([n, bits, reps]) => {
@@ -118,10 +119,7 @@ def main() -> None:
                                         for n in (10_000, 100_000, 1_000_000)}
         browser.close()
     httpd.shutdown()
-    text = json.dumps(result, indent=1)
-    if args.json:
-        args.json.write_text(text + "\n")
-    print(text)
+    emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from emit import emit
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -46,10 +48,7 @@ def main() -> None:
         "teacher_texts_per_second": report["teacher_texts_per_second"],
         "query_model": report.get("query_model"), "encoded": report.get("encoded"),
     }
-    text = json.dumps(figures, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,16 @@ import json
 import tempfile
 from pathlib import Path
 
-from builder.codes import asymmetric, hamming, pack, rank, read_codes
+from emit import emit
+
 from builder.evaluate import _metrics, find_corpus, load_qrels, load_queries
-from builder.export import OnnxEncoder
 from builder.fusion import fuse
 from builder.input.corpus import read_corpus
 from builder.lexical.index import Bm25, IndexReader, write_index
 from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
-from builder.student import Tokenizer
+from builder.model.export import OnnxEncoder
+from builder.model.student import Tokenizer
+from builder.output.codes import asymmetric, hamming, pack, rank, read_codes
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -75,10 +77,7 @@ def main() -> None:
     out = {"dataset": args.dataset, "split": args.split, "queries": len(qids),
            "ndcg@10": {k: round(v[0], 4) for k, v in rows.items()},
            "recall@100": {k: round(v[1], 4) for k, v in rows.items()}}
-    text = json.dumps(out, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit(out, args.json)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from emit import emit
 from test_browser import CHROMIUM, FLAGS, serve  # noqa: E402
 
 from builder.ranking import SiteRanker  # noqa: E402
@@ -58,10 +59,7 @@ def main() -> None:
                       for (i, t), f in zip(items, found, strict=True) if f != i]
             result[f"{where}_{mode}"] = {"rank1": round(1 - len(misses) / len(items), 4), "misses": misses}
     result["page_equals_python"] = firsts["page"] == firsts["python"]
-    text = json.dumps(result, indent=1, ensure_ascii=False)
-    if args.json:
-        args.json.write_text(text + "\n")
-    print(text)
+    emit(result, args.json, ensure_ascii=False)
 
 
 if __name__ == "__main__":

@@ -52,8 +52,8 @@ def tokenizations(docs, ids, queries, qids, qrels) -> dict:
     from tokenizers import Tokenizer
 
     from builder.lexical.tokenize import STOPWORDS
-    from builder.student import tokenizer_json
-    from builder.teacher import load_teacher
+    from builder.model.student import tokenizer_json
+    from builder.teacher.load import load_teacher
 
     pieces = Tokenizer.from_str(tokenizer_json(load_teacher("sentence-transformers/all-MiniLM-L6-v2"), 512))
     def wordpiece(texts):

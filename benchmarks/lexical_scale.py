@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from emit import emit
 
 from builder.evaluate import load_queries
 from builder.input.corpus import read_corpus
@@ -81,10 +82,7 @@ def main() -> None:
     queries = list(load_queries(DATA / "scifact").values())[:300]
     result = {"scifact": measure([(d.title, d.text) for d in docs], queries),
               f"synthetic_{args.docs}": measure(synthetic(docs, args.docs), queries)}
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit(result, args.json)
 
 
 if __name__ == "__main__":

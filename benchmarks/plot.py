@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.codes import hamming, pack, rank
 from builder.evaluate import _metrics, _ranked, find_corpus, load_qrels, load_queries
 from builder.input.corpus import read_corpus
-from builder.teacher import embed, fingerprint, load_teacher
+from builder.output.codes import hamming, pack, rank
+from builder.teacher.embed import embed
+from builder.teacher.load import fingerprint, load_teacher
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"

@@ -20,18 +20,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from builder.adapt import compose, refit
-from builder.codes import rank, read_codes
 from builder.config import BuildConfig
-from builder.distill import query_views, train
 from builder.evaluate import _metrics, _ranked, find_corpus, load_qrels, load_queries
 from builder.input import read_input
 from builder.input.passages import split_passages
-from builder.querymodel import query_model
+from builder.model.adapt import compose, refit
+from builder.model.distill import query_views, train
+from builder.model.querymodel import QueryModelSpec, query_model
+from builder.model.student import Tokenizer, pad_batch, tokenizer_json, truncate_ids
+from builder.output.codes import rank, read_codes
 from builder.ranking import by_document
-from builder.reuse import load
-from builder.student import Tokenizer, pad_batch, tokenizer_json, truncate_ids
-from builder.teacher import embed, fingerprint, load_teacher
+from builder.reuse.records import load
+from builder.teacher.embed import embed
+from builder.teacher.load import fingerprint, load_teacher
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -78,7 +79,7 @@ def main() -> None:
         return round(_metrics(run, qrels)[0], 4)
 
     figures = {"dataset": args.beir.name, "split": args.split, "views": len(views), "hamming_rerank": {}}
-    student, record = query_model(teacher, sha, teacher, config.query_spec(), cache)
+    student, record = query_model(teacher, sha, teacher, QueryModelSpec.from_config(config), cache)
     compose(student, space, record["dim"])
     base_state = {k: v.clone() for k, v in student.proj.state_dict().items()}
     figures["hamming_rerank"]["composed"] = score(student)

@@ -11,7 +11,7 @@
 3. `build-site WORK/edited.jsonl -o WORK/edited-site --model-from WORK/site`, timed as a user sees it (the whole
    process: start-up, imports and all).
 4. Checks: report.json's encoded.documents == 20 and reused == 1,452, and the code rows of every unchanged
-   document byte-identical to the first site's (builder.reuse.compare_rows).
+   document byte-identical to the first site's (builder.reuse.records.compare_rows).
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from builder.reuse import compare_rows
+from emit import emit
+
+from builder.reuse.records import compare_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "stdlib.jsonl"
@@ -105,10 +107,7 @@ def main() -> None:
         },
         "machine": {"cpus": __import__("os").cpu_count()},
     }
-    text = json.dumps(result, indent=1)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(text + "\n")
-    print(text)
+    emit(result, args.json)
     if not all(result["checks"].values()):
         sys.exit("a check failed")
 

@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+from emit import emit
 from selectolax.lexbor import LexborHTMLParser
 
 from builder.ranking import SiteRanker
@@ -125,10 +126,7 @@ def main() -> None:
         "broken_examples": sorted(set(broken))[:10],
         "hybrid_misses": misses[:30],
     }
-    text = json.dumps(out, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit(out, args.json)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,14 @@ build runs it (the pool's start included), and 300 on one thread.
 
     python benchmarks/teacher_recipes.py [--json benchmarks/results/teacher-pool-recipes.json]
 
-Recipe 1 is recipe 2 with no MatMul kept in float32 (builder.teacher._after_activation returning none).
+Recipe 1 is recipe 2 with no MatMul kept in float32 (builder.teacher.backends._after_activation returning none).
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
+
+from emit import emit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -21,9 +22,10 @@ def main() -> None:
     args = ap.parse_args()
     from teacher_speed import TEACHER, samples, timed
 
-    import builder.teacher as T
+    import builder.teacher.backends as T
+    from builder.teacher.load import load_teacher
 
-    model = T.load_teacher(TEACHER)
+    model = load_teacher(TEACHER)
     docs, _ = samples(1200, 0)
     orig = T._after_activation
     rows = []
@@ -37,11 +39,8 @@ def main() -> None:
             rows.append({"round": r, "recipe": recipe, "pool_2x1_docs_per_s": round(len(docs) / s, 2),
                          "pool_seconds_incl_start": round(s, 1), "one_thread_docs_per_s": round(300 / single, 2)})
             print(rows[-1], flush=True)
-    text = json.dumps({"command": " ".join(["python", "benchmarks/teacher_recipes.py", *sys.argv[1:]]),
-                       "rounds": rows}, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit({"command": " ".join(["python", "benchmarks/teacher_recipes.py", *sys.argv[1:]]),
+                       "rounds": rows}, args.json)
 
 
 if __name__ == "__main__":  # the pool spawns processes that import this file

@@ -1,4 +1,4 @@
-"""The teacher pass: texts per second and retrieval quality of each backend of builder/teacher.py.
+"""The teacher pass: texts per second and retrieval quality of each backend of builder/teacher/.
 
     python benchmarks/teacher_speed.py speed                      # all backends side by side, one process
     python benchmarks/teacher_speed.py quality --backend torch    # then onnx, onnx-int8 (resumable)
@@ -40,7 +40,9 @@ import torch
 
 from builder.evaluate import _metrics, _ranked, _top, find_corpus, load_qrels, load_queries
 from builder.input.corpus import read_corpus
-from builder.teacher import BACKENDS, embed, export_teacher, fingerprint, load_teacher
+from builder.teacher.backends import export_teacher
+from builder.teacher.embed import embed
+from builder.teacher.load import BACKENDS, fingerprint, load_teacher
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 DATA = SHARED / "scifact"
@@ -178,7 +180,8 @@ def _progress(stage: str, done: int, total: int) -> None:
 def pool(args) -> None:
     """1 x 2 threads and 1 x 1 through embed(); 2 processes x 1 thread through embed() (its pool started and
     stopped inside, as a build runs it) and, apart, through a pool already started (the steady rate)."""
-    from builder.teacher import _start_pool, teacher_encoder
+    from builder.teacher.backends import teacher_encoder
+    from builder.teacher.embed import _start_pool
 
     model = load_teacher(TEACHER)
     docs, _ = samples(args.docs, 0)

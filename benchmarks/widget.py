@@ -13,7 +13,6 @@ errors (CSP violations are among them) and any request off the origin.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_latency import gz  # noqa: E402
+from emit import emit
 from site_folder import link_target, shard_documents  # noqa: E402
 from test_browser import CHROMIUM, FLAGS, serve  # noqa: E402
 from test_site_folder import WIDGET_CSP  # noqa: E402
@@ -139,10 +139,7 @@ def main() -> None:
         "console_problems_of_the_widget": [m for m in problems if m not in baseline],
         "off_origin": [u for u in requests if not u.startswith(url)],
     }
-    text = json.dumps(out, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit(out, args.json)
 
 
 if __name__ == "__main__":

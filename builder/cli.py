@@ -84,9 +84,9 @@ def _config(args, corpus: Path, out: Path | None):
     given = {f.name: getattr(args, f.name) for f in fields(BuildConfig)
              if f.name not in _NOT_OPTIONS and getattr(args, f.name, None) is not None}
     if given.get("model_from") is not None:  # the options not given are the site's (a given one must agree)
-        from builder.reuse import site_options
+        from builder.reuse.policy import site_options
 
-        given = {**site_options(given["model_from"]), **given}
+        given = {**site_options(given["model_from"], {f.name for f in fields(BuildConfig)}), **given}
     return BuildConfig(corpus=corpus, out=out, **given).validate()
 
 

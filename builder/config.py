@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builder import UserError
-
-DEFAULT_TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
+from builder.teacher.load import BACKENDS, DEFAULT_BACKEND, DEFAULT_TEACHER
 
 
 @dataclass(frozen=True)
@@ -17,7 +16,7 @@ class BuildConfig:
     out: Path | None = None  # the site folder, replaced atomically; None = FOLDER/hamming/ for a folder, else site/
     bits: int = 256  # code length: a multiple of 32 from 32 to 1024
     teacher: str = DEFAULT_TEACHER  # sentence-transformers name or path; supplies the targets only
-    teacher_backend: str = "onnx-int8"  # runs the teacher: onnx-int8 (1.7x torch's speed), onnx (fp32) or torch
+    teacher_backend: str = DEFAULT_BACKEND  # runs the teacher: onnx-int8 (1.7x torch's speed), onnx (fp32) or torch
     teacher_processes: int = 0  # teacher processes (one thread each); 0 = one per core from 4,000 texts to encode
     student: str = DEFAULT_TEACHER  # model whose layers and tokenizer the student is cut from
     student_layers: int = 3  # layers the student keeps (spread evenly); 6 = all: the teacher's own trunk, undistilled
@@ -90,8 +89,6 @@ class BuildConfig:
             raise UserError(f"--max-views {self.max_views} is negative: use 0 or more.")
         if self.refit_prior < 0 or self.tune_views < 0 or self.refit_views < 0 or self.rank_epochs < 0:
             raise UserError("--refit-prior, --refit-views, --rank-epochs and --tune-views must be 0 or more.")
-        from builder.teacher import BACKENDS
-
         if self.teacher_backend not in BACKENDS:
             raise UserError(f"--teacher-backend {self.teacher_backend} is not allowed: use {', '.join(BACKENDS)}.")
         if self.teacher_processes < 0:
@@ -109,13 +106,6 @@ class BuildConfig:
         skip = {"corpus", "out", "force", "cache_dir", "teacher_processes"}  # where and how: no byte of the site
         skip |= {"model_from", "retrain"}  # where the model comes from: a reuse makes the same bytes as a new build
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
-
-    def query_spec(self):
-        from builder.querymodel import QueryModelSpec
-
-        return QueryModelSpec(layers=self.student_layers, texts=self.query_texts, epochs=self.query_epochs,
-                              batch_size=self.batch_size, lr=self.lr, max_length=self.train_max_length,
-                              seed=self.seed)
 
     def site_folder(self) -> Path:
         """OUT: as given, else inside a site folder (its URLs then stay relative), else site/."""

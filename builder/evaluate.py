@@ -14,7 +14,8 @@ from builder import UserError, __version__
 from builder.config import BuildConfig
 from builder.input.corpus import read_corpus
 from builder.ranking import SiteRanker, by_document
-from builder.teacher import embed, fingerprint, load_teacher
+from builder.teacher.embed import embed
+from builder.teacher.load import fingerprint, load_teacher
 
 DEPTH = 100  # how many results each run keeps (recall@100)
 
@@ -90,7 +91,7 @@ def _code_digest() -> str:
     scored a stale site)."""
     from importlib import resources
 
-    from builder.site import TEMPLATE_PACKAGE
+    from builder.output.site import TEMPLATE_PACKAGE
 
     h = hashlib.sha256(__version__.encode())
     for package in ("builder", TEMPLATE_PACKAGE):

@@ -1,6 +1,6 @@
 """Hybrid ranking, the page's default: the keyword (BM25) and meaning (Hamming + rerank) candidates, each
 scored by both signals, min-max normalised over their union and mixed; exact titles first. The same
-definition as web_template/lexical.js's fuse(), parity-tested (tests/test_lexical.py)."""
+definition as web_template/fusion.js's fuse(), parity-tested (tests/test_lexical.py)."""
 
 from __future__ import annotations
 

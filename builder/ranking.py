@@ -10,15 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.codes import asymmetric, hamming, pack, rank, read_codes
-from builder.export import OnnxEncoder
 from builder.fusion import fuse
 from builder.lexical.index import IndexReader
 from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
-from builder.student import Tokenizer
+from builder.model.export import OnnxEncoder
+from builder.model.student import Tokenizer
+from builder.output.codes import asymmetric, hamming, pack, rank, read_codes
 
 RERANK_DEPTH = 100  # the page's worker.js RERANK_DEPTH
-PASSAGES_PER_RESULT = 3  # a result's sub-results: its best passages (lexical.js's byDocument)
+PASSAGES_PER_RESULT = 3  # a result's sub-results: its best passages (fusion.js's byDocument)
 SEMANTIC_ROWS_PER_RESULT = 4  # meaning-only ranking of split documents: rows ranked for each result wanted
 
 
@@ -26,7 +26,7 @@ def by_document(rows: list[tuple[int, float, int | None]], row_doc: np.ndarray |
                 per_doc: int = PASSAGES_PER_RESULT) -> list[dict]:
     """Rows (passages) ranked best first -> documents ranked by their best row, each with its best `per_doc`
     rows: [{index, score, distance, passages: [{row, score}]}]. row_doc None: rows are documents.
-    The same definition as web_template/lexical.js's byDocument."""
+    The same definition as web_template/fusion.js's byDocument."""
     out: dict[int, dict] = {}
     for row, score, distance in rows:
         doc = row if row_doc is None else int(row_doc[row])

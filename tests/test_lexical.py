@@ -42,7 +42,7 @@ PARAMS = Bm25(chunk_bytes=2048)  # small chunks: many files, many chunk boundari
 
 @pytest.fixture(scope="session")
 def porter2() -> Path:
-    from builder.vendor import runtime_files
+    from builder.output.vendor import runtime_files
 
     try:
         paths, _ = runtime_files()

@@ -7,13 +7,14 @@ import pytest
 import torch
 
 from builder import UserError
-from builder.binarize import fit_pca_itq, train_binarizer
 from builder.build import build_site
-from builder.codes import read_codes
-from builder.distill import init_projection, query_views, train
-from builder.export import OnnxEncoder, export_onnx, parity, quantize_weights
-from builder.student import Tokenizer, keep_layers, make_student, pad_batch, tokenizer_json
-from builder.teacher import embed, fingerprint, load_teacher
+from builder.model.binarize import fit_pca_itq, train_binarizer
+from builder.model.distill import init_projection, query_views, train
+from builder.model.export import OnnxEncoder, export_onnx, parity, quantize_weights
+from builder.model.student import Tokenizer, keep_layers, make_student, pad_batch, tokenizer_json
+from builder.output.codes import read_codes
+from builder.teacher.embed import embed
+from builder.teacher.load import fingerprint, load_teacher
 from conftest import SENTENCES
 
 
@@ -131,7 +132,7 @@ def test_training_lowers_the_losses_and_export_matches(tiny_model, tmp_path):
     assert (tmp_path / "m4.onnx").stat().st_size < (tmp_path / "m8.onnx").stat().st_size
     one = OnnxEncoder(tmp_path / "m.onnx", tok).encode(SENTENCES[:3])
     with torch.no_grad():
-        from builder.student import pad_batch
+        from builder.model.student import pad_batch
 
         a, m = pad_batch(ids[:3])
         batch = student(torch.from_numpy(a), torch.from_numpy(m)).numpy()
@@ -273,7 +274,7 @@ def test_a_teacher_of_another_family_is_one_clear_error(tmp_path):
 def test_a_teacher_zip_in_numbered_parts_is_joined_in_order(tmp_path):
     import zipfile
 
-    from builder.teacher import unzip_parts
+    from builder.teacher.load import unzip_parts
 
     whole = tmp_path / "m.zip"
     with zipfile.ZipFile(whole, "w") as z:
@@ -292,7 +293,7 @@ def test_a_teacher_zip_in_numbered_parts_is_joined_in_order(tmp_path):
 
 
 def test_int4_blocks_round_no_worse_than_absmax_scaling():
-    from builder.quant import int4_rows, pack_int4, round_int4
+    from builder.model.quant import int4_rows, pack_int4, round_int4
 
     rng = np.random.default_rng(0)
     w = rng.standard_normal((50, 384)).astype(np.float32)
@@ -314,7 +315,7 @@ def test_int4_blocks_round_no_worse_than_absmax_scaling():
 def test_int4_aware_training_keeps_the_float_weights_and_rounds_inside():
     from torch import nn
 
-    from builder.quant import int4_aware, round_int4
+    from builder.model.quant import int4_aware, round_int4
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Embedding(100, 64), nn.Linear(64, 128))
@@ -388,9 +389,9 @@ def test_a_corpus_of_stop_words_builds(tiny_config, tmp_path):
 
 
 def test_a_missing_page_file_fails_before_any_work(tiny_config, monkeypatch):
-    import builder.site
+    import builder.output.site
 
-    monkeypatch.setattr(builder.site, "ASSETS", (*builder.site.ASSETS, "missing.js"))
+    monkeypatch.setattr(builder.output.site, "ASSETS", (*builder.output.site.ASSETS, "missing.js"))
     with pytest.raises(UserError, match="lacks its page file web_template/missing.js; reinstall"):
         build_site(tiny_config())
     assert not config_out_exists(tiny_config())

@@ -9,7 +9,7 @@ import pytest
 from builder.build import build_site
 from builder.config import BuildConfig
 from builder.evaluate import evaluate
-from builder.teacher import load_teacher
+from builder.teacher.load import load_teacher
 from conftest import SMALL_QUERY_MODEL
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "stdlib.jsonl"
@@ -36,12 +36,12 @@ def beir(tmp_path_factory) -> Path:
 
 def test_the_default_query_model_ships_in_the_package():
     """Changing a default the query model's key depends on needs tools/ship_query_model.py run again."""
-    from builder.querymodel import model_key, shipped_model
-    from builder.teacher import fingerprint
+    from builder.model.querymodel import QueryModelSpec, model_key, shipped_model
+    from builder.teacher.load import fingerprint
 
     config = BuildConfig(corpus=EXAMPLE)
     sha = fingerprint(load_teacher(config.teacher))
-    key = model_key(sha, sha, config.query_spec())
+    key = model_key(sha, sha, QueryModelSpec.from_config(config))
     assert shipped_model(key) is not None, key
 
 

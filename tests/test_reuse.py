@@ -8,11 +8,14 @@ import shutil
 import numpy as np
 import pytest
 
-from builder import UserError, reuse
+from builder import UserError
 from builder.build import build_site
 from builder.cli import build_main
-from builder.codes import read_codes
 from builder.config import BuildConfig
+from builder.output.codes import read_codes
+from builder.output.manifest import named_options
+from builder.reuse import policy
+from builder.reuse.records import compare_rows
 from conftest import SENTENCES, make_tiny_model
 
 # a document long enough to be split into several passages at --max-length 64: rows shift when it moves
@@ -82,7 +85,7 @@ def test_model_from_encodes_only_new_and_changed_documents(site, tiny_config, tm
     assert report["encoded"] == {"documents": 4, "reused": 10}  # d2, d5 edited, new1, new2 added
     assert not {"query model", "compose", "distill", "export"} & set(report["seconds"])
     assert {"teacher", "binarize", "model", "site", "total"} <= set(report["seconds"])
-    compared = reuse.compare_rows(site.out, config.out)
+    compared = compare_rows(site.out, config.out)
     assert compared == {"identical": 10, "differ": []}
     old, new = files(site.out), files(config.out)
     for name in ("model.onnx", "tokenizer.json", "rebuild/binarizer.f32"):
@@ -130,7 +133,7 @@ def test_a_folder_rebuilt_over_its_own_site_encodes_the_page_edited(tiny_config,
     (folder / "p3.html").write_text("<title>Page 3</title><main><h1>Page 3</h1><p>now about a red cat</p></main>")
     second = build_site(config)
     assert second.report["encoded"] == {"documents": 1, "reused": 5}
-    assert reuse.compare_rows(first.out, second.out)["differ"] == []
+    assert compare_rows(first.out, second.out)["differ"] == []
 
 
 def test_options_not_given_come_from_the_site(site, tiny_model, tmp_path, capsys):
@@ -149,11 +152,11 @@ def test_options_not_given_come_from_the_site(site, tiny_model, tmp_path, capsys
 
 
 def test_a_site_built_before_an_option_existed_stays_reusable(site, tiny_model, tmp_path, capsys):
-    """A site whose manifest predates an option (reuse.ADDED) was built with that option's old value: --model-from
+    """A site whose manifest predates an option (policy.ADDED) was built with that option's old value: --model-from
     takes it, as it takes any option not given."""
     manifest_path = site.out / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    for name in reuse.ADDED:
+    for name in policy.ADDED:
         del manifest["options"][name]
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     out = tmp_path / "from-older"
@@ -161,7 +164,7 @@ def test_a_site_built_before_an_option_existed_stays_reusable(site, tiny_model, 
                        "--model-from", str(site.out), "--teacher", str(tiny_model)])
     assert code == 0, capsys.readouterr().err
     options = json.loads((out / "manifest.json").read_text())["options"]
-    assert {name: options[name] for name in reuse.ADDED} == reuse.ADDED
+    assert {name: options[name] for name in policy.ADDED} == policy.ADDED
     assert json.loads((out / "report.json").read_text())["encoded"]["reused"] > 0
 
 
@@ -221,7 +224,7 @@ def test_conflicts_and_bad_sites_are_one_sentence_and_write_nothing(site, tiny_m
 def test_every_option_is_classified_once():
     """A new BuildConfig field must say whether it shaped the model (a reuse must agree) or not."""
     names = [f.name for f in dataclasses.fields(BuildConfig)]
-    classified = [*reuse.MODEL_OPTIONS, *reuse.FREE_OPTIONS, *reuse.NOT_FROM_SITE]
+    classified = [*policy.MODEL_OPTIONS, *policy.FREE_OPTIONS, *policy.NOT_FROM_SITE]
     assert sorted(classified) == sorted(names)
     assert not {"model_from", "retrain"} & set(BuildConfig(corpus=__file__).options())
 
@@ -234,6 +237,6 @@ def test_conflicting_library_config_is_refused(site, tmp_path):
 
 def test_the_packaged_teachers_two_names_are_one_teacher(tmp_path):
     config = BuildConfig(corpus=tmp_path, teacher="all-MiniLM-L6-v2", student="all-MiniLM-L6-v2")
-    theirs = {**reuse.named_options(config), "teacher": "sentence-transformers/all-MiniLM-L6-v2"}
-    assert reuse.conflicts(config, {"options": theirs}) == []
-    assert [c[0] for c in reuse.conflicts(config, {"options": {**theirs, "teacher": "other"}})] == ["teacher"]
+    theirs = {**named_options(config), "teacher": "sentence-transformers/all-MiniLM-L6-v2"}
+    assert policy.conflicts(config, {"options": theirs}) == []
+    assert [c[0] for c in policy.conflicts(config, {"options": {**theirs, "teacher": "other"}})] == ["teacher"]

@@ -5,17 +5,11 @@ import sqlite3
 import numpy as np
 import pytest
 
-import builder.teacher as teacher_module
-from builder.teacher import (
-    BACKENDS,
-    DEFAULT_BACKEND,
-    EmbeddingCache,
-    embed,
-    fingerprint,
-    is_cached,
-    load_teacher,
-    text_keys,
-)
+import builder.teacher.backends as backends_module
+import builder.teacher.embed as embed_module
+from builder.teacher.cache import EmbeddingCache, text_keys
+from builder.teacher.embed import embed, is_cached
+from builder.teacher.load import BACKENDS, DEFAULT_BACKEND, fingerprint, load_teacher
 from conftest import SENTENCES
 
 EDITED = {3: "a new text about the river and the mountain", 7: "another new text to build and test"}
@@ -133,7 +127,7 @@ def test_the_export_is_made_once_per_teacher(tiny_model, tmp_path, monkeypatch):
     first = load_teacher(str(tiny_model))
     sha = fingerprint(first)
     embed(SENTENCES[:4], first, "document", tmp_path, sha)
-    monkeypatch.setattr(teacher_module, "export_teacher", lambda *a, **k: pytest.fail("exported again"))
+    monkeypatch.setattr(backends_module, "export_teacher", lambda *a, **k: pytest.fail("exported again"))
     again = load_teacher(str(tiny_model))  # another process would load it afresh too
     stats = {}
     embed(SENTENCES[4:], again, "document", tmp_path, sha, stats=stats)
@@ -146,7 +140,7 @@ def test_the_default_backend_is_deterministic(model):
 
 
 def test_a_teacher_the_backend_cannot_run_is_encoded_with_torch(tiny_model, tmp_path, monkeypatch):
-    monkeypatch.setattr(teacher_module, "_hf_module", lambda model: None)
+    monkeypatch.setattr(backends_module, "_hf_module", lambda model: None)
     fresh = load_teacher(str(tiny_model))
     sha = fingerprint(fresh)
     stats = {}
@@ -167,20 +161,20 @@ def test_the_pool_gives_the_same_vectors(model):
 
 def test_a_build_starts_one_pool_for_documents_and_views(model, monkeypatch):
     started = []
-    real = teacher_module._start_pool
-    monkeypatch.setattr(teacher_module, "_start_pool", lambda *a: started.append(a[1:]) or real(*a))
-    with teacher_module.shared_pools():
+    real = embed_module._start_pool
+    monkeypatch.setattr(embed_module, "_start_pool", lambda *a: started.append(a[1:]) or real(*a))
+    with embed_module.shared_pools():
         docs = embed(SENTENCES, model, "document", processes=2, threads=1, backend="onnx", batch_size=4)
         views = embed(["one view", "another view"], model, "query", processes=2, threads=1, backend="onnx")
-        assert len(teacher_module._POOLS) == 1
-    assert started == [(2, 1)] and teacher_module._POOLS is None
+        assert len(embed_module._POOLS) == 1
+    assert started == [(2, 1)] and embed_module._POOLS is None
     assert np.abs(docs - embed(SENTENCES, model, "document", backend="onnx")).max() < 1e-5
     assert views.shape == (2, docs.shape[1])
 
 
 def test_auto_processes_only_pool_large_passes(monkeypatch):
-    monkeypatch.setattr(teacher_module.os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
-    assert teacher_module.auto_processes(teacher_module.POOL_MIN_TEXTS - 1) == 1
-    assert teacher_module.auto_processes(teacher_module.POOL_MIN_TEXTS) == 2
-    monkeypatch.setattr(teacher_module.os, "sched_getaffinity", lambda _: {0}, raising=False)
-    assert teacher_module.auto_processes(10**6) == 1
+    monkeypatch.setattr(embed_module.os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    assert embed_module.auto_processes(embed_module.POOL_MIN_TEXTS - 1) == 1
+    assert embed_module.auto_processes(embed_module.POOL_MIN_TEXTS) == 2
+    monkeypatch.setattr(embed_module.os, "sched_getaffinity", lambda _: {0}, raising=False)
+    assert embed_module.auto_processes(10**6) == 1

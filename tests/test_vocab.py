@@ -6,9 +6,9 @@ import json
 import torch
 
 from builder.build import build_site
-from builder.student import Tokenizer, make_student, tokenizer_json
-from builder.teacher import load_teacher
-from builder.vocab import choose_tokens, prune_embeddings, prune_tokenizer, trim_positions
+from builder.model.student import Tokenizer, make_student, tokenizer_json
+from builder.model.vocab import choose_tokens, prune_embeddings, prune_tokenizer, trim_positions
+from builder.teacher.load import load_teacher
 from conftest import SENTENCES
 
 

@@ -22,13 +22,13 @@ OUT = ROOT / "builder" / "data"
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     from builder.config import BuildConfig
-    from builder.querymodel import query_model, ship
-    from builder.teacher import fingerprint, load_teacher
+    from builder.model.querymodel import QueryModelSpec, query_model, ship
+    from builder.teacher.load import fingerprint, load_teacher
 
     config = BuildConfig(corpus=ROOT / "examples" / "stdlib.jsonl")
     teacher = load_teacher(config.teacher, config.resolved_cache_dir())
     sha = fingerprint(teacher)
-    spec = config.query_spec()
+    spec = QueryModelSpec.from_config(config)
     student, record = query_model(teacher, sha, teacher, spec, config.resolved_cache_dir())
     if record.get("source") == "package":
         sys.exit(f"query model {record['key']} is already shipped")

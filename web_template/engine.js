@@ -3,7 +3,8 @@
 // relative to this module, so any page of the site can use it. Lazy loaders are cached as promises.
 import { matcher } from "./highlight.js";
 import { stem } from "./porter2.mjs";
-import { bm25Scores, byDocument, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer } from "./lexical.js";
+import { byDocument } from "./fusion.js";
+import { bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer } from "./lexical.js";
 
 const here = (name) => new URL(name, import.meta.url).href;
 const SEMANTIC_ROWS_PER_RESULT = 4; // builder/ranking.py's: rows ranked per result when documents were split

@@ -1,7 +1,7 @@
-// Pure functions of the keyword search and of hybrid fusion: tokenization (the build's builder/lexical/
-// tokenize.py, parity-tested on every word of the example corpus), the chunked BM25 index's binary format
-// (builder/lexical/index.py says it in full), integer BM25 scoring, exact-title tiers and fusion
-// (builder/fusion.py). No DOM, no fetch: unit-tested in node (tests/js/).
+// Pure functions of the keyword search: tokenization (the build's builder/lexical/tokenize.py, parity-tested on
+// every word of the example corpus), the chunked BM25 index's binary format (builder/lexical/index.py says it in
+// full), integer BM25 scoring and exact-title tiers (builder/lexical/rank.py). Fusing it with the meaning ranking
+// is fusion.js's. No DOM, no fetch: unit-tested in node (tests/js/).
 
 const WORD = /[\p{L}\p{N}]+/gu; // Python's [^\W_]+ (str.isalnum runs)
 // whitespace as both Python and JavaScript define it (str.split and /\s/ each add a few code points of their own)
@@ -122,46 +122,4 @@ export function lexicalOrder({ scores, hits }, tiers, k) {
   const tier = (i) => tiers.get(i) ?? 0;
   all.sort((a, b) => tier(b) - tier(a) || scores[b] - scores[a] || a - b);
   return all.slice(0, k);
-}
-
-function unit(values) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
-  return values.map((v) => (hi > lo ? (v - lo) / (hi - lo) : 0));
-}
-
-/**
- * Hybrid ranking (builder/fusion.py's fuse): candidates are the first `depth` of the keyword ranking and of the
- * meaning ranking (`semantic`, indices best first) and every titled match; each gets both scores (semanticScore
- * of any index), min-max scaled over the candidates, mixed alpha : 1 - alpha; sorted by tier, fused score
- * descending, index ascending. Returns [{index, score}] best first.
- */
-export function fuse(lexical, tiers, semantic, semanticScore, k, alpha, depth) {
-  const cand = [...new Set([...lexicalOrder(lexical, tiers, depth), ...semantic.slice(0, depth), ...tiers.keys()])];
-  cand.sort((a, b) => a - b);
-  const sem = unit(cand.map(semanticScore));
-  const lex = unit(cand.map((i) => lexical.scores[i]));
-  const rows = cand.map((index, j) => ({ index, score: alpha * sem[j] + (1 - alpha) * lex[j], tier: tiers.get(index) ?? 0 }));
-  rows.sort((a, b) => b.tier - a.tier || b.score - a.score || a.index - b.index);
-  return rows.slice(0, k).map(({ index, score }) => ({ index, score }));
-}
-
-/**
- * Rows (passages) ranked best first -> documents ranked by their best row, each with its best `perDoc` rows:
- * [{index, score, distance, passages: [{row, score}]}]. rowDoc null: rows are documents. The same definition
- * as builder/ranking.py's by_document.
- */
-export function byDocument(rows, rowDoc, k, perDoc = 3) {
-  const out = new Map();
-  for (const { index: row, score, distance } of rows) {
-    const doc = rowDoc ? rowDoc[row] : row;
-    let hit = out.get(doc);
-    if (!hit) {
-      if (out.size === k) continue;
-      hit = { index: doc, score, distance, passages: [] };
-      out.set(doc, hit);
-    }
-    if (hit.passages.length < perDoc) hit.passages.push({ row, score });
-  }
-  return [...out.values()];
 }

@@ -6,7 +6,7 @@
 import * as ort from "./ort.wasm.min.mjs";
 import { Tokenizer } from "./tokenizers.min.mjs";
 import { asymmetricScore, parseCodes, rank, scan, signBits, truncate, wasmScanner } from "./hamming.js";
-import { fuse } from "./lexical.js";
+import { fuse } from "./fusion.js";
 
 const RERANK_DEPTH = 100;
 let state = null; // {manifest, codes, session, tokenizer}

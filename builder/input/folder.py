@@ -9,12 +9,10 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from builder import UserError
+from builder import MARKER, TMP_PREFIX, UserError
 from builder.input.corpus import Document
 from builder.input.html import decode_page, page_from_html
 from builder.input.markdown import page_from_markdown
-from builder.site import MARKER as OUTPUT_MARKER  # the site's marker: never index our own pages
-from builder.site import TMP_PREFIX as TEMP_PREFIX  # a killed build's half-written output
 
 READERS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
 MAX_BYTES = 20 * 2**20
@@ -36,7 +34,8 @@ def _find_pages(folder: Path, skipped: Counter) -> list[str]:
         keep = []
         for name in sorted(dirnames):
             path = os.path.join(dirpath, name)
-            if name.startswith((".", TEMP_PREFIX)) or os.path.exists(os.path.join(path, OUTPUT_MARKER)):
+            # never our own output (its marker) nor a killed build's half-written folder
+            if name.startswith((".", TMP_PREFIX)) or os.path.exists(os.path.join(path, MARKER)):
                 continue
             if os.path.islink(path):  # a link can loop back up, or lead out of the site
                 skipped["symlinked folder"] += 1

@@ -3,7 +3,8 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { matcher, snippet } from "../../web_template/highlight.js";
-import { byDocument, tokenizer } from "../../web_template/lexical.js";
+import { byDocument } from "../../web_template/fusion.js";
+import { tokenizer } from "../../web_template/lexical.js";
 
 const tok = tokenizer((w) => w.replace(/(ing|s)$/, ""), ["an", "the", "do"]);
 

@@ -1,11 +1,11 @@
-// node --test tests/js: the pure functions of web_template/lexical.js (no stemmer: an identity stem stands in;
+// node --test tests/js: the pure functions of web_template/lexical.js and fusion.js (no stemmer: an identity stem stands in;
 // parity with the build's Python, porter2 included, is tests/test_lexical.py's).
 import test from "node:test";
 import assert from "node:assert/strict";
 import {
   EXACT, LOOSE, words, tokenizer, fnv1a64Hex, titleKeys, chunkOf, parseChunk, bm25Scores, titleTiers, lexicalOrder,
-  fuse,
 } from "../../web_template/lexical.js";
+import { fuse } from "../../web_template/fusion.js";
 
 function rng(seed) { return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32); }
 const randint = (r, n) => Math.floor(r() * n);

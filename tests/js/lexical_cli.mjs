@@ -1,4 +1,4 @@
-// The page's keyword search (web_template/lexical.js) driven from Python for parity tests (tests/test_lexical.py):
+// The page's keyword search and fusion (web_template/lexical.js, fusion.js) driven from Python for parity tests (tests/test_lexical.py):
 //   node tests/js/lexical_cli.mjs PORTER2_PATH < request.json > reply.json
 // Not a test file itself (node --test runs only *.test.mjs here). Requests, {"op": ..., ...}:
 //   terms {texts, stopwords}       -> [[term, ...], ...]      tokenizer(stem, stopwords).terms of each text
@@ -15,8 +15,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { byDocument, fuse } from "../../web_template/fusion.js";
 import {
-  bm25Scores, byDocument, chunkOf, fuse, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer, words,
+  bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer, words,
 } from "../../web_template/lexical.js";
 
 const porter2 = process.argv[2];

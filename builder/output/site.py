@@ -13,17 +13,15 @@ from pathlib import Path
 
 import jinja2
 
-from builder import UserError
+from builder import MARKER, TMP_PREFIX, UserError
 from builder.input.corpus import Document
 from builder.input.passages import Passage
 
-MARKER = ".hamming-site"
 TEMPLATE_PACKAGE = "builder.web_template"  # the repository's web_template/, installed inside the package
 PAGE = "index.html.j2"
 # copied into the site as they are
 ASSETS = ("boot.js", "search.js", "engine.js", "highlight.js", "widget.js", "worker.js", "hamming.js", "lexical.js",
-          "style.css", "widget.css")
-TMP_PREFIX = ".hamming-site-tmp-"
+          "fusion.js", "style.css", "widget.css")
 
 
 def sha256(path: Path) -> str:

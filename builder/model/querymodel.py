@@ -5,8 +5,8 @@ except the binarizer's map, which is linear. So the student is trained once to r
 (query) embedding, scaled by SCALE, on a fixed, broad sample shipped in the package
 (builder/data/query_sample.txt.gz: names, definitions, questions, sentences and passage-like texts from
 WordNet, the Gene Ontology and the Python documentation, tools/make_query_sample.py), never on a user's corpus.
-A build then composes its head with the corpus's map (builder/adapt.py: exact, both are linear), prunes the vocabulary
-and exports. Per-corpus distillation stays available (BuildConfig.query_model = "corpus").
+A build then composes its head with the corpus's map (builder/model/adapt.py: exact, both are linear), prunes the
+vocabulary and exports. Per-corpus distillation stays available (BuildConfig.query_model = "corpus").
 
 On disk, under CACHE/query-model/KEY/ (KEY: sha256 of teacher weights sha, student weights sha, the
 student's shape and training options, sample sha), written atomically:
@@ -36,10 +36,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from builder.binarize import Binarizer
-from builder.distill import init_projection, train
-from builder.student import Student, Tokenizer, make_student, tokenizer_json, truncate_ids
-from builder.teacher import DEFAULT_BACKEND, embed, fingerprint
+from builder.model.binarize import Binarizer
+from builder.model.distill import init_projection, train
+from builder.model.student import Student, Tokenizer, make_student, tokenizer_json, truncate_ids
+from builder.teacher.embed import embed
+from builder.teacher.load import DEFAULT_BACKEND, fingerprint
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -55,6 +56,12 @@ class QueryModelSpec:
     lr: float
     max_length: int  # truncation while training (queries are short)
     seed: int
+
+    @classmethod
+    def from_config(cls, config) -> QueryModelSpec:
+        """The spec a BuildConfig asks for (the config is read, never imported: it sits above this module)."""
+        return cls(layers=config.student_layers, texts=config.query_texts, epochs=config.query_epochs,
+                   batch_size=config.batch_size, lr=config.lr, max_length=config.train_max_length, seed=config.seed)
 
 
 def sample_file():

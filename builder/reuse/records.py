@@ -8,8 +8,8 @@ SITE's codes.bin. The lexical index, passages.bin, the document shards and the p
 Every build writes what this needs into SITE/rebuild/, a folder the page never fetches (and that the folder
 reader never indexes: it lies inside the site, under the .hamming-site marker). All little-endian, no paths:
 
-- `binarizer.f32`: the binarizer (builder/binarize.py) as raw float32: its mean [dim], then its matrix
-  [dim, bits], row-major. A code row is `pack((teacher_embedding - mean) @ matrix)` (builder/codes.py).
+- `binarizer.f32`: the binarizer (builder/model/binarize.py) as raw float32: its mean [dim], then its matrix
+  [dim, bits], row-major. A code row is `pack((teacher_embedding - mean) @ matrix)` (builder/output/codes.py).
 - `binarizer.json`: `{"format_version": 1, "dim", "bits", "dtype": "float32-le", "layout", "sha256"` (of
   binarizer.f32)`, "teacher": {"name", "sha256"}` (as in manifest.json)`, "model": {"model.onnx": sha256,
   "tokenizer.json": sha256}}`: the query model files made for this binarizer, which a reuse copies.
@@ -21,18 +21,11 @@ reader never indexes: it lies inside the site, under the .hamming-site marker). 
   text as u64, then those bytes. The same hash, teacher and binarizer make the same code rows, so a document
   whose hash SITE holds gets SITE's rows (whatever its id: a code row depends on the text only).
 
-Rules. With `--model-from SITE`: SITE must be a folder build-site wrote, with rebuild/ (a site from before
-rebuild/ existed must be rebuilt once without --model-from) and files matching their recorded sha256;
-every option in MODEL_OPTIONS must equal SITE's (the command line takes the options it does not give from
-SITE's manifest: site_options()), and the teacher's weights must be SITE's; otherwise one sentence, exit 2,
-before anything is written. Without it, a build reuses OUT's own site when OUT holds one with rebuild/,
-built from an input of the same name, with the same MODEL_OPTIONS and teacher weights, unless --retrain;
-otherwise (or when any of it is unreadable) it builds afresh, silently.
+Which options a reuse must share with SITE, and which site a build reuses: builder/reuse/policy.py.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import struct
@@ -42,70 +35,16 @@ from pathlib import Path
 import numpy as np
 
 from builder import FORMAT_VERSION, UserError
-from builder.binarize import Binarizer
-from builder.codes import from_bytes, read_codes
 from builder.input.corpus import Document
 from builder.input.passages import Passage
+from builder.model.binarize import Binarizer
+from builder.output.codes import from_bytes, read_codes
 
 FOLDER = "rebuild"
 REBUILD_FORMAT = 1
 HASH = "sha256 over the document's passages in order: each model text's UTF-8 byte length as u64 LE, then its bytes"
 COLUMNS = ["id", "sha256", "first_row", "rows"]
 MODEL_FILES = ("model.onnx", "tokenizer.json")  # copied from the site reused, as they are
-
-# The options that shaped the model and the binarizer: a reuse must agree with SITE on each of them. Every
-# BuildConfig field is in exactly one of MODEL_OPTIONS, FREE_OPTIONS and NOT_FROM_SITE (tests/test_reuse.py checks
-# it, so a new field is classified when it is added).
-MODEL_OPTIONS = (
-    "bits",
-    "teacher",
-    "teacher_backend",
-    "student",
-    "student_layers",
-    "query_model",
-    "query_texts",
-    "query_epochs",
-    "refit_prior",
-    "refit_views",
-    "rank_epochs",
-    "tune_views",
-    "epochs",
-    "binarizer_epochs",
-    "batch_size",
-    "lr",
-    "recon_weight",
-    "vocab_size",
-    "weight_bits",
-    "max_length",
-    "train_max_length",
-    "views_per_doc",
-    "max_views",
-    "seed",
-)
-# what a reuse rebuilds anyway (passages, keyword index, shards, page): free to differ from SITE's
-FREE_OPTIONS = ("overlap", "base_url", "pretty_urls", "docs_per_shard", "bm25_k1", "bm25_b", "title_weight",
-                "chunk_bytes", "fusion_alpha", "fusion_depth")
-# where and how, never what
-NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain", "teacher_processes")
-# options added since sites began to record theirs, with the value a site that lacks one was built with: such a
-# site stays reusable (--model-from takes that value, as it takes any option not given), and a plain rebuild with
-# today's default retrains it once
-ADDED = {"rank_epochs": 0}
-
-
-def display_name(name: str) -> str:
-    """A model as manifest.json names it: a folder by its name (no paths in a site), anything else as given."""
-    return Path(name).name if Path(name).exists() else name
-
-
-def named_options(config) -> dict:
-    """config.options() as manifest.json records them (teacher and student by name)."""
-    return {**config.options(), "teacher": display_name(config.teacher), "student": display_name(config.student)}
-
-
-def corpus_name(config) -> str:
-    return Path(config.corpus).resolve().name
-
 
 def document_hashes(passages: list[Passage], texts: list[str], count: int) -> list[str]:
     """Each document's sha256 of its passages' model texts (texts[r] is passage r's), as documents.json holds."""
@@ -238,7 +177,7 @@ def _read_json(path: Path, folder: Path, what: str) -> dict:
     return data
 
 
-def _manifest(folder: Path) -> dict:
+def read_manifest(folder: Path) -> dict:
     if not folder.exists():
         raise UserError(f"{folder}: no such folder; --model-from takes a site folder that build-site wrote.")
     if not folder.is_dir():
@@ -250,23 +189,10 @@ def _manifest(folder: Path) -> dict:
     return manifest
 
 
-def site_options(folder: Path) -> dict:
-    """SITE's options as BuildConfig fields: what a --model-from build takes for the options it is not given."""
-    from builder.config import BuildConfig
-
-    names = {f.name for f in dataclasses.fields(BuildConfig)} - set(NOT_FROM_SITE)
-    return {k: v for k, v in recorded_options(_manifest(Path(folder))).items() if k in names}
-
-
-def recorded_options(manifest: dict) -> dict:
-    """The options a site's manifest records, with ADDED's old values for those it predates."""
-    return {**ADDED, **manifest.get("options", {})}
-
-
 def load(folder: Path, explicit: bool) -> Previous:
     """SITE's records, checked: UserError (one sentence) on anything missing, unreadable or inconsistent."""
     folder = Path(folder)
-    manifest = _manifest(folder)
+    manifest = read_manifest(folder)
     rebuild = folder / FOLDER
     if not rebuild.is_dir():
         raise UserError(f"{folder} was built by an older build-site, without the {FOLDER}/ folder that reuse needs; "
@@ -316,47 +242,6 @@ def load(folder: Path, explicit: bool) -> Previous:
                     str(table.get("corpus", "")), rows, codes, meta)
 
 
-def conflicts(config, manifest: dict) -> list[tuple[str, object, object]]:
-    """[(option, this build's value, SITE's)] of the options that shaped SITE's model and differ here."""
-    ours, theirs = named_options(config), recorded_options(manifest)
-    missing = object()
-    return [(name, ours[name], theirs.get(name, missing)) for name in MODEL_OPTIONS
-            if _same_model(theirs.get(name, missing)) != _same_model(ours[name])]
-
-
-def _same_model(value):
-    """The packaged teachers' two names are one model (its weights are checked once loaded: check_teacher)."""
-    from builder.teacher import MPNET, PACKAGED
-
-    if isinstance(value, str):
-        return min(PACKAGED) if value in PACKAGED else min(MPNET) if value in MPNET else value
-    return value
-
-
-def find(config, out: Path) -> Previous | None:
-    """The site this build reuses: --model-from's (checked: UserError) or OUT's own (when it can), else None.
-    Reads only, before any heavy work; the teacher's weights are checked once it is loaded (check_teacher)."""
-    if config.model_from is not None:
-        previous = load(config.model_from, explicit=True)
-        for name, ours, theirs in conflicts(config, previous.manifest):
-            flag = "--" + name.replace("_", "-")
-            if not isinstance(theirs, type(ours)) and not (isinstance(ours, float) and isinstance(theirs, int)):
-                raise UserError(f"{previous.folder} does not record {flag} (an older build-site); build it once "
-                                f"without --model-from, then reuse it.")
-            raise UserError(f"{flag} {ours} differs from the {theirs} that {previous.folder}'s model was built "
-                            f"with; leave {flag} out to take the site's, or build without --model-from.")
-        return previous
-    if config.retrain or not (out / FOLDER).is_dir():
-        return None
-    try:
-        previous = load(out, explicit=False)
-    except UserError:
-        return None
-    if previous.corpus != corpus_name(config) or conflicts(config, previous.manifest):
-        return None
-    return previous
-
-
 def compare_rows(site: Path, new: Path) -> dict:
     """For tests and benchmarks: of the documents of site `new` that `site` holds with the same id and hash,
     how many have code rows byte-identical to site's ("identical") and which do not ("differ": their ids)."""
@@ -372,4 +257,3 @@ def compare_rows(site: Path, new: Path) -> dict:
             else:
                 differ.append(doc_id)
     return {"identical": identical, "differ": differ}
-

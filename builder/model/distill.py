@@ -17,9 +17,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from builder.binarize import Binarizer
-from builder.quant import int4_aware
-from builder.student import Student, pad_batch
+from builder.model.binarize import Binarizer
+from builder.model.quant import int4_aware
+from builder.model.student import Student, pad_batch
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]

@@ -14,10 +14,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
-from builder.binarize import DOCS_PER_STEP, TAU, Binarizer, listwise, rerank_cosine
-from builder.distill import train
-from builder.quant import int4_aware
-from builder.student import Student, pad_batch
+from builder.model.binarize import DOCS_PER_STEP, TAU, Binarizer, listwise, rerank_cosine
+from builder.model.distill import train
+from builder.model.quant import int4_aware
+from builder.model.student import Student, pad_batch
 
 RANK_LR = 3e-4  # rank_tune's Adam step (SciFact train: 1e-4 to 1e-3 within 0.002 of each other)
 RANK_BATCH = 256  # views per rank_tune step, each ranking DOCS_PER_STEP passages (the binarizer's batch)

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from torch.nn.utils import parametrize
 
-from builder.quant import BLOCK, int4_aware, int4_rows, pack_int4
-from builder.student import Student, pad_batch
+from builder.model.quant import BLOCK, int4_aware, int4_rows, pack_int4
+from builder.model.student import Student, pad_batch
 
 log = logging.getLogger(__name__)
 OPSET = 17

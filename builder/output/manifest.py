@@ -1,0 +1,88 @@
+"""manifest.json (what the page reads) and report.json (what the build did), each written in one place.
+
+manifest.json: the site's table of contents. Every file the page fetches is named here with its bytes and
+sha256; `options` holds every BuildConfig option that determines the output bytes (BuildConfig.options(), the
+teacher and student by name, never by path), which is also what a later `--model-from` build reads back
+(builder/reuse/policy.py). report.json: figures of the build (sizes, seconds per stage, teacher speed,
+training, parity, fidelity); never fetched by the page.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from builder import FORMAT_VERSION, __version__
+from builder.output.site import dir_bytes, file_entry
+
+
+def display_name(name: str) -> str:
+    """A model as manifest.json names it: a folder by its name (no paths in a site), anything else as given."""
+    return Path(name).name if Path(name).exists() else name
+
+
+def named_options(config) -> dict:
+    """config.options() as manifest.json records them (teacher and student by name)."""
+    return {**config.options(), "teacher": display_name(config.teacher), "student": display_name(config.student)}
+
+
+def teacher_entry(config, teacher_sha: str) -> dict:
+    return {"name": display_name(config.teacher), "sha256": teacher_sha}
+
+
+def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: int, lexical: dict,
+             teacher_sha: str, student: dict) -> dict:
+    """The manifest of the site being written in tmp (its model.onnx, codes.bin and passages.bin are there)."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "generator": f"hamming-site {__version__}",
+        "count": docs,
+        # code rows: one per passage; passages.bin holds each row's document (u32 LE, non-decreasing)
+        "passages": {**file_entry(tmp / "passages.bin"), "count": passages},
+        # what document URLs are relative to, from this folder ("../" when the site is the input folder)
+        "root": root,
+        "bits": config.bits,
+        "model": file_entry(tmp / "model.onnx"),
+        "codes": file_entry(tmp / "codes.bin"),
+        "tokenizer": {"file": "tokenizer.json", "max_length": config.max_length},
+        "docs": {"folder": "docs", "per_shard": config.docs_per_shard, "shards": shards},
+        "lexical": lexical,
+        "fusion": {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth},
+        "teacher": teacher_entry(config, teacher_sha),
+        "student": student,  # {"name", "layers", "vocabulary"}: the query model's origin
+        # names, not paths: a manifest holds no absolute paths, so rebuilds elsewhere compare equal
+        "options": named_options(config),
+        "seed": config.seed,
+    }
+
+
+def report(config, tmp: Path, manifest: dict, *, documents: int, skipped: dict, views: int, seconds: dict,
+           t_start: float, teacher: dict, binarizer, model, query_model, encoded: dict, rebuild_folder: str) -> dict:
+    """report.json's figures; `model` is the query model's record (builder/build.py's ModelFiles)."""
+    out = {
+        "documents": documents,
+        "passages": manifest["passages"]["count"],
+        "skipped": skipped,  # pages of a site folder left out, by reason
+        "views": views,
+        "bits": config.bits,
+        "weight_bits": config.weight_bits,
+        "seconds": {**seconds, "total": round(time.perf_counter() - t_start, 3)},
+        # texts the teacher encoded (not cached) per second; None when every embedding came from the cache
+        "teacher_texts_per_second": (round(teacher["encoded"] / seconds["teacher"], 1)
+                                     if teacher.get("encoded") else None),
+        "teacher": teacher,
+        "binarizer": binarizer,
+        "train": model.train,  # per-corpus distillation, or the shared model's adaptation to this corpus
+        # the shared query model: its cache key, whether it came from the cache, its one-off cost
+        "query_model": query_model,
+        "parity": model.parity,
+        "fidelity": model.fidelity,  # None for a reuse (it needs the teacher's embedding of every document)
+        # documents the teacher encoded, and those whose code rows were copied from the site reused
+        "encoded": encoded,
+        "bytes": {"model": manifest["model"]["bytes"], "codes": manifest["codes"]["bytes"],
+                  "lexical": manifest["lexical"]["bytes"]},
+    }
+    out["bytes"]["rebuild"] = dir_bytes(tmp / rebuild_folder)  # what a reuse reads; the page never fetches it
+    # what a host serves; report.json and rebuild/ are not fetched
+    out["bytes"]["site"] = dir_bytes(tmp) - out["bytes"]["rebuild"]
+    return out
