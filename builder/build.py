@@ -12,6 +12,7 @@ import logging
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,16 +24,19 @@ from builder.config import BuildConfig
 from builder.input import read_input
 from builder.input.passages import row_documents, sections, split_passages
 from builder.lexical.index import Bm25, write_index
+from builder.lexical.tokenize import terms
 from builder.model.adapt import adapt, compose
 from builder.model.binarize import fit_pca_itq, train_binarizer
 from builder.model.distill import init_projection, query_views, train
 from builder.model.export import OnnxEncoder, export_onnx, parity, quantize_weights
 from builder.model.querymodel import QueryModelSpec, query_model
+from builder.model.static import fit_static
 from builder.model.student import Tokenizer, make_student, tokenizer_json, truncate_ids
 from builder.model.vocab import choose_tokens, prune_embeddings, prune_tokenizer, trim_positions
 from builder.output import manifest as records
 from builder.output.codes import pack, rank, write_codes
 from builder.output.site import check_out, make_temp_dir, place, render_page, site_root, template_files, write_shards
+from builder.output.static import write_static
 from builder.output.vendor import runtime_files
 from builder.reuse.policy import corpus_name, find
 from builder.reuse.records import FOLDER as REBUILD_FOLDER
@@ -133,13 +137,17 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             tok_json = tokenizer_json(base, config.max_length)
             model = _make_model(config, tmp, stage, base, tok_json, student, query_record, texts, views,
                                 t_views, t_docs, space, codes, doc_floats, progress)
+        with stage("static"):  # the light query encoder: a row per word, fetched per query word
+            static = (previous.copy_static(tmp) if previous is not None else
+                      _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats) if config.meaning == "both"
+                      else None)
         with stage("site"):
             (tmp / "tokenizer.json").write_text(model.tokenizer, encoding="utf-8")
             write_rebuild(tmp / REBUILD_FOLDER, tmp, space, records.teacher_entry(config, teacher_sha),
                           corpus_name(config), docs, passages, hashes)  # what a later reuse needs
             shards = write_shards(tmp / "docs", docs, config.docs_per_shard, passages)
             manifest = records.manifest(config, tmp, site_root(config, out), len(docs), len(passages), shards,
-                                        lexical, teacher_sha, model.student)
+                                        lexical, static, teacher_sha, model.student)
             render_page(tmp, manifest, template, *runtime)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         report = records.report(
@@ -209,6 +217,16 @@ def _binarizer(config: BuildConfig, t_docs, t_views, progress):
     init = fit_pca_itq(t_docs, config.bits, config.seed)
     return train_binarizer(init, t_docs, t_views, epochs=config.binarizer_epochs, seed=config.seed,
                            recon_weight=config.recon_weight, progress=progress)
+
+
+def _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats) -> dict:
+    """The static encoder's table fitted on the views and passages, written to meaning/; its manifest entry."""
+    counts = [Counter(terms(text)) for text in views + texts]
+    targets = np.concatenate([space.project(t_views), doc_floats]) if len(t_views) else doc_floats
+    table, stats = fit_static(counts, targets, np.concatenate([t_views, t_docs]), t_docs, doc_floats,
+                              epochs=config.static_epochs, seed=config.seed)
+    log.info("static encoder: %s", stats)
+    return write_static(tmp, table.terms, table.rows, config.static_bucket_bytes)
 
 
 def _make_model(config, tmp, stage, base, tok_json, student, query_record, texts, views, t_views, t_docs, space,

@@ -27,6 +27,9 @@ class BuildConfig:
     refit_views: int = 4096  # shared query model: views the refit reads (its cost; 4,096 = 8,192 on SciFact train)
     rank_epochs: int = 4  # shared query model: passes training its projection to rank the passages as the teacher does
     tune_views: int = 0  # shared query model: this corpus's views it is then fine-tuned on, one pass (0 = none)
+    meaning: str = "both"  # query encoders the site ships: both (a static table per word, then the transformer), full
+    static_epochs: int = 8  # static encoder: passes fitting its table per corpus (0 = idf-weighted centroids only)
+    static_bucket_bytes: int = 4096  # static encoder: target bytes of a meaning/ file (a query fetches one a word)
     epochs: int = 2  # per-corpus distillation: training passes over this corpus's views and documents
     binarizer_epochs: int = 8  # binarizer passes over the views (teacher vectors only; 8 as good as 15: SciFact train)
     batch_size: int = 32  # training batch size
@@ -89,6 +92,10 @@ class BuildConfig:
             raise UserError(f"--max-views {self.max_views} is negative: use 0 or more.")
         if self.refit_prior < 0 or self.tune_views < 0 or self.refit_views < 0 or self.rank_epochs < 0:
             raise UserError("--refit-prior, --refit-views, --rank-epochs and --tune-views must be 0 or more.")
+        if self.meaning not in ("both", "full"):
+            raise UserError(f"--meaning {self.meaning} is not allowed: use both or full.")
+        if self.static_epochs < 0 or self.static_bucket_bytes < 512:
+            raise UserError("--static-epochs must be 0 or more and --static-bucket-bytes 512 or more.")
         if self.teacher_backend not in BACKENDS:
             raise UserError(f"--teacher-backend {self.teacher_backend} is not allowed: use {', '.join(BACKENDS)}.")
         if self.teacher_processes < 0:

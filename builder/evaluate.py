@@ -156,6 +156,7 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
     ranker = SiteRanker(site, rerank_depth)
     unit_docs = doc_floats / np.maximum(np.linalg.norm(doc_floats, axis=1, keepdims=True), 1e-12)
     names = ("teacher", "student_float", "hamming", "hamming_rerank", "bm25", "hybrid")
+    names += ("lite", "hybrid_lite") if ranker.static is not None else ()
     runs: dict[str, dict] = {name: {} for name in names}
     latency = []
     for n, (qid, t_q) in enumerate(zip(qids, t_queries, strict=True)):
@@ -165,6 +166,9 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
         latency.append((time.perf_counter() - t0) * 1000)
         q, dist = query.q, query.dist
         runs["hybrid"][qid] = _ranked(ids, [i for i, _ in hybrid])
+        if ranker.static is not None:
+            runs["lite"][qid] = _ranked(ids, [r["index"] for r in ranker.results(query, DEPTH, "lite")])
+            runs["hybrid_lite"][qid] = _ranked(ids, [r["index"] for r in ranker.results(query, DEPTH, "hybrid-lite")])
         runs["bm25"][qid] = _ranked(ids, [i for i, _ in ranker.lexical(query, DEPTH)])
         runs["hamming_rerank"][qid] = _ranked(ids, [r[0] for r in ranker.semantic(query, DEPTH)])
         runs["hamming"][qid] = _ranked(ids, _best_rows(ranker, np.lexsort((np.arange(len(dist)), dist))))

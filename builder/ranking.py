@@ -1,10 +1,13 @@
-"""The page's three rankings of a built site, computed from the site's own files exactly as the page computes
-them: `semantic` (Hamming + rerank), `lexical` (BM25 + exact titles) and `hybrid` (their fusion, the default).
+"""The page's rankings of a built site, computed from the site's own files exactly as the page computes them:
+`semantic` (the transformer's Hamming + rerank), `lexical` (BM25 + exact titles), `hybrid` (their fusion, the
+default), and with the static encoder (a table row per word, builder/model/static.py) `lite` (its Hamming +
+rerank) and `hybrid-lite` (its fusion with the keyword ranking).
 site-eval, the browser tests' parity checks and the benchmarks all rank through this one class."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,9 +16,11 @@ import numpy as np
 from builder.fusion import fuse
 from builder.lexical.index import IndexReader
 from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
+from builder.lexical.tokenize import terms
 from builder.model.export import OnnxEncoder
 from builder.model.student import Tokenizer
 from builder.output.codes import asymmetric, hamming, pack, rank, read_codes
+from builder.output.static import StaticReader
 
 RERANK_DEPTH = 100  # the page's worker.js RERANK_DEPTH
 PASSAGES_PER_RESULT = 3  # a result's sub-results: its best passages (fusion.js's byDocument)
@@ -49,6 +54,8 @@ class Query:
     dist: np.ndarray
     bm25: np.ndarray
     tiers: np.ndarray
+    lite: np.ndarray | None = None  # the static encoder's vector (None: the site has no static table)
+    lite_dist: np.ndarray | None = None
 
 
 class SiteRanker:
@@ -65,29 +72,38 @@ class SiteRanker:
         self.reader = IndexReader(self.site, self.manifest)
         self.rerank_depth = rerank_depth
         self.alpha, self.depth = self.manifest["fusion"]["alpha"], self.manifest["fusion"]["depth"]
+        static = self.manifest.get("static")
+        self.static = StaticReader(self.site, static) if static else None
 
     def query(self, text: str) -> Query:
         q = self.encoder.encode([text])[0]
         n = len(self.codes)
+        lite = self.static.encode(Counter(terms(text))) if self.static is not None else None
         return Query(text, q, hamming(pack(q[None, :])[0], self.codes), bm25_scores(self.reader, text, n),
-                     title_tiers(self.reader, text, n))
+                     title_tiers(self.reader, text, n), lite,
+                     None if lite is None else hamming(pack(lite[None, :])[0], self.codes))
 
     def results(self, query: Query, k: int, mode: str = "hybrid") -> list[dict]:
         """What the page's search(text, k, {mode}) ranks: documents by their best passage, with their best
         passages: [{index, score, distance, passages: [{row, score}]}]."""
         split = self.row_doc is not None
         n = len(self.codes)
-        if mode == "semantic":
+        if mode in ("lite", "hybrid-lite"):
+            if query.lite is None:
+                raise ValueError(f"mode {mode}: this site has no static encoder (built with --meaning full)")
+            q, dist = query.lite, query.lite_dist
+        else:
+            q, dist = query.q, query.dist
+        if mode in ("semantic", "lite"):
             want = min(n, k * SEMANTIC_ROWS_PER_RESULT) if split else k
-            rows = [(i, s, d) for i, d, s in rank(query.q, self.codes, self.bits, want, self.rerank_depth, query.dist)]
+            rows = [(i, s, d) for i, d, s in rank(q, self.codes, self.bits, want, self.rerank_depth, dist)]
         elif mode == "lexical":
             rows = [(i, float(query.bm25[i]), None) for i in lexical_order(query.bm25, query.tiers, n if split else k)]
-        elif mode == "hybrid":
-            meaning = [r[0] for r in rank(query.q, self.codes, self.bits, max(k, self.depth), self.rerank_depth,
-                                          query.dist)]
-            fused = fuse(query.bm25, query.tiers, meaning, lambda c: asymmetric(query.q, self.codes[c], self.bits),
+        elif mode in ("hybrid", "hybrid-lite"):
+            meaning = [r[0] for r in rank(q, self.codes, self.bits, max(k, self.depth), self.rerank_depth, dist)]
+            fused = fuse(query.bm25, query.tiers, meaning, lambda c: asymmetric(q, self.codes[c], self.bits),
                          n if split else k, self.alpha, self.depth)
-            rows = [(i, s, int(query.dist[i])) for i, s in fused]
+            rows = [(i, s, int(dist[i])) for i, s in fused]
         else:
             raise ValueError(f"unknown mode {mode}")
         return by_document(rows, self.row_doc, k)

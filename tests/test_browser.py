@@ -102,6 +102,8 @@ SETTLED = "body[data-state=ready], body[data-state=error], body[data-state=lexic
 def python_ranking(site: Path, queries: list[str], k: int = 10, mode: str = "semantic"):
     """site-eval's rankings of the queries: [(index, distance, score)] (semantic) or [(index, score)]."""
     ranker = SiteRanker(site)
+    if mode in ("lite", "hybrid-lite"):  # [(index, score)], as results() gives them
+        return [[(r["index"], r["score"]) for r in ranker.results(ranker.query(q), k, mode)] for q in queries]
     return [getattr(ranker, mode)(ranker.query(q), k) for q in queries]
 
 
@@ -128,10 +130,12 @@ def test_page_ranks_as_python_and_shows_it(browser, served, site):
         assert same_order(js, py), (query, [r["index"] for r in js], [r[0] for r in py])
         assert [r["distance"] for r in js] == [r[1] for r in py]
         assert np.allclose([r["score"] for r in js], [r[2] for r in py], rtol=1e-3, atol=1e-3)
-    for mode in ("hybrid", "lexical"):
+    for mode in ("hybrid", "lexical", "lite", "hybrid-lite"):
         for query, py in zip(QUERIES, python_ranking(site, QUERIES, mode=mode), strict=True):
             js = page.evaluate("([q, mode]) => window.hammingSearch.search(q, 10, {mode})", [query, mode])
             assert same_order(js, py), (mode, query, [r["index"] for r in js], [r[0] for r in py])
+            if mode == "lite":  # the static encoder's vector is Python's: the scores agree
+                assert np.allclose([r["score"] for r in js], [r[1] for r in py], rtol=1e-4, atol=1e-4)
     # the DOM shows the API's ranking
     page.fill("#q", QUERIES[0])
     page.locator("#results li").nth(9).wait_for()

@@ -3,11 +3,14 @@
 // relative to this module, so any page of the site can use it. Lazy loaders are cached as promises.
 import { matcher } from "./highlight.js";
 import { stem } from "./porter2.mjs";
-import { byDocument } from "./fusion.js";
+import { byDocument, fuse } from "./fusion.js";
+import { asymmetricScore, parseCodes, rank, scan, signBits } from "./hamming.js";
 import { bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer } from "./lexical.js";
+import { bucketOf, encodeStatic, parseBucket, termCounts } from "./static.js";
 
 const here = (name) => new URL(name, import.meta.url).href;
 const SEMANTIC_ROWS_PER_RESULT = 4; // builder/ranking.py's: rows ranked per result when documents were split
+const RERANK_DEPTH = 100; // worker.js's and builder/ranking.py's
 
 const cached = new Map(); // url -> promise
 function load(name, as) {
@@ -152,6 +155,47 @@ async function ask(message) {
   });
 }
 
+// ---- the light meaning side: the static encoder's rows, fetched per query word, on the main thread ----
+
+const bucketsParsed = new Map(); // bucket number -> promise of its Map term -> row
+function bucket(m, n) {
+  if (!bucketsParsed.has(n)) {
+    const name = `${m.static.folder}/${String(n).padStart(4, "0")}.bin`;
+    bucketsParsed.set(n, load(name).then((buf) => parseBucket(buf, name)));
+    bucketsParsed.get(n).catch(() => bucketsParsed.delete(n));
+  }
+  return bucketsParsed.get(n);
+}
+
+/** The static encoder's vector of a query (builder/ranking.py's Query.lite). */
+async function staticVector(text) {
+  const { m, tok } = await lexicon;
+  if (!m.static) throw new Error("this site has no static encoder (it was built with --meaning full)");
+  const counts = termCounts(tok.terms(text));
+  const rows = new Map();
+  await Promise.all([...counts.keys()].map(async (t) => rows.set(t, (await bucket(m, bucketOf(t, m.static.buckets))).get(t))));
+  return encodeStatic(counts, (t) => rows.get(t), m.static.dims);
+}
+
+const pageCodes = manifest.then(async (m) => parseCodes(await load(m.codes.file),
+  { count: m.passages?.count ?? m.count, bits: m.bits, version: m.format_version }));
+
+/** Rows ranked by the static encoder: its Hamming + rerank (lite) or their fusion with the keywords (hybrid-lite),
+ * as the worker ranks the transformer's. */
+async function liteRows(text, k, mode) {
+  const [m, rowDoc, codes, q] = await Promise.all([manifest, rowDocs, pageCodes, staticVector(text)]);
+  const { words, count, bits } = codes;
+  if (mode === "lite") return rank(words, count, bits, q, rowDoc ? Math.min(count, k * SEMANTIC_ROWS_PER_RESULT) : k, RERANK_DEPTH);
+  const { lexical, tiers } = await keywords(text);
+  const { alpha, depth } = m.fusion;
+  const dist = scan(words, signBits(q), count);
+  const meaning = rank(words, count, bits, q, Math.max(k, depth), RERANK_DEPTH, () => dist);
+  const w = bits / 32;
+  const fused = fuse(lexical, tiers, meaning.map((r) => r.index), (i) => asymmetricScore(words, i * w, q),
+                     rowDoc ? count : k, alpha, depth);
+  return fused.map(({ index, score }) => ({ index, distance: dist[index], score }));
+}
+
 // ---- ranking: rows first, then documents by their best row ----
 
 /** The worker's search request: the query, how many rows to rank, and its keyword side. */
@@ -168,9 +212,10 @@ async function searchMessage(text, k, mode) {
 
 async function rankWith(text, k, mode) {
   if (mode === "hybrid" && state === "lexical-only") mode = "lexical";
-  if (!["hybrid", "lexical", "semantic"].includes(mode))
-    throw new Error(`unknown mode ${mode}: use hybrid, lexical or semantic`);
+  if (!["hybrid", "lexical", "semantic", "lite", "hybrid-lite"].includes(mode))
+    throw new Error(`unknown mode ${mode}: use hybrid, lexical, semantic, lite or hybrid-lite`);
   const rowDoc = await rowDocs;
+  if (mode === "lite" || mode === "hybrid-lite") return { results: byDocument(await liteRows(text, k, mode), rowDoc, k) };
   if (mode === "lexical") {
     const [m, { lexical, tiers }] = await Promise.all([manifest, keywords(text)]);
     const rows = lexicalOrder(lexical, tiers, rowDoc ? m.passages.count : k)

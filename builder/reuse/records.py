@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +156,19 @@ class Previous:
         _check_model(self.folder, files, self.meta)  # again: the site may have changed since it was loaded
         (tmp / "model.onnx").write_bytes(files["model.onnx"])
         return files["tokenizer.json"].decode("utf-8")
+
+    def copy_static(self, tmp: Path) -> dict | None:
+        """SITE's static encoder table (its meaning/ folder) into tmp as it is, and its manifest entry; None when
+        SITE has none. Its terms are SITE's corpus's: a word only the new documents use has no row."""
+        entry = self.manifest.get("static")
+        if not entry:
+            return None
+        try:
+            shutil.copytree(self.folder / entry["folder"], tmp / entry["folder"])
+        except OSError as e:
+            raise UserError(f"{self.folder}/{entry['folder']} is not readable ({e.strerror}); build it again "
+                            f"without --model-from.") from None
+        return entry
 
 
 def _check_model(folder: Path, files: dict[str, bytes], meta: dict) -> None:

@@ -1,0 +1,111 @@
+"""The static query encoder: the page's light meaning tier, no transformer and no runtime to download.
+
+A table holds one row per keyword-index term (the page's own tokenization: builder/lexical/tokenize.py's stemmed
+words) in the codes' space. A query's vector is the sum of its terms' rows, each counted as often as the query
+repeats it; then Hamming + rerank against the codes exactly as for the transformer (a sum, not a mean: both
+rankings depend on the vector's direction only, so the rows' norms act as the terms' weights).
+
+Fitted per corpus, in seconds, on what the build has already computed: each row starts as the idf-weighted
+mean of the binarizer's (unit) values of the texts that hold the term (query-like views and passages), then a
+few passages of Adam train the table so that (1) each text's vector ranks a batch of passages by their sign
+bits as the teacher's cosine does (the binarizer's listwise loss, as builder/model/adapt.py's rank_tune) and
+(2) it points where the binarizer maps the teacher's embedding (cosine). Written by builder/output/static.py.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from builder.model.binarize import DOCS_PER_STEP, TAU, listwise, rerank_cosine
+
+STATIC_LR = 3e-3
+STATIC_BATCH = 256
+
+
+@dataclass(frozen=True)
+class StaticTable:
+    terms: list[str]  # the keyword index's terms, one row each
+    rows: np.ndarray  # [terms, bits] float32
+
+    def encode(self, term_counts: Counter) -> np.ndarray:
+        """A query's vector: sum over its terms (with their counts) of their rows; zeros if it has none known."""
+        index = {t: i for i, t in enumerate(self.terms)}
+        q = np.zeros(self.rows.shape[1], dtype=np.float32)
+        for term, count in term_counts.items():
+            i = index.get(term)
+            if i is not None:
+                q += count * self.rows[i]
+        return q
+
+
+def _bags(texts_terms: list[Counter], index: dict[str, int]):
+    """EmbeddingBag inputs (flat term ids, offsets, per-sample counts) of every text, and texts without terms."""
+    flat, offsets, weights = [], [], []
+    for counts in texts_terms:
+        offsets.append(len(flat))
+        for term, count in counts.items():
+            if term in index:
+                flat.append(index[term])
+                weights.append(float(count))
+    return (torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long),
+            torch.tensor(weights, dtype=torch.float32))
+
+
+def _initial_rows(texts_terms: list[Counter], targets: np.ndarray, terms: list[str]) -> np.ndarray:
+    """Each term's idf-weighted mean of the unit targets of the texts holding it (Rocchio's centroid)."""
+    index = {t: i for i, t in enumerate(terms)}
+    unit = targets / np.maximum(np.linalg.norm(targets, axis=1, keepdims=True), 1e-12)
+    sums = np.zeros((len(terms), targets.shape[1]), dtype=np.float64)
+    df = np.zeros(len(terms), dtype=np.float64)
+    for counts, y in zip(texts_terms, unit, strict=True):
+        ids = [index[t] for t in counts if t in index]
+        sums[ids] += y
+        df[ids] += 1
+    idf = np.log(1 + len(texts_terms) / np.maximum(df, 1))
+    return (sums / np.maximum(df, 1)[:, None] * idf[:, None]).astype(np.float32)
+
+
+def fit_static(texts_terms: list[Counter], targets: np.ndarray, teacher: np.ndarray, teacher_docs: np.ndarray,
+               doc_values: np.ndarray, *, epochs: int, seed: int) -> tuple[StaticTable, dict]:
+    """The table for this corpus. texts_terms: each training text's term counts (views and passages);
+    targets: the binarizer's values of their teacher embeddings [texts, bits]; teacher: those embeddings;
+    teacher_docs / doc_values: the passages' teacher embeddings and binarizer values (the codes' signs)."""
+    terms = sorted({t for counts in texts_terms for t in counts})
+    rows = _initial_rows(texts_terms, targets, terms)
+    stats = {"terms": len(terms), "texts": len(texts_terms), "epochs": epochs, "steps": 0}
+    if not terms or not epochs or not len(teacher_docs):
+        return StaticTable(terms, rows), stats
+    index = {t: i for i, t in enumerate(terms)}
+    generator = torch.Generator().manual_seed(seed)
+    # from the rows, not a random init: the global generator stays as it was for the stages after this one
+    table = nn.EmbeddingBag.from_pretrained(torch.from_numpy(rows), freeze=False, mode="sum")
+    y = torch.from_numpy(targets.astype(np.float32))
+    t_texts = F.normalize(torch.from_numpy(teacher.astype(np.float32)), dim=1)
+    t_docs = F.normalize(torch.from_numpy(teacher_docs.astype(np.float32)), dim=1)
+    signs = torch.from_numpy(np.where(doc_values > 0, 1.0, -1.0).astype(np.float32))
+    opt = torch.optim.Adam(table.parameters(), lr=STATIC_LR)
+    has_terms = [i for i, counts in enumerate(texts_terms) if any(t in index for t in counts)]
+    batches = math.ceil(len(has_terms) / STATIC_BATCH)
+    for _ in range(epochs):
+        order = torch.randperm(len(has_terms), generator=generator).tolist()
+        sums = [0.0, 0.0]
+        for start in range(0, len(order), STATIC_BATCH):
+            v = [has_terms[i] for i in order[start : start + STATIC_BATCH]]
+            flat, offsets, weights = _bags([texts_terms[i] for i in v], index)
+            q = table(flat, offsets, per_sample_weights=weights)
+            d = torch.randint(0, len(t_docs), (min(DOCS_PER_STEP, len(t_docs)),), generator=generator)
+            rank = listwise(rerank_cosine(q, signs[d]), F.log_softmax(t_texts[v] @ t_docs[d].T / TAU, 1))
+            direction = 1 - F.cosine_similarity(q, y[v]).mean()
+            opt.zero_grad(set_to_none=True)
+            (rank + direction).backward()
+            opt.step()
+            sums = [sums[0] + rank.item(), sums[1] + direction.item()]
+        stats = {**stats, "steps": stats["steps"] + batches, "rank": sums[0] / batches, "cosine": sums[1] / batches}
+    return StaticTable(terms, table.weight.detach().numpy().copy()), stats

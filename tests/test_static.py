@@ -1,0 +1,105 @@
+"""The static query encoder: fitted per corpus, written in hashed buckets, read back as the page reads it, ranked
+through SiteRanker's `lite` and `hybrid-lite`."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+
+from builder.build import build_site
+from builder.lexical.tokenize import terms
+from builder.model.static import StaticTable, fit_static
+from builder.output.static import StaticReader, bucket_of, parse_bucket, quantize, write_static
+from builder.ranking import SiteRanker
+
+
+def _topics(seed: int = 0):
+    """Texts over 4 topics, each with its own words; the 'teacher' embedding of a text is the mean of its words'
+    vectors (each its topic's direction plus a direction of its own) plus noise: a table can learn it."""
+    rng = np.random.default_rng(seed)
+    words = {t: [f"w{t}x{i}" for i in range(12)] for t in range(4)}
+    centres = rng.standard_normal((4, 16)).astype(np.float32)
+    vector = {w: centres[t] + 0.8 * rng.standard_normal(16) for t in range(4) for w in words[t]}
+    vector["common"] = rng.standard_normal(16)
+    texts, topics, teacher = [], [], []
+    for n in range(400):
+        t = n % 4
+        text = rng.choice(words[t], size=4).tolist() + ["common"]
+        texts.append(Counter(text))
+        topics.append(t)
+        teacher.append(np.mean([vector[w] for w in text], 0) + 0.05 * rng.standard_normal(16))
+    return texts, np.array(topics), np.array(teacher, dtype=np.float32), words
+
+
+def test_the_fitted_table_ranks_texts_of_the_queried_topic_first():
+    texts, topics, teacher, words = _topics()
+    values = teacher - teacher.mean(0)  # the binarizer's values: here the identity map
+    table, stats = fit_static(texts, values, teacher, teacher, values, epochs=4, seed=0)
+    assert stats["terms"] == 4 * 12 + 1 and stats["steps"] > 0
+    signs = np.where(values > 0, 1.0, -1.0)
+    for t in range(4):
+        q = table.encode(Counter([words[t][0], words[t][5]]))
+        top = np.argsort(-(signs @ q), kind="stable")[:20]
+        assert (topics[top] == t).mean() >= 0.9
+
+
+def test_training_ranks_more_like_the_teacher_than_its_start():
+    texts, _, teacher, _ = _topics(1)
+    values = teacher - teacher.mean(0)
+    signs = np.where(values > 0, 1.0, -1.0)
+    unit = teacher / np.linalg.norm(teacher, axis=1, keepdims=True)
+
+    def agreement(table: StaticTable) -> float:
+        """Mean share of the teacher's top 20 that the table's vector finds in its own top 20 (by sign bits)."""
+        shares = []
+        for counts, t in zip(texts[:100], unit[:100], strict=True):
+            ours = set(np.argsort(-(signs @ table.encode(counts)), kind="stable")[:20].tolist())
+            theirs = set(np.argsort(-(unit @ t), kind="stable")[:20].tolist())
+            shares.append(len(ours & theirs) / 20)
+        return float(np.mean(shares))
+
+    start, _ = fit_static(texts, values, teacher, teacher, values, epochs=0, seed=0)
+    trained, _ = fit_static(texts, values, teacher, teacher, values, epochs=4, seed=0)
+    assert agreement(trained) > agreement(start)
+
+
+def test_buckets_round_trip_every_term_within_int8(tmp_path):
+    rng = np.random.default_rng(0)
+    names = sorted({f"term{i}" for i in range(300)} | {"ünïcode", "日本", "a"})
+    rows = rng.standard_normal((len(names), 32)).astype(np.float32)
+    entry = write_static(tmp_path, names, rows, 1024)
+    assert entry["terms"] == len(names) and entry["buckets"] > 1
+    assert sum(p.stat().st_size for p in (tmp_path / "meaning").iterdir()) == entry["bytes"]
+    reader = StaticReader(tmp_path, entry)
+    q, scales = quantize(rows)
+    for i, name in enumerate(names):
+        assert name in parse_bucket((tmp_path / "meaning" / f"{bucket_of(name, entry['buckets']):04d}.bin").read_bytes())
+        np.testing.assert_allclose(reader.row(name), rows[i], atol=float(scales[i]) / 2 + 1e-7)
+    assert reader.row("absent") is None
+    counts = Counter({"term1": 2, "absent": 1, "日本": 1})
+    np.testing.assert_allclose(reader.encode(counts), 2 * reader.row("term1") + reader.row("日本"), rtol=1e-6)
+
+
+def test_a_site_ships_the_table_and_ranks_with_it(tiny_config):
+    result = build_site(tiny_config())
+    static = result.manifest["static"]
+    assert static["terms"] > 10 and static["dims"] == 64
+    assert result.manifest["options"]["meaning"] == "both"
+    ranker = SiteRanker(result.out)
+    text = "music of the river"
+    query = ranker.query(text)
+    assert query.lite is not None and np.abs(query.lite).sum() > 0
+    expected = sum(ranker.static.row(t) * c for t, c in Counter(terms(text)).items())
+    np.testing.assert_allclose(query.lite, expected, rtol=1e-5)
+    lite = ranker.results(query, 5, "lite")
+    fused = ranker.results(query, 5, "hybrid-lite")
+    assert len(lite) == 5 and len(fused) == 5
+    assert fused[0]["index"] in {r["index"] for r in ranker.results(query, 12, "lexical")[:3]}
+
+
+def test_a_full_site_has_no_table(tiny_config, tmp_path):
+    result = build_site(tiny_config(meaning="full", out=tmp_path / "full"))
+    assert result.manifest["static"] is None and not (result.out / "meaning").exists()
+    assert json.loads((result.out / "manifest.json").read_text())["static"] is None
