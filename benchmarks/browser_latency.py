@@ -4,7 +4,8 @@
 
 Measures, from a cold cache: navigation -> first result of ?q= (keyword results: the model is not yet
 requested) and the bytes requested before it (raw and gzip -6, as a static host would serve them, workers
-included); navigation -> ready (hybrid) and the whole page's bytes; query latency p50/p95 of the lexical mode
+included); the same for the first hybrid-lite list (the static encoder: no .onnx or .wasm may come before it);
+navigation -> ready (hybrid) and the whole page's bytes; query latency p50/p95 of the lexical mode
 (first time, fetching its chunks, and again), of hybrid, and of the semantic side split into tokenize, model and
 scan (the worker's own timings, 100 queries); the scan alone over 10k, 100k and 1M synthetic 256-bit codes.
 """
@@ -39,6 +40,14 @@ SCAN_JS = """async ([n, bits, reps]) => {
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
 }"""
+
+
+# stamps performance.now() when the page itself marks its first hybrid-lite list (#results[data-ranking])
+FIRST_LITE = """new MutationObserver(() => {
+  const r = document.getElementById("results");
+  if (!window.__firstLiteAt && r && r.dataset.ranking === "hybrid-lite" && r.children.length)
+    window.__firstLiteAt = performance.now();
+}).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ["data-ranking"]});"""
 
 
 def pct(values, p):
@@ -89,6 +98,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         page = browser.new_page()  # a new context: a cold cache
         page.add_init_script(FIRST_RESULT)  # stamps performance.now() when the first result enters the DOM
+        page.add_init_script(FIRST_LITE)
         urls: list[str] = []
         page.on("request", lambda r: urls.append(r.url))
         page.goto(url + "?q=" + queries[0])
@@ -102,6 +112,16 @@ def main() -> None:
         early = [url + "index.html"] + [u for u, t in timeline["res"] if t < timeline["at"]]
         result["before_first_result"] = transferred(args.site, url, early)
         t0 = time.perf_counter() - timeline["at"] / 1000
+        if page.evaluate("window.hammingSearch && document.body.dataset.state") != "ready":
+            page.wait_for_selector("#results[data-ranking=hybrid-lite] li, body[data-state=ready]", timeout=120_000)
+        lite = page.evaluate("() => ({at: window.__firstLiteAt, "
+                             "res: performance.getEntriesByType('resource').map(e => [e.name, e.startTime])})")
+        if lite["at"]:  # a site with the static encoder: what its first hybrid-lite list cost
+            before = [url + "index.html"] + [u for u, t in lite["res"] if t < lite["at"]]
+            result["navigation_to_first_hybrid_lite_ms"] = round(lite["at"], 1)
+            result["before_first_hybrid_lite"] = transferred(args.site, url, before)
+            result["before_first_hybrid_lite"]["runtime_or_model"] = [
+                u for u in before if u.endswith((".onnx", ".wasm", "worker.js"))]
         page.wait_for_selector("body[data-state=ready]", state="attached", timeout=120_000)
         result["navigation_to_ready_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         page.wait_for_timeout(500)

@@ -34,7 +34,8 @@ from builder.model.static import fit_static
 from builder.model.student import Tokenizer, make_student, tokenizer_json, truncate_ids
 from builder.model.vocab import choose_tokens, prune_embeddings, prune_tokenizer, trim_positions
 from builder.output import manifest as records
-from builder.output.codes import pack, rank, write_codes
+from builder.output.clusters import write_clusters
+from builder.output.codes import pack, rank, unpack, write_codes
 from builder.output.site import check_out, make_temp_dir, place, render_page, site_root, template_files, write_shards
 from builder.output.static import write_static
 from builder.output.vendor import runtime_files
@@ -141,13 +142,15 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             static = (previous.copy_static(tmp) if previous is not None else
                       _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats) if config.meaning == "both"
                       else None)
+        with stage("clusters"):  # codes fetched per cluster, on sites large enough to gain from it
+            clusters = _clusters(config, tmp, codes, space.project(t_views) if len(views) else None)
         with stage("site"):
             (tmp / "tokenizer.json").write_text(model.tokenizer, encoding="utf-8")
             write_rebuild(tmp / REBUILD_FOLDER, tmp, space, records.teacher_entry(config, teacher_sha),
                           corpus_name(config), docs, passages, hashes)  # what a later reuse needs
             shards = write_shards(tmp / "docs", docs, config.docs_per_shard, passages)
             manifest = records.manifest(config, tmp, site_root(config, out), len(docs), len(passages), shards,
-                                        lexical, static, teacher_sha, model.student)
+                                        lexical, static, clusters, teacher_sha, model.student)
             render_page(tmp, manifest, template, *runtime)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         report = records.report(
@@ -227,6 +230,18 @@ def _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats) -> di
                               epochs=config.static_epochs, seed=config.seed)
     log.info("static encoder: %s", stats)
     return write_static(tmp, table.terms, table.rows, config.static_bucket_bytes)
+
+
+def _clusters(config, tmp, codes, queries) -> dict | None:
+    """clusters.bin and codes/ (builder/output/clusters.py) when the site has clusters_from passages or more;
+    the probes are chosen on the views' binarizer values (what both encoders aim at), or where a reuse has no
+    views on 1,024 of the passages' own codes."""
+    if len(codes) < max(config.clusters_from, 2 * config.cluster_rows):
+        return None
+    if queries is None:
+        pick = np.random.default_rng(config.seed).permutation(len(codes))[:1024]
+        queries = unpack(codes[pick], config.bits).astype(np.float32) * 2 - 1
+    return write_clusters(tmp, codes, config.bits, config.cluster_rows, queries[:2048], config.seed)
 
 
 def _make_model(config, tmp, stage, base, tok_json, student, query_record, texts, views, t_views, t_docs, space,

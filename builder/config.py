@@ -28,8 +28,10 @@ class BuildConfig:
     rank_epochs: int = 4  # shared query model: passes training its projection to rank the passages as the teacher does
     tune_views: int = 0  # shared query model: this corpus's views it is then fine-tuned on, one pass (0 = none)
     meaning: str = "both"  # query encoders the site ships: both (a static table per word, then the transformer), full
-    static_epochs: int = 8  # static encoder: passes fitting its table per corpus (0 = idf-weighted centroids only)
+    static_epochs: int = 16  # static encoder: passes fitting its table (0 = idf centroids; 16: SciFact train)
     static_bucket_bytes: int = 4096  # static encoder: target bytes of a meaning/ file (a query fetches one a word)
+    cluster_rows: int = 256  # codes by cluster: rows a cluster holds on average (a query fetches its nearest ones)
+    clusters_from: int = 4096  # passages from which the codes are fetched by cluster; below, codes.bin whole
     epochs: int = 2  # per-corpus distillation: training passes over this corpus's views and documents
     binarizer_epochs: int = 8  # binarizer passes over the views (teacher vectors only; 8 as good as 15: SciFact train)
     batch_size: int = 32  # training batch size
@@ -94,6 +96,8 @@ class BuildConfig:
             raise UserError("--refit-prior, --refit-views, --rank-epochs and --tune-views must be 0 or more.")
         if self.meaning not in ("both", "full"):
             raise UserError(f"--meaning {self.meaning} is not allowed: use both or full.")
+        if self.cluster_rows < 4 or self.clusters_from < 0:
+            raise UserError("--cluster-rows must be 4 or more and --clusters-from 0 or more.")
         if self.static_epochs < 0 or self.static_bucket_bytes < 512:
             raise UserError("--static-epochs must be 0 or more and --static-bucket-bytes 512 or more.")
         if self.teacher_backend not in BACKENDS:

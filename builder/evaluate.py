@@ -13,6 +13,7 @@ import numpy as np
 from builder import UserError, __version__
 from builder.config import BuildConfig
 from builder.input.corpus import read_corpus
+from builder.output.codes import rank
 from builder.ranking import SiteRanker, by_document
 from builder.teacher.embed import embed
 from builder.teacher.load import fingerprint, load_teacher
@@ -72,6 +73,12 @@ def _top(scores: np.ndarray, k: int) -> list[int]:
 def _best_rows(ranker: SiteRanker, rows) -> list[int]:
     """Documents in the order of their best row (passage), the first DEPTH."""
     return [r["index"] for r in by_document([(int(i), 0.0, None) for i in rows], ranker.row_doc, DEPTH)]
+
+
+def _probed_recall(ranker: SiteRanker, q: np.ndarray, dist: np.ndarray) -> float:
+    """Share of the exhaustive Hamming + rerank top 10 that the page's probed search finds."""
+    exact = {r[0] for r in rank(q, ranker.codes, ranker.bits, 10, ranker.rerank_depth, dist)}
+    return len(exact & {r[0] for r in ranker.meaning(q, dist, 10)}) / max(1, len(exact))
 
 
 def _walk(node, prefix: str = ""):
@@ -159,6 +166,7 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
     names += ("lite", "hybrid_lite") if ranker.static is not None else ()
     runs: dict[str, dict] = {name: {} for name in names}
     latency = []
+    recall: dict[str, list[float]] = {"hamming_rerank": [], "lite": []}  # probed against exhaustive, top 10
     for n, (qid, t_q) in enumerate(zip(qids, t_queries, strict=True)):
         t0 = time.perf_counter()
         query = ranker.query(queries[qid])
@@ -174,6 +182,10 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
         runs["hamming"][qid] = _ranked(ids, _best_rows(ranker, np.lexsort((np.arange(len(dist)), dist))))
         runs["teacher"][qid] = _ranked(ids, _top(t_docs @ t_q, DEPTH))
         runs["student_float"][qid] = _ranked(ids, _best_rows(ranker, _top(unit_docs @ q, len(unit_docs))))
+        if ranker.clusters:
+            recall["hamming_rerank"].append(_probed_recall(ranker, q, dist))
+            if query.lite is not None:
+                recall["lite"].append(_probed_recall(ranker, query.lite, query.lite_dist))
         if progress:
             progress("queries", n + 1, len(qids))
     figures = {name: _metrics(run, qrels) for name, run in runs.items()}
@@ -197,6 +209,10 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
         "split": split,
         "rerank_depth": rerank_depth,
         "fusion": manifest["fusion"],
+        # codes by cluster: the probed ranking's top 10 against the exhaustive scan's, per encoder (None: one file)
+        "clusters": {**{k: v for k, v in manifest["clusters"].items() if k != "centroids"},
+                     "probed_recall@10": {k: round(float(np.mean(v)), 4) for k, v in recall.items() if v}}
+        if manifest.get("clusters") else None,
         "lexical": {"bytes": manifest["lexical"]["bytes"], "chunks": len(manifest["lexical"]["chunks"]),
                     "bm25": manifest["lexical"]["bm25"]},
     }

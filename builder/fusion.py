@@ -12,8 +12,13 @@ from builder.lexical.rank import lexical_order
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
-    lo, hi = x.min(), x.max()
-    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+    """Min-max scaled to [0, 1]; an unknown value (NaN: a row whose cluster the query did not fetch) counts as the
+    lowest, 0."""
+    known = ~np.isnan(x)
+    if not known.any():
+        return np.zeros_like(x)
+    lo, hi = x[known].min(), x[known].max()
+    return np.where(known, (x - lo) / (hi - lo), 0.0) if hi > lo else np.zeros_like(x)
 
 
 def fuse(bm25: np.ndarray, tiers: np.ndarray, semantic: list[int], semantic_score: Callable[[np.ndarray], np.ndarray],
@@ -21,7 +26,8 @@ def fuse(bm25: np.ndarray, tiers: np.ndarray, semantic: list[int], semantic_scor
     """[(index, fused score)] best first.
 
     bm25: every document's integer keyword score; tiers: exact-title tier per document (lexical/rank.py);
-    semantic: the meaning ranking's indices, best first; semantic_score: the asymmetric score of any documents.
+    semantic: the meaning ranking's indices, best first; semantic_score: the asymmetric score of any documents
+    (NaN where the query did not fetch a row's codes).
     Candidates: the first `depth` of each ranking and every titled match. Fused = alpha * semantic + (1 - alpha) *
     bm25, each min-max scaled over the candidates; sorted by tier, fused score descending, index ascending.
     """

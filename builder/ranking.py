@@ -19,6 +19,7 @@ from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 from builder.lexical.tokenize import terms
 from builder.model.export import OnnxEncoder
 from builder.model.student import Tokenizer
+from builder.output.clusters import probe, read_centroids, read_cluster
 from builder.output.codes import asymmetric, hamming, pack, rank, read_codes
 from builder.output.static import StaticReader
 
@@ -74,6 +75,27 @@ class SiteRanker:
         self.alpha, self.depth = self.manifest["fusion"]["alpha"], self.manifest["fusion"]["depth"]
         static = self.manifest.get("static")
         self.static = StaticReader(self.site, static) if static else None
+        self.clusters = self.manifest.get("clusters")
+        if self.clusters:  # what the page reads: the centroids, and each cluster's rows (its codes are codes.bin's)
+            self.centroids, _ = read_centroids((self.site / self.clusters["centroids"]["file"]).read_bytes())
+            folder = self.site / self.clusters["folder"]
+            self.cluster_rows = [read_cluster((folder / f"{c:04d}.bin").read_bytes())[0]
+                                 for c in range(self.clusters["count"])]
+
+    def probed(self, q: np.ndarray) -> np.ndarray | None:
+        """The rows whose codes the page fetches for the query vector q, ascending; None: all of them."""
+        if not self.clusters:
+            return None
+        picked = probe(self.centroids, q, self.clusters["probes"])
+        return np.sort(np.concatenate([self.cluster_rows[c] for c in picked]))
+
+    def meaning(self, q: np.ndarray, dist: np.ndarray, k: int) -> list[tuple[int, int, float]]:
+        """[(row, distance, score)]: the page's Hamming + rerank of q over the rows it fetches."""
+        rows = self.probed(q)
+        if rows is None:
+            return rank(q, self.codes, self.bits, k, self.rerank_depth, dist)
+        ranked = rank(q, self.codes[rows], self.bits, k, self.rerank_depth, dist[rows])
+        return [(int(rows[i]), d, s) for i, d, s in ranked]
 
     def query(self, text: str) -> Query:
         q = self.encoder.encode([text])[0]
@@ -96,14 +118,17 @@ class SiteRanker:
             q, dist = query.q, query.dist
         if mode in ("semantic", "lite"):
             want = min(n, k * SEMANTIC_ROWS_PER_RESULT) if split else k
-            rows = [(i, s, d) for i, d, s in rank(q, self.codes, self.bits, want, self.rerank_depth, dist)]
+            rows = [(i, s, d) for i, d, s in self.meaning(q, dist, want)]
         elif mode == "lexical":
             rows = [(i, float(query.bm25[i]), None) for i in lexical_order(query.bm25, query.tiers, n if split else k)]
         elif mode in ("hybrid", "hybrid-lite"):
-            meaning = [r[0] for r in rank(q, self.codes, self.bits, max(k, self.depth), self.rerank_depth, dist)]
-            fused = fuse(query.bm25, query.tiers, meaning, lambda c: asymmetric(q, self.codes[c], self.bits),
+            meaning = [r[0] for r in self.meaning(q, dist, max(k, self.depth))]
+            fetched = self.probed(q)  # a row whose codes were not fetched has no meaning score (fuse: the lowest)
+            known = np.ones(n, dtype=bool) if fetched is None else np.isin(np.arange(n), fetched)
+            fused = fuse(query.bm25, query.tiers, meaning,
+                         lambda c: np.where(known[c], asymmetric(q, self.codes[c], self.bits), np.nan),
                          n if split else k, self.alpha, self.depth)
-            rows = [(i, s, int(dist[i])) for i, s in fused]
+            rows = [(i, s, int(dist[i]) if known[i] else None) for i, s in fused]
         else:
             raise ValueError(f"unknown mode {mode}")
         return by_document(rows, self.row_doc, k)

@@ -69,6 +69,15 @@ def site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def clustered_site(site, tmp_path_factory) -> Path:
+    """The same corpus with its codes fetched by cluster (a few dozen rows each), reusing site's model."""
+    folder = tmp_path_factory.mktemp("clustered")
+    build_site(BuildConfig(corpus=site.parent / "corpus.jsonl", out=folder / "site", chunk_bytes=2048, cluster_rows=32,
+                           clusters_from=0, model_from=site, **SMALL_QUERY_MODEL))
+    return folder / "site"
+
+
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -92,11 +101,14 @@ def open_page(browser, url):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
     # selectors, not wait_for_function: the page's CSP (rightly) forbids the eval that polling uses
+    page.wait_for_selector(f"{SETTLED}, body[data-state=lite]", state="attached", timeout=60_000)
+    # with no query typed the page stops at the static encoder (lite); an embedder asks for the model
+    page.evaluate("() => window.hammingSearch.ready().catch(() => false)")
     page.wait_for_selector(SETTLED, state="attached", timeout=60_000)
     return page, requests, errors
 
 
-SETTLED = "body[data-state=ready], body[data-state=error], body[data-state=lexical-only]"
+SETTLED = ", ".join(f"body[data-state={s}]" for s in ("ready", "error", "lexical-only", "lite-only"))
 
 
 def python_ranking(site: Path, queries: list[str], k: int = 10, mode: str = "semantic"):
@@ -146,6 +158,26 @@ def test_page_ranks_as_python_and_shows_it(browser, served, site):
     origin = served.rstrip("/")
     assert requests and all(r.startswith(origin + "/") for r in requests), requests
     assert not errors
+
+
+def test_the_probed_ranking_is_pythons(browser, clustered_site):
+    """Codes by cluster: every mode ranks the rows of the clusters it fetched as Python does, and codes.bin itself
+    is never fetched."""
+    manifest = json.loads((clustered_site / "manifest.json").read_text())
+    assert manifest["clusters"]["count"] > manifest["clusters"]["probes"] >= 1
+    httpd, url = serve(clustered_site)
+    try:
+        page, requests, errors = open_page(browser, url)
+        assert page.evaluate("document.body.dataset.state") == "ready"
+        for mode in ("semantic", "lite", "hybrid", "hybrid-lite", "lexical"):
+            for query, py in zip(QUERIES, python_ranking(clustered_site, QUERIES, mode=mode), strict=True):
+                js = page.evaluate("([q, mode]) => window.hammingSearch.search(q, 10, {mode})", [query, mode])
+                assert same_order(js, py), (mode, query, [r["index"] for r in js], [r[0] for r in py])
+        assert not [u for u in requests if u.endswith("/codes.bin")]
+        assert [u for u in requests if "/codes/" in u]
+        assert not errors
+    finally:
+        httpd.shutdown()
 
 
 def test_corpus_text_is_never_markup(browser, served):
@@ -230,6 +262,7 @@ def test_fast_typing_long_and_empty_queries(browser, served):
 
 @pytest.mark.parametrize("name", ["codes.bin", "model.onnx"])
 def test_a_corrupted_file_of_the_right_size_is_reported(browser, site, tmp_path, name):
+    """Corrupted codes leave keywords only; a corrupted model leaves the static encoder (lite-only)."""
     broken = tmp_path / "broken"
     shutil.copytree(site, broken)
     data = bytearray((broken / name).read_bytes())
@@ -238,11 +271,24 @@ def test_a_corrupted_file_of_the_right_size_is_reported(browser, site, tmp_path,
     httpd, url = serve(broken)
     try:
         page, _, _ = open_page(browser, url)
-        assert page.evaluate("document.body.dataset.state") == "lexical-only"
+        assert page.evaluate("document.body.dataset.state") == ("lexical-only" if name == "codes.bin" else "lite-only")
         assert name in page.text_content("#status") and "sha256" in page.text_content("#status")
-        assert_keywords_work(page)
+        if name == "codes.bin":
+            assert_keywords_work(page)
+        else:
+            assert_lite_works(page)
     finally:
         httpd.shutdown()
+
+
+def assert_lite_works(page) -> None:
+    """With the model out of reach, the page and the API (hybrid falls back to it) rank by hybrid-lite."""
+    page.fill("#q", "json")
+    page.wait_for_selector("#results[data-ranking=hybrid-lite] li", timeout=30_000)
+    assert "light meaning-based search works" in page.text_content("#status")
+    lite = page.evaluate("q => window.hammingSearch.search(q, 10, {mode: 'hybrid-lite'})", "json")
+    hybrid = page.evaluate("q => window.hammingSearch.search(q, 10)", "json")
+    assert lite and [r["index"] for r in lite] == [r["index"] for r in hybrid]
 
 
 def test_the_policy_blocks_remote_scripts_and_connections(browser, served):
@@ -262,56 +308,80 @@ def test_the_policy_blocks_remote_scripts_and_connections(browser, served):
     assert violated == ["connect-src", "script-src-elem"]
 
 
-SEMANTIC_FILES = ("model.onnx", "codes.bin", "tokenizer.json", "ort.wasm", "ort-wasm", "worker.js")
+SEMANTIC_FILES = ("model.onnx", "codes.bin", "tokenizer.json", "ort.wasm", "ort-wasm", "worker.js", "meaning/")
+TRANSFORMER_FILES = ("model.onnx", "tokenizer.json", "ort.wasm", "ort-wasm", "worker.js")
 FIRST_RESULT = """new MutationObserver((_, obs) => {
   const r = document.getElementById("results");
   if (r && r.children.length) { window.__firstResultAt = performance.now(); obs.disconnect(); }
 }).observe(document, {subtree: true, childList: true});"""
 
 
-def test_lexical_first_then_hybrid(browser, served, site):
-    """Keyword results come before anything of the model is requested; released, the model re-ranks the same
-    query as hybrid without touching the box or the focus."""
+def test_lexical_then_lite_then_hybrid(browser, served, site):
+    """Keyword results come before anything of meaning is requested; then the static encoder's list (hybrid-lite)
+    before anything of the transformer; released, the model re-ranks the same query as hybrid without touching
+    the box or the focus. #results' data-ranking says which ranking is on screen."""
     page = browser.new_page()
     page.add_init_script(FIRST_RESULT)
     held = []
     page.context.route("**/model.onnx", lambda route: held.append(route))
     query = QUERIES[4]
     page.goto(served + "?q=" + query.replace(" ", "+"))
-    page.wait_for_selector("body[data-state=lexical]", state="attached", timeout=30_000)
-    page.locator("#results li").first.wait_for()
-    assert "meaning-based results are loading" in page.text_content("#status")
+    page.wait_for_selector("#results[data-ranking=lexical] li", timeout=30_000)
     lexical = page.evaluate("q => window.hammingSearch.search(q, 10, {mode: 'lexical'})", query)
-    assert _shown(page) == [r["index"] for r in lexical]
-    # the worker (which alone fetches the runtime, model, tokenizer and codes) starts after the first result
+    # the first result's moment: nothing of meaning (codes, rows, model, runtime, worker) was requested before it
     timeline = page.evaluate("() => ({at: window.__firstResultAt, "
                              "res: performance.getEntriesByType('resource').map(e => [e.name, e.startTime])})")
     early = [u for u, t in timeline["res"] if t < timeline["at"] and any(f in u for f in SEMANTIC_FILES)]
     assert timeline["at"] and not early, f"requested before the first result: {early}"
+    assert lexical
+    page.wait_for_selector("#results[data-ranking=hybrid-lite] li", timeout=30_000)
+    lite = page.evaluate("q => window.hammingSearch.search(q, 10, {mode: 'hybrid-lite'})", query)
+    assert _shown(page) == [r["index"] for r in lite]
+    assert same_order(lite, python_ranking(site, [query], mode="hybrid-lite")[0])
     page.focus("#q")
     deadline = time.time() + 30
     while not held and time.time() < deadline:
         page.wait_for_timeout(100)
-    assert held, "the model was never requested after the keyword results"
-    assert page.evaluate("document.body.dataset.state") == "lexical"
-    # the download's progress adds to the keyword results' line rather than replacing it
-    assert "keyword results" in page.text_content("#status")
+    assert held, "the model was never requested after the hybrid-lite list"
+    assert page.evaluate("document.body.dataset.state") == "lite"
+    assert "the full model is loading" in page.text_content("#status")
     held[0].continue_()
     page.wait_for_selector("body[data-state=ready]", state="attached", timeout=60_000)
+    page.wait_for_selector("#results[data-ranking=hybrid] li", timeout=30_000)
     hybrid = page.evaluate("q => window.hammingSearch.search(q, 10)", query)
-    deadline = time.time() + 30
-    while _shown(page) != [r["index"] for r in hybrid] and time.time() < deadline:
-        page.wait_for_timeout(100)
     assert _shown(page) == [r["index"] for r in hybrid]
     assert page.input_value("#q") == query and page.evaluate("document.activeElement.id") == "q"
     assert same_order(hybrid, python_ranking(site, [query], mode="hybrid")[0])
 
 
-def test_a_blocked_model_leaves_keyword_search(browser, served):
+def test_the_transformer_waits_for_a_hybrid_lite_list_and_never_comes_when_saving_data(browser, served):
+    page = browser.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.add_init_script("Object.defineProperty(navigator, 'connection', {value: {saveData: true}})")
+    page.goto(served)
+    page.wait_for_selector("body[data-state=lite]", state="attached", timeout=30_000)
+    page.fill("#q", QUERIES[2])
+    page.wait_for_selector("#results[data-ranking=hybrid-lite] li", timeout=30_000)
+    page.wait_for_timeout(1500)
+    assert not [u for u in requests if any(f in u for f in TRANSFORMER_FILES)], requests
+    assert "data saver" in page.text_content("#status")
+    assert page.evaluate("document.body.dataset.state") == "lite"
+
+
+def test_a_blocked_model_leaves_the_static_encoder_and_blocked_codes_leave_keywords(browser, served):
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.context.route("**/model.onnx", lambda route: route.abort())
+    page.goto(served)
+    page.wait_for_selector("body[data-state=lite]", state="attached", timeout=30_000)
+    page.fill("#q", "json")  # a hybrid-lite list, then the model is requested and fails
+    page.wait_for_selector("body[data-state=lite-only]", state="attached", timeout=30_000)
+    assert_lite_works(page)
+    page = browser.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.context.route("**/codes.bin", lambda route: route.abort())
     page.goto(served)
     page.wait_for_selector("body[data-state=lexical-only]", state="attached", timeout=30_000)
     assert_keywords_work(page)

@@ -324,6 +324,8 @@ def fusion_cases(count: int = 200, n: int = 300) -> list[dict]:
             sem = np.full(n, 0.25)
         if c == 2:  # nothing at all
             bm25[:], tiers[:], semantic = 0, 0, []
+        if kind == 6 or c == 3:  # rows whose codes a probed query did not fetch: no meaning score
+            sem[rng.random(n) < (1.0 if c == 3 else 0.5)] = np.nan
         alpha = float(rng.choice([0.0, 1.0, 0.5, rng.uniform()]))
         cases.append({"bm25": bm25.astype(np.int64), "tiers": tiers.astype(np.int8), "semantic": semantic,
                       "sem": sem.astype(np.float64), "k": int(rng.integers(0, 60)), "alpha": alpha,
@@ -337,7 +339,8 @@ def test_fusion_matches_js(js):
                c["depth"]) for c in cases]
     request = [{"scores": {str(i): int(s) for i, s in enumerate(c["bm25"]) if s},
                 "tiers": {str(i): int(t) for i, t in enumerate(c["tiers"]) if t},
-                "semantic": c["semantic"], "semanticScores": {str(i): float(s) for i, s in enumerate(c["sem"])},
+                "semantic": c["semantic"],
+                "semanticScores": {str(i): None if np.isnan(s) else float(s) for i, s in enumerate(c["sem"])},
                 "k": c["k"], "alpha": c["alpha"], "depth": c["depth"], "count": len(c["bm25"])} for c in cases]
     out = js("fuse", cases=request)
     labels = [f"case {i} (k={c['k']}, alpha={c['alpha']:.3f}, depth={c['depth']})" for i, c in enumerate(cases)]

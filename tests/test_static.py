@@ -75,7 +75,8 @@ def test_buckets_round_trip_every_term_within_int8(tmp_path):
     reader = StaticReader(tmp_path, entry)
     q, scales = quantize(rows)
     for i, name in enumerate(names):
-        assert name in parse_bucket((tmp_path / "meaning" / f"{bucket_of(name, entry['buckets']):04d}.bin").read_bytes())
+        bucket = tmp_path / "meaning" / f"{bucket_of(name, entry['buckets']):04d}.bin"
+        assert name in parse_bucket(bucket.read_bytes())
         np.testing.assert_allclose(reader.row(name), rows[i], atol=float(scales[i]) / 2 + 1e-7)
     assert reader.row("absent") is None
     counts = Counter({"term1": 2, "absent": 1, "日本": 1})

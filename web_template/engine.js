@@ -1,12 +1,16 @@
 // The search engine behind both the page (search.js) and the widget (widget.js): keyword results first
-// (BM25 over the chunked index, fetched term by term), then, once the model is in, hybrid results. Every URL is
-// relative to this module, so any page of the site can use it. Lazy loaders are cached as promises.
+// (BM25 over the chunked index, fetched term by term), then meaning by the static encoder (its rows fetched per
+// query word, no runtime: hybrid-lite), then by the transformer in a worker (hybrid). Both encoders' vectors are
+// ranked here, by the same code. Every URL is relative to this module, so any page of the site can use it. Lazy
+// loaders are cached as promises.
+import { fetchChecked } from "./checked.js";
 import { matcher } from "./highlight.js";
 import { stem } from "./porter2.mjs";
 import { byDocument, fuse } from "./fusion.js";
-import { asymmetricScore, parseCodes, rank, scan, signBits } from "./hamming.js";
+import { asymmetricScore, parseCodes, rank, scan, signBits, wasmScanner } from "./hamming.js";
 import { bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer } from "./lexical.js";
 import { bucketOf, encodeStatic, parseBucket, termCounts } from "./static.js";
+import { mergeClusters, parseCentroids, parseCluster, probe } from "./clusters.js";
 
 const here = (name) => new URL(name, import.meta.url).href;
 const SEMANTIC_ROWS_PER_RESULT = 4; // builder/ranking.py's: rows ranked per result when documents were split
@@ -31,18 +35,31 @@ export const manifest = load("manifest.json", "json").then((m) => {
 });
 export const lexicon = manifest.then((m) => ({ m, tok: tokenizer(stem, m.lexical.stopwords) }));
 
-// ---- state: loading -> lexical -> ready, or lexical-only / error; listeners hear every change ----
+// ---- state: loading -> lexical -> lite -> ready; lite-only (the transformer failed), lexical-only (no meaning
+// at all), error. A site without the static encoder goes lexical -> ready. Listeners hear every change. ----
 
 let state = "loading";
 const listeners = new Set();
 export const getState = () => state;
+const ORDER = ["loading", "lexical", "lite", "ready"];
 function setState(s, detail = {}) {
   if (state === "error") return;
   state = s;
   for (const fn of listeners) fn(s, detail);
 }
-/** fn(state, detail) on each change and on model download progress ({loaded, total}). */
+/** Forward only: a late "lite" never follows "ready". */
+function advance(s) { if (ORDER.indexOf(s) > ORDER.indexOf(state)) setState(s); }
+/** fn(state, detail) on each change and on download progress ({loaded, total}) while meaning loads. */
 export function onState(fn) { listeners.add(fn); fn(state, {}); return () => listeners.delete(fn); }
+
+/** The visitor asked to save data: the transformer is then never fetched unless an API call asks for it. */
+export const saveData = () => Boolean(globalThis.navigator?.connection?.saveData);
+
+const progress = { loaded: 0, total: 0 };
+function counted(bytes) { progress.total += bytes; return (n) => { progress.loaded += n; tellProgress(); }; }
+function tellProgress() {
+  if (state === "lexical" || state === "lite") for (const fn of listeners) fn(state, { ...progress });
+}
 
 lexicon.then(() => setState("lexical"), (e) => setState("error", { error: e }));
 
@@ -115,47 +132,55 @@ export async function queryTermCount(text) {
   return (await lexicon).tok.queryTerms(text).length;
 }
 
-// ---- the meaning side: a worker with the model and codes, started only when needed ----
+// ---- the codes, shared by both encoders: codes.bin whole, or by cluster (clusters.bin first, then the clusters
+// each query needs), fetched and checked once ----
 
-let worker = null;
-let semantic = null; // promise of the worker's readiness, made once
-const pending = new Map();
-let nextId = 0;
-
-export function startSemantic() {
-  if (semantic) return semantic;
-  semantic = manifest.then((m) => new Promise((resolve, reject) => {
-    worker = new Worker(here("./worker.js"), { type: "module" });
-    worker.onmessage = ({ data }) => {
-      if (data.type === "progress") {
-        if (state === "lexical") for (const fn of listeners) fn(state, { loaded: data.loaded, total: data.total });
-      } else if (data.type === "ready") {
-        resolve();
-      } else if (data.type === "result" || (data.type === "error" && pending.has(data.id))) {
-        const p = pending.get(data.id);
-        pending.delete(data.id);
-        data.type === "result" ? p.resolve(data) : p.reject(new Error(data.message));
-      } else if (data.type === "error") {
-        reject(new Error(data.message));
-      }
-    };
-    worker.onerror = (e) => reject(new Error(e.message || "the search worker failed to start"));
-    worker.postMessage({ type: "init", manifest: m });
-  }));
-  semantic.then(() => setState("ready"), (e) => { if (state !== "error") setState("lexical-only", { error: e }); });
-  return semantic;
-}
-
-async function ask(message) {
-  await startSemantic();
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ ...message, id });
+let codesPromise = null;
+function codes() {
+  codesPromise ??= manifest.then(async (m) => {
+    const buf = await fetchChecked(m.codes, here(m.codes.file), counted(m.codes.bytes));
+    const parsed = parseCodes(buf, { count: m.passages?.count ?? m.count, bits: m.bits, version: m.format_version });
+    return { ...parsed, scanner: wasmScanner(parsed.words, parsed.count, parsed.bits) ?? scan };
   });
+  return codesPromise;
 }
 
-// ---- the light meaning side: the static encoder's rows, fetched per query word, on the main thread ----
+let centroidsPromise = null;
+function centroids() {
+  centroidsPromise ??= manifest.then(async (m) => {
+    const entry = m.clusters.centroids;
+    const parsed = parseCentroids(await fetchChecked(entry, here(entry.file), counted(entry.bytes)), entry.file);
+    if (parsed.count !== m.clusters.count || parsed.bits !== m.bits) throw new Error(`${entry.file} does not match manifest.json`);
+    return parsed;
+  });
+  return centroidsPromise;
+}
+
+/** What a meaning ranking needs before any query: the centroids, or codes.bin on a site without clusters. */
+const meaningBase = () => manifest.then((m) => (m.clusters ? centroids() : codes()));
+
+const clustersParsed = new Map(); // cluster number -> promise of {ids, words}
+function cluster(m, c, sizes) {
+  if (!clustersParsed.has(c)) {
+    const name = `${m.clusters.folder}/${String(c).padStart(4, "0")}.bin`;
+    clustersParsed.set(c, load(name).then((buf) => parseCluster(buf, { rows: sizes[c], bits: m.bits }, name)));
+    clustersParsed.get(c).catch(() => clustersParsed.delete(c));
+  }
+  return clustersParsed.get(c);
+}
+
+/** The rows a query vector q is ranked over, {ids (ascending; null: every row), words, count, scanner}. */
+async function rowsFor(m, q) {
+  if (!m.clusters) {
+    const c = await codes();
+    return { ids: null, words: c.words, count: c.count, scanner: c.scanner };
+  }
+  const cents = await centroids();
+  const parts = await Promise.all(probe(cents, q, m.clusters.probes).map((c) => cluster(m, c, cents.sizes)));
+  return { ...mergeClusters(parts, m.bits / 32), scanner: scan };
+}
+
+// ---- the static encoder: its rows fetched per query word, on the main thread ----
 
 const bucketsParsed = new Map(); // bucket number -> promise of its Map term -> row
 function bucket(m, n) {
@@ -177,53 +202,118 @@ async function staticVector(text) {
   return encodeStatic(counts, (t) => rows.get(t), m.static.dims);
 }
 
-const pageCodes = manifest.then(async (m) => parseCodes(await load(m.codes.file),
-  { count: m.passages?.count ?? m.count, bits: m.bits, version: m.format_version }));
+let lite = null;
+/** Readies the static encoder (the codes): state lite. Resolves false on a site without it. */
+export function startLite() {
+  lite ??= manifest.then(async (m) => {
+    if (!m.static) return false;
+    await meaningBase();
+    advance("lite");
+    return true;
+  });
+  lite.catch((e) => { if (ORDER.includes(state)) setState("lexical-only", { error: e }); });
+  return lite;
+}
 
-/** Rows ranked by the static encoder: its Hamming + rerank (lite) or their fusion with the keywords (hybrid-lite),
- * as the worker ranks the transformer's. */
-async function liteRows(text, k, mode) {
-  const [m, rowDoc, codes, q] = await Promise.all([manifest, rowDocs, pageCodes, staticVector(text)]);
-  const { words, count, bits } = codes;
-  if (mode === "lite") return rank(words, count, bits, q, rowDoc ? Math.min(count, k * SEMANTIC_ROWS_PER_RESULT) : k, RERANK_DEPTH);
-  const { lexical, tiers } = await keywords(text);
-  const { alpha, depth } = m.fusion;
-  const dist = scan(words, signBits(q), count);
-  const meaning = rank(words, count, bits, q, Math.max(k, depth), RERANK_DEPTH, () => dist);
-  const w = bits / 32;
-  const fused = fuse(lexical, tiers, meaning.map((r) => r.index), (i) => asymmetricScore(words, i * w, q),
-                     rowDoc ? count : k, alpha, depth);
-  return fused.map(({ index, score }) => ({ index, distance: dist[index], score }));
+// ---- the transformer: a worker that embeds, started only when asked ----
+
+let worker = null;
+let semantic = null; // promise of the worker's readiness, made once
+const pending = new Map();
+let nextId = 0;
+
+/** Readies the transformer (and the codes): state ready. The page calls it once a hybrid-lite list is shown. */
+export function startSemantic() {
+  if (semantic) return semantic;
+  const model = manifest.then((m) => new Promise((resolve, reject) => {
+    const onBytes = counted(m.model.bytes);
+    let seen = 0;
+    worker = new Worker(here("./worker.js"), { type: "module" });
+    worker.onmessage = ({ data }) => {
+      if (data.type === "progress") {
+        onBytes(data.loaded - seen);
+        seen = data.loaded;
+      } else if (data.type === "ready") {
+        resolve();
+      } else if (data.type === "result" || (data.type === "error" && pending.has(data.id))) {
+        const p = pending.get(data.id);
+        pending.delete(data.id);
+        data.type === "result" ? p.resolve(data) : p.reject(new Error(data.message));
+      } else if (data.type === "error") {
+        reject(new Error(data.message));
+      }
+    };
+    worker.onerror = (e) => reject(new Error(e.message || "the search worker failed to start"));
+    worker.postMessage({ type: "init", manifest: m });
+  }));
+  semantic = Promise.all([meaningBase(), model]).then(() => undefined);
+  semantic.then(() => advance("ready"), async (e) => {
+    if (!ORDER.includes(state)) return;
+    const m = await manifest;
+    const liteWorks = Boolean(m.static) && await meaningBase().then(() => true, () => false);
+    setState(liteWorks ? "lite-only" : "lexical-only", { error: e });
+  });
+  return semantic;
+}
+
+async function ask(message) {
+  await startSemantic();
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ ...message, id });
+  });
 }
 
 // ---- ranking: rows first, then documents by their best row ----
 
-/** The worker's search request: the query, how many rows to rank, and its keyword side. */
-async function searchMessage(text, k, mode) {
-  const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
-  const rows = m.passages?.count ?? m.count;
-  if (mode === "semantic")
-    return { type: "search", mode, text, k: rowDoc ? Math.min(rows, k * SEMANTIC_ROWS_PER_RESULT) : k };
-  const { lexical, tiers } = await keywords(text);
-  const hits = Uint32Array.from(lexical.hits);
-  const hitScores = Uint32Array.from(hits, (i) => lexical.scores[i]);
-  return { type: "search", mode, text, k: rowDoc ? rows : k, docK: k, hits, hitScores, tiers: [...tiers] };
+/** Rows ranked by a query vector q over the rows fetched for it: Hamming + rerank (semantic, lite) or fused with
+ * the keyword side (hybrid, hybrid-lite; a row whose codes were not fetched has no meaning score), as
+ * builder/ranking.py's SiteRanker.results ranks them. */
+function meaningRows(m, set, rowDoc, q, k, mode, keys) {
+  const { ids, words, count, scanner } = set;
+  const bits = m.bits, rows = m.passages?.count ?? m.count;
+  const row = (i) => (ids ? ids[i] : i);
+  if (mode === "semantic" || mode === "lite") {
+    const ranked = rank(words, count, bits, q, rowDoc ? Math.min(rows, k * SEMANTIC_ROWS_PER_RESULT) : k, RERANK_DEPTH, scanner);
+    return ranked.map((r) => ({ ...r, index: row(r.index) }));
+  }
+  const { alpha, depth } = m.fusion;
+  const dist = scanner(words, signBits(q), count);
+  const meaning = rank(words, count, bits, q, Math.max(k, depth), RERANK_DEPTH, () => dist);
+  const local = ids ? new Map(Array.from(ids, (id, i) => [id, i])) : null;
+  const at = (r) => (local ? local.get(r) : r); // the row's place in the fetched set, undefined if not fetched
+  const w = bits / 32;
+  const fused = fuse(keys.lexical, keys.tiers, meaning.map((r) => row(r.index)),
+                     (r) => (at(r) === undefined ? null : asymmetricScore(words, at(r) * w, q)),
+                     rowDoc ? rows : k, alpha, depth);
+  return fused.map(({ index, score }) => ({ index, distance: at(index) === undefined ? null : dist[at(index)], score }));
 }
+
+const MODES = ["hybrid", "lexical", "semantic", "lite", "hybrid-lite"];
 
 async function rankWith(text, k, mode) {
   if (mode === "hybrid" && state === "lexical-only") mode = "lexical";
-  if (!["hybrid", "lexical", "semantic", "lite", "hybrid-lite"].includes(mode))
-    throw new Error(`unknown mode ${mode}: use hybrid, lexical, semantic, lite or hybrid-lite`);
-  const rowDoc = await rowDocs;
-  if (mode === "lite" || mode === "hybrid-lite") return { results: byDocument(await liteRows(text, k, mode), rowDoc, k) };
+  if (mode === "hybrid" && state === "lite-only") mode = "hybrid-lite";
+  if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode}: use ${MODES.join(", ")}`);
+  const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
   if (mode === "lexical") {
-    const [m, { lexical, tiers }] = await Promise.all([manifest, keywords(text)]);
+    const { lexical, tiers } = await keywords(text);
     const rows = lexicalOrder(lexical, tiers, rowDoc ? m.passages.count : k)
       .map((index) => ({ index, distance: null, score: lexical.scores[index] }));
     return { results: byDocument(rows, rowDoc, k) };
   }
-  const reply = await ask(await searchMessage(text, k, mode));
-  return { ...reply, results: byDocument(reply.results, rowDoc, k) };
+  const light = mode === "lite" || mode === "hybrid-lite";
+  const fused = mode === "hybrid" || mode === "hybrid-lite";
+  const [embedded, keys] = await Promise.all([
+    light ? staticVector(text) : ask({ type: "embed", text }), fused ? keywords(text) : null]);
+  const q = light ? embedded : embedded.q;
+  const t0 = performance.now();
+  const rows = meaningRows(m, await rowsFor(m, q), rowDoc, q, k, mode, keys);
+  const results = byDocument(rows, rowDoc, k);
+  if (light) return { results };
+  const timings = { tokenize: embedded.tokenize, model: embedded.model, scan: performance.now() - t0 };
+  return { results, timings, tokens: embedded.ids.length };
 }
 
 /** The first row of document doc: rowDoc is non-decreasing, so a document's rows are consecutive. */
@@ -263,8 +353,8 @@ export async function searchDocuments(text, k = 10, { mode = "hybrid" } = {}) {
 
 /** The model's float projection of text and its token ids. */
 export async function embed(text) {
-  const { embedding, ids } = await ask({ type: "embed", text: String(text) });
-  return { embedding, ids };
+  const { q, ids } = await ask({ type: "embed", text: String(text) });
+  return { embedding: Array.from(q), ids };
 }
 
 /** A semantic or hybrid search plus where the time went: {results, timings: {tokenize, model, scan} ms, tokens}. */

@@ -4,16 +4,17 @@
 
 import { lexicalOrder } from "./lexical.js";
 
+/** Min-max scaled to [0, 1]; an unknown value (null: a row whose cluster the query did not fetch) counts as 0. */
 function unit(values) {
   let lo = Infinity, hi = -Infinity;
-  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
-  return values.map((v) => (hi > lo ? (v - lo) / (hi - lo) : 0));
+  for (const v of values) { if (v === null) continue; if (v < lo) lo = v; if (v > hi) hi = v; }
+  return values.map((v) => (v !== null && hi > lo ? (v - lo) / (hi - lo) : 0));
 }
 
 /**
  * Hybrid ranking (builder/fusion.py's fuse): candidates are the first `depth` of the keyword ranking and of the
  * meaning ranking (`semantic`, indices best first) and every titled match; each gets both scores (semanticScore
- * of any index), min-max scaled over the candidates, mixed alpha : 1 - alpha; sorted by tier, fused score
+ * of any index, null where its codes were not fetched), min-max scaled over the candidates, mixed alpha : 1 - alpha; sorted by tier, fused score
  * descending, index ascending. Returns [{index, score}] best first.
  */
 export function fuse(lexical, tiers, semantic, semanticScore, k, alpha, depth) {

@@ -1,8 +1,11 @@
 // The standalone search page: a box, a status line and results (documents with their best passages) over
 // engine.js. Public API: window.hammingSearch.search(text, k, {mode}). Corpus text only ever enters the DOM as
-// text nodes.
-import { embed, getState, highlighter, lexicon, manifest, onState, profile, queryTermCount, search, searchDocuments,
-         startSemantic } from "./engine.js";
+// text nodes. #results carries data-ranking: the ranking that made the list on screen (lexical, hybrid-lite,
+// hybrid). What it loads, in order: the keyword chunks of a query; then the static encoder's rows and the codes
+// (hybrid-lite); then, once a hybrid-lite list is on screen and unless the visitor asked to save data, the
+// transformer (hybrid).
+import { embed, getState, highlighter, lexicon, manifest, onState, profile, queryTermCount, saveData, search,
+         searchDocuments, startLite, startSemantic } from "./engine.js";
 import { appendHighlighted, linkOrText, snippet } from "./highlight.js";
 
 const $ = (id) => document.getElementById(id);
@@ -14,6 +17,7 @@ const IDLE_MS = 1000; // with the keyword index in, the model starts loading aft
 window.hammingSearch = {
   search, embed, profile,
   ready: () => startSemantic().then(() => true),
+  liteReady: () => startLite(),
   keywordsReady: () => lexicon.then(() => true),
 };
 
@@ -48,13 +52,23 @@ function renderResult(r, match) {
   return li;
 }
 
+/** The ranking the page uses in each state of the engine. */
+const RANKING = { ready: "hybrid", lite: "hybrid-lite", "lite-only": "hybrid-lite" };
+
 function describe(state, { n, count, ms, terms }, loaded) {
   const found = n ? `${n} results` : "No results";
   if (state === "ready") return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms`;
+  const pct = loaded == null ? "" : ` (${loaded}%)`;
+  if (state === "lite") {
+    const more = saveData() ? "data saver is on, so the full model is not loaded" : `the full model is loading${pct}`;
+    return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms; ${more}.`;
+  }
+  if (state === "lite-only")
+    return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms; the full model is unavailable, light meaning-based search works.`;
   const why = terms ? found.replace("results", "keyword results") : "No keyword in this query is in the index";
   const next = state === "lexical-only"
     ? "meaning-based search is unavailable (the model did not load); keyword search works"
-    : `meaning-based results are loading${loaded == null ? "" : ` (${loaded}%)`}`;
+    : `meaning-based results are loading${pct}`;
   return `${why} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms; ${next}.`;
 }
 
@@ -75,19 +89,27 @@ async function onInput(text, pushUrl = true) {
   const t0 = performance.now();
   try {
     const state = getState();
-    const mode = state === "ready" ? "hybrid" : "lexical";
+    const mode = RANKING[state] ?? "lexical";
     const results = await searchDocuments(text, SHOWN, { mode });
     if (mine !== generation) return;
     const match = await highlighter(text);
     $("results").replaceChildren(...results.map((r) => renderResult(r, match)));
+    $("results").dataset.ranking = mode;
     const terms = mode === "lexical" ? await queryTermCount(text) : 1;
     shown = { n: results.length, count: m.count, ms: performance.now() - t0, terms };
     status(describe(mode === "hybrid" ? "ready" : getState(), shown, loaded));
     if (pushUrl) history.replaceState(null, "", `?q=${encodeURIComponent(text)}`);
-    if (mode === "lexical" && state === "lexical") startSemantic().catch(() => {}); // first results are up
+    next(mode, state, m);
   } catch (e) {
     if (mine === generation) status(`Search failed: ${e.message}`);
   }
+}
+
+/** What to load once a list is on screen: after keywords the next tier (the static encoder, or the transformer
+ * on a site without it); after a hybrid-lite list the transformer, unless the visitor saves data. */
+function next(mode, state, m) {
+  if (mode === "lexical" && state === "lexical") (m.static ? startLite() : startSemantic()).catch(() => {});
+  else if (mode === "hybrid-lite" && state === "lite" && !saveData()) startSemantic().catch(() => {});
 }
 
 $("search-form").addEventListener("submit", (e) => e.preventDefault());
@@ -118,17 +140,24 @@ onState(async (state, detail) => {
   if (state === "error") {
     setState("error");
     status(`The search could not start: ${detail.error?.message ?? "unknown error"}`);
-  } else if (state === "lexical" && detail.total) {
+  } else if ((state === "lexical" || state === "lite") && detail.total) {
     loaded = Math.round((100 * detail.loaded) / detail.total);
-    status(shown && getState() === "lexical" ? describe("lexical", shown, loaded)
+    status(shown && getState() === state ? describe(state, shown, loaded)
       : `Keyword search is ready; loading meaning-based search… ${loaded}%`);
   } else if (state === "lexical" && !started) {
     started = true;
     setState("lexical");
     status(`${m.count.toLocaleString()} documents. Type to search (meaning-based search is loading).`);
-    setTimeout(() => startSemantic().catch(() => {}), IDLE_MS); // idle: no query needs the network now
+    // idle: no query needs the network now, so the next tier loads (the static encoder's codes, or the model)
+    setTimeout(() => (m.static ? startLite() : startSemantic()).catch(() => {}), IDLE_MS);
     const q = new URLSearchParams(location.search).get("q");
     if (q) { $("q").value = q; await onInput(q, false); }
+  } else if (state === "lite" || state === "lite-only") {
+    setState(state);
+    if (state === "lite-only") status(`The full model is unavailable (${detail.error?.message}); light meaning-based search works.`);
+    const text = $("q").value;  // the same query again, now hybrid-lite
+    if (text.trim()) onInput(text, false);
+    else if (state === "lite") status(`${m.count.toLocaleString()} documents. Type to search.`);
   } else if (state === "ready") {
     setState("ready");
     // the same query again, now hybrid: the box's text and the focus stay as they are

@@ -4,7 +4,7 @@
 // Keyword results come at once; the model loads after the first query and then makes them hybrid. Arrows move
 // through the results, Enter opens one (its best passage: page.html#section), Escape closes the list.
 // Styled through CSS custom properties (--hamming-*, widget.css) and ::part(input|list|option).
-import { getState, highlighter, onState, searchDocuments, startSemantic } from "./engine.js";
+import { getState, highlighter, manifest, onState, saveData, searchDocuments, startLite, startSemantic } from "./engine.js";
 import { appendHighlighted, snippet } from "./highlight.js";
 
 const DEBOUNCE_MS = 120;
@@ -48,11 +48,12 @@ class HammingSearch extends HTMLElement {
       if (!root.activeElement) this.close();
     }, 150));
     this.input.addEventListener("focus", () => { if (this.list.children.length) this.open(); });
-    // once the model is in, the query on screen is ranked again, now hybrid
-    // data-state mirrors the engine's (loading, lexical, ready, lexical-only, error), for styles and tests
-    this.unsubscribe = onState((state) => {
+    // once the static encoder, then the model, is in, the query on screen is ranked again (hybrid-lite, hybrid)
+    // data-state mirrors the engine's (loading, lexical, lite, ready, lite-only, lexical-only, error)
+    this.unsubscribe = onState((state, detail) => {
+      if (state === this.dataset.state || detail.total) return;
       this.dataset.state = state;
-      if (state === "ready" && this.input.value.trim()) this.run(this.input.value);
+      if (["lite", "lite-only", "ready"].includes(state) && this.input.value.trim()) this.run(this.input.value);
     });
   }
 
@@ -102,14 +103,19 @@ class HammingSearch extends HTMLElement {
     if (!text.trim()) { this.list.replaceChildren(); this.close(); this.status.textContent = ""; return; }
     const k = Number(this.getAttribute("results")) || 8;
     try {
-      const mode = getState() === "ready" ? "hybrid" : "lexical";
+      const state = getState();
+      const mode = { ready: "hybrid", lite: "hybrid-lite", "lite-only": "hybrid-lite" }[state] ?? "lexical";
       const results = await searchDocuments(text, k, { mode });
       if (mine !== this.generation) return;
       const match = await highlighter(text);
       if (mine !== this.generation) return;
       this.render(results, match);
       this.status.textContent = results.length ? "" : "No results";
-      if (mode === "lexical") startSemantic().catch(() => {}); // keywords answered: now fetch the model
+      this.list.dataset.ranking = mode;
+      // keywords answered: the next tier (the static encoder, or the model where the site has none); after a
+      // hybrid-lite list, the model unless the visitor saves data
+      if (mode === "lexical" && state === "lexical") ((await manifest).static ? startLite() : startSemantic()).catch(() => {});
+      else if (mode === "hybrid-lite" && state === "lite" && !saveData()) startSemantic().catch(() => {});
     } catch (e) {
       if (mine === this.generation) this.status.textContent = `Search failed: ${e.message}`;
     }

@@ -85,12 +85,14 @@ def fit_static(texts_terms: list[Counter], targets: np.ndarray, teacher: np.ndar
     index = {t: i for i, t in enumerate(terms)}
     generator = torch.Generator().manual_seed(seed)
     # from the rows, not a random init: the global generator stays as it was for the stages after this one
-    table = nn.EmbeddingBag.from_pretrained(torch.from_numpy(rows), freeze=False, mode="sum")
+    # sparse: a batch touches a few thousand of the table's rows; a dense Adam step moves all of them (SciFact,
+    # 16 passes: 23 s instead of about 33 s, lite nDCG@10 on train 0.6660 against 0.6686, hybrid-lite 0.7298 / 0.7304)
+    table = nn.EmbeddingBag.from_pretrained(torch.from_numpy(rows), freeze=False, mode="sum", sparse=True)
     y = torch.from_numpy(targets.astype(np.float32))
     t_texts = F.normalize(torch.from_numpy(teacher.astype(np.float32)), dim=1)
     t_docs = F.normalize(torch.from_numpy(teacher_docs.astype(np.float32)), dim=1)
     signs = torch.from_numpy(np.where(doc_values > 0, 1.0, -1.0).astype(np.float32))
-    opt = torch.optim.Adam(table.parameters(), lr=STATIC_LR)
+    opt = torch.optim.SparseAdam(list(table.parameters()), lr=STATIC_LR)
     has_terms = [i for i, counts in enumerate(texts_terms) if any(t in index for t in counts)]
     batches = math.ceil(len(has_terms) / STATIC_BATCH)
     for _ in range(epochs):

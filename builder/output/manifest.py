@@ -31,7 +31,7 @@ def teacher_entry(config, teacher_sha: str) -> dict:
 
 
 def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: int, lexical: dict,
-             static: dict | None, teacher_sha: str, student: dict) -> dict:
+             static: dict | None, clusters: dict | None, teacher_sha: str, student: dict) -> dict:
     """The manifest of the site being written in tmp (its model.onnx, codes.bin and passages.bin are there)."""
     return {
         "format_version": FORMAT_VERSION,
@@ -46,6 +46,8 @@ def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: int
         "codes": file_entry(tmp / "codes.bin"),
         # the static query encoder's table (builder/output/static.py); None: the site has only the transformer
         "static": static,
+        # the codes by cluster (builder/output/clusters.py); None: a query fetches codes.bin whole
+        "clusters": clusters,
         "tokenizer": {"file": "tokenizer.json", "max_length": config.max_length},
         "docs": {"folder": "docs", "per_shard": config.docs_per_shard, "shards": shards},
         "lexical": lexical,

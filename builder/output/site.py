@@ -21,7 +21,8 @@ TEMPLATE_PACKAGE = "builder.web_template"  # the repository's web_template/, ins
 PAGE = "index.html.j2"
 # copied into the site as they are
 ASSETS = ("boot.js", "search.js", "engine.js", "highlight.js", "widget.js", "worker.js", "hamming.js", "lexical.js",
-          "fusion.js", "static.js", "style.css", "widget.css")
+          "fusion.js", "static.js", "checked.js", "clusters.js", "style.css",
+          "widget.css")
 
 
 def sha256(path: Path) -> str:

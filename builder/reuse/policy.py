@@ -52,13 +52,13 @@ MODEL_OPTIONS = (
 )
 # what a reuse rebuilds anyway (passages, keyword index, shards, page): free to differ from SITE's
 FREE_OPTIONS = ("overlap", "base_url", "pretty_urls", "docs_per_shard", "bm25_k1", "bm25_b", "title_weight",
-                "chunk_bytes", "fusion_alpha", "fusion_depth")
+                "chunk_bytes", "fusion_alpha", "fusion_depth", "cluster_rows", "clusters_from")
 # where and how, never what
 NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain", "teacher_processes")
 # options added since sites began to record theirs, with the value a site that lacks one was built with: such a
 # site stays reusable (--model-from takes that value, as it takes any option not given), and a plain rebuild with
 # today's default retrains it once
-ADDED = {"rank_epochs": 0, "meaning": "full", "static_epochs": 8, "static_bucket_bytes": 4096}
+ADDED = {"rank_epochs": 0, "meaning": "full", "static_epochs": 16, "static_bucket_bytes": 4096}
 
 
 def corpus_name(config) -> str:

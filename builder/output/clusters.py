@@ -1,0 +1,136 @@
+"""Codes fetched per cluster (an inverted file): a query ranks the clusters' centroids, fetches only the codes of
+the nearest `probes` clusters, and ranks those rows as it would rank them all.
+
+The passages are clustered by their codes (spherical k-means on the +-1 vectors: the space the page scans, and
+one a reuse can cluster again from codes.bin alone). The build picks `probes`, the fewest clusters whose probed
+ranking finds at least RECALL of the exhaustive top 10 on its own query-like views (the static encoder's
+vectors of them), and records that recall.
+
+Files (`manifest.json`'s `clusters` entry: `{"folder", "count", "probes", "recall", "bytes", "centroids"}`, the
+last a file entry of `clusters.bin` with its bytes and sha256):
+
+    clusters.bin   16-byte header: magic "HAMC", u16 format version (1), u16 flags (0), u32 clusters, u16 bits,
+                   u16 reserved (0); then clusters x u32 (each cluster's row count), clusters x f32 (each
+                   centroid's scale), clusters x bits x i8 (the centroids: i8 x scale; a query's score against
+                   centroid c is the dot product of its float vector with it).
+    codes/NNNN.bin 16-byte header: magic "HAMK", u16 format version (1), u16 flags (0), u32 rows, u16 bits,
+                   u16 reserved (0); then rows x u32 (the code rows' indices, ascending), then rows x bits/8
+                   bytes (their codes, as codes.bin holds them). The rows of all clusters are every row once.
+codes.bin stays beside them, whole: what site-eval and a later reuse read; the page reads the clusters.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from builder.output.codes import unpack
+from builder.output.site import file_entry
+from builder.output.static import quantize
+
+CENTROIDS_MAGIC, CLUSTER_MAGIC, VERSION = b"HAMC", b"HAMK", 1
+HEADER = struct.Struct("<4sHHIHH")
+FOLDER, CENTROIDS = "codes", "clusters.bin"
+RECALL = 0.95  # probed top 10 against the exhaustive top 10, on the build's query-like views
+ITERATIONS = 12
+FIT_ROWS_PER_CLUSTER = 256
+
+
+def kmeans(signs: np.ndarray, clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(unit centroids [clusters, bits] float32, each row's cluster) of spherical k-means on +-1 rows, fitted on
+    at most FIT_ROWS_PER_CLUSTER rows a cluster drawn at random (a million rows would cost minutes an iteration):
+    start at rows drawn without replacement, assign each row to its most similar centroid, recentre; an emptied
+    cluster takes the row least similar to its own centroid. Then every row is assigned."""
+    rng = np.random.default_rng(seed)
+    fit = signs if len(signs) <= FIT_ROWS_PER_CLUSTER * clusters else signs[
+        np.sort(rng.choice(len(signs), size=FIT_ROWS_PER_CLUSTER * clusters, replace=False))]
+    x = fit.astype(np.float32) / np.sqrt(signs.shape[1])
+    centroids = x[rng.choice(len(x), size=clusters, replace=False)].copy()
+    for _ in range(ITERATIONS):
+        sims = x @ centroids.T
+        assign = sims.argmax(1)
+        for c in range(clusters):
+            members = assign == c
+            if not members.any():  # the worst-placed row starts it again
+                worst = int(np.argmin(sims[np.arange(len(x)), assign]))
+                assign[worst] = c
+                members = assign == c
+            centre = x[members].sum(0)
+            centroids[c] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+    assign = np.concatenate([(signs[i : i + 65536].astype(np.float32) @ centroids.T).argmax(1)
+                             for i in range(0, len(signs), 65536)])
+    return centroids, assign
+
+
+def probe(centroids: np.ndarray, q: np.ndarray, probes: int) -> np.ndarray:
+    """The clusters a query fetches: its `probes` best centroids by dot product (in float64, as the page sums),
+    ties by cluster number."""
+    scores = centroids.astype(np.float64) @ q.astype(np.float64)
+    return np.lexsort((np.arange(len(scores)), -scores))[:probes]
+
+
+def choose_probes(centroids: np.ndarray, assign: np.ndarray, codes_pm: np.ndarray, queries: np.ndarray
+                  ) -> tuple[int, float]:
+    """The fewest probes whose top 10 holds RECALL of the exhaustive top 10 (by the page's rerank score),
+    averaged over `queries`; and that recall. A row of the exhaustive top 10 is in the probed top 10 exactly
+    when its cluster is probed, so each needs the probes up to its cluster's place in the query's order."""
+    k = min(10, len(codes_pm))
+    scores = queries @ codes_pm.T  # the rerank score; Hamming first would only change ties among the top 100
+    exact = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    place = np.empty((len(queries), len(centroids)), dtype=np.int64)
+    for qi, q in enumerate(queries):
+        place[qi, probe(centroids, q, len(centroids))] = np.arange(1, len(centroids) + 1)
+    need = np.take_along_axis(place, assign[exact], axis=1)  # [queries, k]: probes each exact row needs
+    for p in range(1, len(centroids) + 1):
+        recall = float((need <= p).mean())
+        if recall >= RECALL:
+            return p, recall
+    return len(centroids), 1.0
+
+
+def write_clusters(site: Path, codes: np.ndarray, bits: int, rows_per_cluster: int, queries: np.ndarray,
+                   seed: int) -> dict:
+    """clusters.bin and codes/NNNN.bin for `codes` (packed rows); returns the manifest's "clusters" entry."""
+    signs = unpack(codes, bits).astype(np.float32) * 2 - 1
+    count = max(2, round(len(codes) / rows_per_cluster))
+    centroids, assign = kmeans(signs, count, seed)
+    q8, scales = quantize(centroids)
+    probes, recall = choose_probes(q8.astype(np.float32) * scales[:, None], assign, signs, queries)
+    folder = Path(site) / FOLDER
+    folder.mkdir()
+    sizes, total = [], 0
+    for c in range(count):
+        rows = np.flatnonzero(assign == c).astype("<u4")
+        data = HEADER.pack(CLUSTER_MAGIC, VERSION, 0, len(rows), bits, 0) + rows.tobytes() + codes[rows].tobytes()
+        (folder / f"{c:04d}.bin").write_bytes(data)
+        sizes.append(len(rows))
+        total += len(data)
+    head = HEADER.pack(CENTROIDS_MAGIC, VERSION, 0, count, bits, 0)
+    body = np.asarray(sizes, dtype="<u4").tobytes() + scales.astype("<f4").tobytes() + q8.tobytes()
+    (Path(site) / CENTROIDS).write_bytes(head + body)
+    return {"folder": FOLDER, "count": count, "probes": probes, "recall": round(recall, 4), "bytes": total,
+            "centroids": file_entry(Path(site) / CENTROIDS)}
+
+
+def read_centroids(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(centroids as the page reads them: i8 x scale, float32 [clusters, bits]; each cluster's row count)."""
+    magic, version, _, count, bits, _ = HEADER.unpack_from(data, 0)
+    if magic != CENTROIDS_MAGIC or version != VERSION:
+        raise ValueError("not a clusters.bin of format 1")
+    at = HEADER.size
+    sizes = np.frombuffer(data, dtype="<u4", count=count, offset=at)
+    scales = np.frombuffer(data, dtype="<f4", count=count, offset=at + 4 * count)
+    q8 = np.frombuffer(data, dtype=np.int8, count=count * bits, offset=at + 8 * count).reshape(count, bits)
+    return q8.astype(np.float32) * scales[:, None], sizes.astype(np.int64)
+
+
+def read_cluster(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(row indices, their packed codes) of one codes/NNNN.bin."""
+    magic, version, _, rows, bits, _ = HEADER.unpack_from(data, 0)
+    if magic != CLUSTER_MAGIC or version != VERSION:
+        raise ValueError("not a codes/NNNN.bin cluster of format 1")
+    ids = np.frombuffer(data, dtype="<u4", count=rows, offset=HEADER.size).astype(np.int64)
+    codes = np.frombuffer(data, dtype=np.uint8, count=rows * bits // 8, offset=HEADER.size + 4 * rows)
+    return ids, codes.reshape(rows, bits // 8)
