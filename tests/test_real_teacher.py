@@ -60,12 +60,15 @@ def test_real_build_and_site_eval(beir, tmp_path):
     assert report["parity"]["float_vs_quantized"]["min_cosine"] > 0.9
     assert figures["docs"] == 200 and figures["bits"] == 256 and figures["queries"] >= 20
     ndcg = figures["ndcg@10"]
-    assert set(ndcg) == {"teacher", "student_float", "hamming", "hamming_rerank", "bm25", "hybrid"}
+    assert set(ndcg) == {"teacher", "student_float", "hamming", "hamming_rerank", "bm25", "hybrid", "lite",
+                         "hybrid_lite"}
     assert set(figures["recall@100"]) == set(ndcg)
     assert ndcg["teacher"] > 0.8  # known-item search is easy for the teacher
     assert ndcg["hamming_rerank"] > 0.6 * ndcg["teacher"], figures  # the distilled codes find them too
     assert ndcg["bm25"] > 0.8, figures  # a document's own first sentence shares its words
     assert ndcg["hybrid"] >= min(ndcg["bm25"], ndcg["hamming_rerank"]), figures  # fusion loses to neither side
+    assert ndcg["lite"] > 0.5 * ndcg["teacher"], figures  # the static encoder finds them by meaning too
+    assert ndcg["hybrid_lite"] >= min(ndcg["bm25"], ndcg["lite"]), figures
     assert figures["fusion"] == {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth}
     assert figures["passages"] >= 200 and figures["bytes"]["codes"] == 32 + figures["passages"] * 32  # a code a passage
     assert figures["bytes"]["model"] <= 6_000_000  # int4 weights, 14,000 word pieces: under issue #4's cap

@@ -1,0 +1,78 @@
+"""Codes by cluster at scale: what a query fetches, against codes.bin whole, on structured synthetic codes.
+
+    python benchmarks/clusters.py [--rows 10000 100000 1000000] [--cluster-rows 256 1024] [--json FILE]
+
+Synthetic codes: 256-bit rows drawn around rows/256 random centres (each bit flipped with probability 0.2), and
+200 query vectors near the centres (a centre's +-1 signs plus Gaussian noise of sd 1: as far from their rows as
+a real query is). For each size: builder/output/clusters.py's write_clusters (k-means, probes chosen for 0.95
+recall on the first 100 queries), then on the other 100 the probed top 10's recall against the exhaustive scan
+and the bytes a query fetches: clusters.bin once, plus its probed clusters' files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from emit import emit
+
+from builder.output.clusters import probe, read_centroids, read_cluster, write_clusters
+from builder.output.codes import pack
+
+BITS = 256
+
+
+def synthetic(rows: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    centres = np.where(rng.random((max(1, rows // 256), BITS)) < 0.5, -1.0, 1.0).astype(np.float32)
+    member = rng.integers(0, len(centres), rows)
+    signs = centres[member] * np.where(rng.random((rows, BITS)) < 0.2, -1.0, 1.0).astype(np.float32)
+    queries = centres[rng.integers(0, len(centres), 200)] + rng.standard_normal((200, BITS)).astype(np.float32)
+    return pack(signs), signs, queries
+
+
+def measure(rows: int, cluster_rows: int) -> dict:
+    codes, signs, queries = synthetic(rows)
+    with tempfile.TemporaryDirectory() as work:
+        t0 = time.perf_counter()
+        entry = write_clusters(Path(work), codes, BITS, cluster_rows, queries[:100], seed=0)
+        seconds = time.perf_counter() - t0
+        centroids, sizes = read_centroids((Path(work) / "clusters.bin").read_bytes())
+        ids = [read_cluster((Path(work) / "codes" / f"{c:04d}.bin").read_bytes())[0] for c in range(entry["count"])]
+    file_bytes = 16 + sizes * (4 + BITS // 8)
+    fetched, recall = [], []
+    for q in queries[100:]:
+        picked = probe(centroids, q, entry["probes"])
+        fetched.append(int(file_bytes[picked].sum()))
+        allowed = np.concatenate([ids[c] for c in picked])
+        exact = set(np.argsort(-(signs @ q), kind="stable")[:10].tolist())
+        ours = allowed[np.argsort(-(signs[allowed] @ q), kind="stable")[:10]]
+        recall.append(len(exact & set(ours.tolist())) / 10)
+    return {"rows": rows, "cluster_rows": cluster_rows, "clusters": entry["count"], "probes": entry["probes"],
+            "build_recall@10": entry["recall"], "held_out_recall@10": round(float(np.mean(recall)), 4),
+            "centroids_bytes": entry["centroids"]["bytes"],
+            "codes_fetched_bytes": {"mean": int(np.mean(fetched)), "max": int(np.max(fetched))},
+            "codes_bin_bytes": 32 + rows * BITS // 8, "seconds": round(seconds, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--cluster-rows", type=int, nargs="+", default=[256, 1024])
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    results = []
+    for rows in args.rows:
+        for cluster_rows in args.cluster_rows:
+            if rows // cluster_rows > 1500:  # k-means over more clusters than this takes too long on 2 cores
+                continue
+            results.append(measure(rows, cluster_rows))
+            print(results[-1], flush=True)
+    emit({"command": "python benchmarks/clusters.py", "results": results}, args.json)
+
+
+if __name__ == "__main__":
+    main()
