@@ -235,13 +235,16 @@ def _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats) -> di
 def _clusters(config, tmp, codes, queries) -> dict | None:
     """clusters.bin and codes/ (builder/output/clusters.py) when the site has clusters_from passages or more;
     the probes are chosen on the views' binarizer values (what both encoders aim at), or where a reuse has no
-    views on 1,024 of the passages' own codes."""
+    views on 1,024 of the passages' own codes. The transformer's tier ranks codes.bin whole where it is no larger
+    than the model it downloads anyway."""
     if len(codes) < max(config.clusters_from, 2 * config.cluster_rows):
         return None
     if queries is None:
         pick = np.random.default_rng(config.seed).permutation(len(codes))[:1024]
         queries = unpack(codes[pick], config.bits).astype(np.float32) * 2 - 1
-    return write_clusters(tmp, codes, config.bits, config.cluster_rows, queries[:2048], config.seed)
+    small = (tmp / "codes.bin").stat().st_size <= (tmp / "model.onnx").stat().st_size
+    whole = config.transformer_codes == "whole" or (config.transformer_codes == "auto" and small)
+    return write_clusters(tmp, codes, config.bits, config.cluster_rows, queries[:2048], config.seed, whole)
 
 
 def _make_model(config, tmp, stage, base, tok_json, student, query_record, texts, views, t_views, t_docs, space,

@@ -32,6 +32,7 @@ class BuildConfig:
     static_bucket_bytes: int = 4096  # static encoder: target bytes of a meaning/ file (a query fetches one a word)
     cluster_rows: int = 256  # codes by cluster: rows a cluster holds on average (a query fetches its nearest ones)
     clusters_from: int = 4096  # passages from which the codes are fetched by cluster; below, codes.bin whole
+    transformer_codes: str = "auto"  # with clusters, the transformer ranks: whole, probed, auto (whole if <= model)
     epochs: int = 2  # per-corpus distillation: training passes over this corpus's views and documents
     binarizer_epochs: int = 8  # binarizer passes over the views (teacher vectors only; 8 as good as 15: SciFact train)
     batch_size: int = 32  # training batch size
@@ -96,6 +97,8 @@ class BuildConfig:
             raise UserError("--refit-prior, --refit-views, --rank-epochs and --tune-views must be 0 or more.")
         if self.meaning not in ("both", "full"):
             raise UserError(f"--meaning {self.meaning} is not allowed: use both or full.")
+        if self.transformer_codes not in ("auto", "whole", "probed"):
+            raise UserError(f"--transformer-codes {self.transformer_codes} is not allowed: use auto, whole or probed.")
         if self.cluster_rows < 4 or self.clusters_from < 0:
             raise UserError("--cluster-rows must be 4 or more and --clusters-from 0 or more.")
         if self.static_epochs < 0 or self.static_bucket_bytes < 512:

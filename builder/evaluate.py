@@ -75,10 +75,10 @@ def _best_rows(ranker: SiteRanker, rows) -> list[int]:
     return [r["index"] for r in by_document([(int(i), 0.0, None) for i in rows], ranker.row_doc, DEPTH)]
 
 
-def _probed_recall(ranker: SiteRanker, q: np.ndarray, dist: np.ndarray) -> float:
-    """Share of the exhaustive Hamming + rerank top 10 that the page's probed search finds."""
+def _probed_recall(ranker: SiteRanker, q: np.ndarray, dist: np.ndarray, light: bool) -> float:
+    """Share of the exhaustive Hamming + rerank top 10 that the page's search finds (1 where it scans it all)."""
     exact = {r[0] for r in rank(q, ranker.codes, ranker.bits, 10, ranker.rerank_depth, dist)}
-    return len(exact & {r[0] for r in ranker.meaning(q, dist, 10)}) / max(1, len(exact))
+    return len(exact & {r[0] for r in ranker.meaning(q, dist, 10, light)}) / max(1, len(exact))
 
 
 def _walk(node, prefix: str = ""):
@@ -183,9 +183,9 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
         runs["teacher"][qid] = _ranked(ids, _top(t_docs @ t_q, DEPTH))
         runs["student_float"][qid] = _ranked(ids, _best_rows(ranker, _top(unit_docs @ q, len(unit_docs))))
         if ranker.clusters:
-            recall["hamming_rerank"].append(_probed_recall(ranker, q, dist))
+            recall["hamming_rerank"].append(_probed_recall(ranker, q, dist, light=False))
             if query.lite is not None:
-                recall["lite"].append(_probed_recall(ranker, query.lite, query.lite_dist))
+                recall["lite"].append(_probed_recall(ranker, query.lite, query.lite_dist, light=True))
         if progress:
             progress("queries", n + 1, len(qids))
     figures = {name: _metrics(run, qrels) for name, run in runs.items()}

@@ -82,16 +82,17 @@ class SiteRanker:
             self.cluster_rows = [read_cluster((folder / f"{c:04d}.bin").read_bytes())[0]
                                  for c in range(self.clusters["count"])]
 
-    def probed(self, q: np.ndarray) -> np.ndarray | None:
-        """The rows whose codes the page fetches for the query vector q, ascending; None: all of them."""
-        if not self.clusters:
+    def probed(self, q: np.ndarray, light: bool = True) -> np.ndarray | None:
+        """The rows whose codes the page fetches for the query vector q (of the static encoder where light, else of
+        the transformer), ascending; None: all of them."""
+        if not self.clusters or (not light and self.clusters.get("transformer") == "whole"):
             return None
         picked = probe(self.centroids, q, self.clusters["probes"])
         return np.sort(np.concatenate([self.cluster_rows[c] for c in picked]))
 
-    def meaning(self, q: np.ndarray, dist: np.ndarray, k: int) -> list[tuple[int, int, float]]:
+    def meaning(self, q: np.ndarray, dist: np.ndarray, k: int, light: bool = True) -> list[tuple[int, int, float]]:
         """[(row, distance, score)]: the page's Hamming + rerank of q over the rows it fetches."""
-        rows = self.probed(q)
+        rows = self.probed(q, light)
         if rows is None:
             return rank(q, self.codes, self.bits, k, self.rerank_depth, dist)
         ranked = rank(q, self.codes[rows], self.bits, k, self.rerank_depth, dist[rows])
@@ -116,14 +117,15 @@ class SiteRanker:
             q, dist = query.lite, query.lite_dist
         else:
             q, dist = query.q, query.dist
+        light = mode in ("lite", "hybrid-lite")
         if mode in ("semantic", "lite"):
             want = min(n, k * SEMANTIC_ROWS_PER_RESULT) if split else k
-            rows = [(i, s, d) for i, d, s in self.meaning(q, dist, want)]
+            rows = [(i, s, d) for i, d, s in self.meaning(q, dist, want, light)]
         elif mode == "lexical":
             rows = [(i, float(query.bm25[i]), None) for i in lexical_order(query.bm25, query.tiers, n if split else k)]
         elif mode in ("hybrid", "hybrid-lite"):
-            meaning = [r[0] for r in self.meaning(q, dist, max(k, self.depth))]
-            fetched = self.probed(q)  # a row whose codes were not fetched has no meaning score (fuse: the lowest)
+            meaning = [r[0] for r in self.meaning(q, dist, max(k, self.depth), light)]
+            fetched = self.probed(q, light)  # a row whose codes were not fetched has no meaning score: the lowest
             known = np.ones(n, dtype=bool) if fetched is None else np.isin(np.arange(n), fetched)
             fused = fuse(query.bm25, query.tiers, meaning,
                          lambda c: np.where(known[c], asymmetric(q, self.codes[c], self.bits), np.nan),

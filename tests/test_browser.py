@@ -73,7 +73,7 @@ def clustered_site(site, tmp_path_factory) -> Path:
     """The same corpus with its codes fetched by cluster (a few dozen rows each), reusing site's model."""
     folder = tmp_path_factory.mktemp("clustered")
     build_site(BuildConfig(corpus=site.parent / "corpus.jsonl", out=folder / "site", chunk_bytes=2048, cluster_rows=32,
-                           clusters_from=0, model_from=site, **SMALL_QUERY_MODEL))
+                           clusters_from=0, transformer_codes="probed", model_from=site, **SMALL_QUERY_MODEL))
     return folder / "site"
 
 
@@ -161,8 +161,8 @@ def test_page_ranks_as_python_and_shows_it(browser, served, site):
 
 
 def test_the_probed_ranking_is_pythons(browser, clustered_site):
-    """Codes by cluster: every mode ranks the rows of the clusters it fetched as Python does, and codes.bin itself
-    is never fetched."""
+    """Codes by cluster (both encoders probing): every mode ranks the rows of the clusters it fetched as Python
+    does, and codes.bin itself is never fetched."""
     manifest = json.loads((clustered_site / "manifest.json").read_text())
     assert manifest["clusters"]["count"] > manifest["clusters"]["probes"] >= 1
     httpd, url = serve(clustered_site)

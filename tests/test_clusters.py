@@ -81,5 +81,7 @@ def test_a_clustered_site_ranks_over_the_probed_rows(tiny_config, tmp_path):
     assert [r[0] for r in ranked] == [int(rows[i]) for i, _, _ in inside]
     fused = ranker.results(query, 5, "hybrid")
     assert all(r["distance"] is None or r["index"] in set(rows.tolist()) for r in fused)
+    assert clusters["transformer"] == "whole"  # codes.bin is smaller than the model: that tier scans it all
+    assert ranker.probed(query.q, light=False) is None and ranker.probed(query.q, light=True) is not None
     small = build_site(tiny_config(out=tmp_path / "whole"))  # 12 passages: below clusters_from, codes.bin whole
     assert small.manifest["clusters"] is None and not (small.out / "codes").exists()

@@ -169,9 +169,10 @@ function cluster(m, c, sizes) {
   return clustersParsed.get(c);
 }
 
-/** The rows a query vector q is ranked over, {ids (ascending; null: every row), words, count, scanner}. */
-async function rowsFor(m, q) {
-  if (!m.clusters) {
+/** The rows a query vector q is ranked over, {ids (ascending; null: every row), words, count, scanner}: the
+ * probed clusters', or codes.bin whole (no clusters, or the transformer's tier where the build says so). */
+async function rowsFor(m, q, light) {
+  if (!m.clusters || (!light && m.clusters.transformer === "whole")) {
     const c = await codes();
     return { ids: null, words: c.words, count: c.count, scanner: c.scanner };
   }
@@ -246,7 +247,9 @@ export function startSemantic() {
     worker.onerror = (e) => reject(new Error(e.message || "the search worker failed to start"));
     worker.postMessage({ type: "init", manifest: m });
   }));
-  semantic = Promise.all([meaningBase(), model]).then(() => undefined);
+  // the transformer's tier: codes.bin whole where the build says so, beside the model; else the centroids
+  semantic = manifest.then((m) => Promise.all([m.clusters?.transformer === "whole" ? codes() : meaningBase(), model]))
+    .then(() => undefined);
   semantic.then(() => advance("ready"), async (e) => {
     if (!ORDER.includes(state)) return;
     const m = await manifest;
@@ -309,7 +312,7 @@ async function rankWith(text, k, mode) {
     light ? staticVector(text) : ask({ type: "embed", text }), fused ? keywords(text) : null]);
   const q = light ? embedded : embedded.q;
   const t0 = performance.now();
-  const rows = meaningRows(m, await rowsFor(m, q), rowDoc, q, k, mode, keys);
+  const rows = meaningRows(m, await rowsFor(m, q, light), rowDoc, q, k, mode, keys);
   const results = byDocument(rows, rowDoc, k);
   if (light) return { results };
   const timings = { tokenize: embedded.tokenize, model: embedded.model, scan: performance.now() - t0 };
