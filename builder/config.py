@@ -29,7 +29,7 @@ class BuildConfig:
     tune_views: int = 0  # shared query model: this corpus's views it is then fine-tuned on, one pass (0 = none)
     meaning: str = "both"  # query encoders the site ships: both (a static table per word, then the transformer), full
     static_epochs: int = 16  # static encoder: passes fitting its table (0 = idf centroids; 16: SciFact train)
-    static_bucket_bytes: int = 4096  # static encoder: target bytes of a meaning/ file (a query fetches one a word)
+    static_bucket_bytes: int = 2048  # static encoder: target bytes of a meaning/ file (a query fetches one a word)
     cluster_rows: int = 256  # codes by cluster: rows a cluster holds on average (a query fetches its nearest ones)
     clusters_from: int = 4096  # passages from which the codes are fetched by cluster; below, codes.bin whole
     transformer_codes: str = "auto"  # with clusters, the transformer ranks: whole, probed, auto (whole if <= model)

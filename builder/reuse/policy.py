@@ -59,7 +59,7 @@ NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain",
 # options added since sites began to record theirs, with the value a site that lacks one was built with: such a
 # site stays reusable (--model-from takes that value, as it takes any option not given), and a plain rebuild with
 # today's default retrains it once
-ADDED = {"rank_epochs": 0, "meaning": "full", "static_epochs": 16, "static_bucket_bytes": 4096}
+ADDED = {"rank_epochs": 0, "meaning": "full", "static_epochs": 16, "static_bucket_bytes": 2048}
 
 
 def corpus_name(config) -> str:
