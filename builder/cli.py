@@ -124,6 +124,14 @@ def _print_summary(report: dict, out: Path) -> None:
     print(f"  model.onnx       {b['model']:>12,} bytes")
     print(f"  codes.bin        {b['codes']:>12,} bytes")
     print(f"  keyword index    {b['lexical']:>12,} bytes   (lexical/: a query fetches only its words' chunks)")
+    if report.get("static"):
+        words = report["static"]["terms"]
+        print(f"  static encoder   {report['static']['bytes']:>12,} bytes   (meaning/: {words:,} words, a query "
+              f"fetches its words' rows)")
+    if report.get("clusters"):
+        c = report["clusters"]
+        print(f"  codes by cluster {c['count']:>12,} clusters (a query fetches {c['probes']}: {c['recall']:.0%} of the "
+              f"exhaustive top 10 on query-like views)")
     print(f"  site total       {b['site']:>12,} bytes")
     print("  stages           " + ", ".join(f"{k} {v:.1f}s" for k, v in s.items() if k != "total"))
     speed = report["teacher_texts_per_second"]

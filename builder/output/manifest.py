@@ -85,6 +85,10 @@ def report(config, tmp: Path, manifest: dict, *, documents: int, skipped: dict, 
         "encoded": encoded,
         "bytes": {"model": manifest["model"]["bytes"], "codes": manifest["codes"]["bytes"],
                   "lexical": manifest["lexical"]["bytes"]},
+        # the static encoder's table (words, bytes) and the codes by cluster (clusters, probes, recall on the views)
+        "static": manifest["static"] and {k: manifest["static"][k] for k in ("terms", "bytes")},
+        "clusters": manifest["clusters"] and {k: manifest["clusters"][k]
+                                              for k in ("count", "probes", "recall", "transformer")},
     }
     out["bytes"]["rebuild"] = dir_bytes(tmp / rebuild_folder)  # what a reuse reads; the page never fetches it
     # what a host serves; report.json and rebuild/ are not fetched
