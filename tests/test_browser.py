@@ -322,11 +322,17 @@ def test_lexical_then_lite_then_hybrid(browser, served, site):
     the box or the focus. #results' data-ranking says which ranking is on screen."""
     page = browser.new_page()
     page.add_init_script(FIRST_RESULT)
+    # the ranking of the first list shown, read when it enters the DOM (the next one may replace it at once)
+    page.add_init_script("""new MutationObserver((_, obs) => {
+  const r = document.getElementById("results");
+  if (r && r.children.length) { window.__firstRanking = r.dataset.ranking; obs.disconnect(); }
+}).observe(document, {subtree: true, childList: true});""")
     held = []
     page.context.route("**/model.onnx", lambda route: held.append(route))
     query = QUERIES[4]
     page.goto(served + "?q=" + query.replace(" ", "+"))
-    page.wait_for_selector("#results[data-ranking=lexical] li", timeout=30_000)
+    page.locator("#results li").first.wait_for(timeout=30_000)
+    assert page.evaluate("window.__firstRanking") == "lexical"
     lexical = page.evaluate("q => window.hammingSearch.search(q, 10, {mode: 'lexical'})", query)
     # the first result's moment: nothing of meaning (codes, rows, model, runtime, worker) was requested before it
     timeline = page.evaluate("() => ({at: window.__firstResultAt, "
