@@ -22,6 +22,7 @@ from builder.lexical.tokenize import (
     LOOSE,
     STOPWORDS,
     fnv1a64,
+    query_term_counts,
     query_terms,
     sort_key,
     terms,
@@ -397,3 +398,28 @@ def test_parse_chunk_errors(example_site):
         parse_chunk(data[:4] + b"\x02\x00" + data[6:])
     with pytest.raises((ValueError, IndexError)):
         parse_chunk(data[: len(data) // 2])
+
+
+def test_a_repeated_query_word_counts_as_often_as_it_is_repeated(js, tmp_path):
+    """BM25's query-term frequency: a question that says "scheduler" three times is about the scheduler, so the
+    page about it ranks above one that matches more of the question's other, incidental words; said once, the
+    other page wins. Page and Python agree, on these and on long pasted queries (the 32 most repeated terms)."""
+    filler = [(f"note {i}", f"notes {i} on caching and disks") for i in range(6)]
+    texts = [("Scheduler", "the kernel scheduler decides which process runs next; the scheduler balances load"),
+             ("Buffers", "memory allocation, file caching and network buffers"), *filler]
+    meta = write_index(tmp_path / "lexical", texts, PARAMS)
+    (tmp_path / "manifest.json").write_text(json.dumps({"lexical": meta}), encoding="utf-8")
+    reader = IndexReader(tmp_path)
+    repeated = "scheduler? yes, the scheduler: how does the scheduler pick memory, file or network work"
+    once = "scheduler memory file network"
+    assert python_rank(reader, repeated, len(texts))["order"][0] == 0
+    assert python_rank(reader, once, len(texts))["order"][0] == 1
+    words = " ".join(f"word{i}" for i in range(60))
+    long = [f"{words} scheduler scheduler", f"{words} {words} buffers memory", " ".join(["file"] * 3 + [words])]
+    queries = [repeated, once, *long]
+    py = [python_rank(reader, q, len(texts)) for q in queries]
+    out = js("rank", folder=str(tmp_path / "lexical"), firsts=meta["chunks"], stopwords=meta["stopwords"],
+             count=len(texts), queries=queries, k=20, maxQueryTerms=meta["max_query_terms"])
+    assert_same(queries, py, out, "lexical ranking with repeated words")
+    assert py[2]["order"][0] == 0  # 62 distinct terms: the repeated "scheduler" is among the 32 counted
+    assert query_term_counts(long[2], 32)[0] == ("file", 3) and len(query_term_counts(long[2], 32)) == 32

@@ -114,10 +114,10 @@ async function postings(m, keys) {
 /** The keyword side of a query: {lexical: {scores, hits}, tiers}, per row. */
 async function keywords(text) {
   const { m, tok } = await lexicon;
-  const terms = tok.queryTerms(text).slice(0, m.lexical.max_query_terms);
-  const [exact, loose, ...lists] = await postings(m, [...titleKeys(text), ...terms]);
+  const counted = tok.queryTermCounts(text, m.lexical.max_query_terms);
+  const [exact, loose, ...lists] = await postings(m, [...titleKeys(text), ...counted.map(([t]) => t)]);
   return {
-    lexical: bm25Scores(lists.filter(Boolean), m.passages?.count ?? m.count),
+    lexical: bm25Scores(lists.map((l, i) => l && { ...l, qtf: counted[i][1] }).filter(Boolean), m.passages?.count ?? m.count),
     tiers: titleTiers(exact?.docs, loose?.docs),
   };
 }

@@ -14,7 +14,7 @@ export function words(text) {
   return String(text).toLowerCase().match(WORD) ?? [];
 }
 
-/** {terms, queryTerms} for a stemmer (porter2.mjs's stem) and the index's stop words. */
+/** {terms, queryTerms, queryTermCounts} for a stemmer (porter2.mjs's stem) and the index's stop words. */
 export function tokenizer(stem, stopwords) {
   const stop = new Set(stopwords);
   const cache = new Map();
@@ -25,7 +25,14 @@ export function tokenizer(stem, stopwords) {
     return s;
   };
   const terms = (text) => words(text).filter((w) => !stop.has(w)).map(stemmed);
-  return { terms, queryTerms: (text) => [...new Set(terms(text))] };
+  /** [[term, times the query repeats it]]: the most repeated first, ties in first-seen order, at most limit
+   * (builder/lexical/tokenize.py's query_term_counts). */
+  const queryTermCounts = (text, limit = Infinity) => {
+    const counts = new Map();
+    for (const t of terms(text)) counts.set(t, (counts.get(t) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1]).slice(0, limit); // Array.prototype.sort is stable
+  };
+  return { terms, queryTerms: (text) => [...new Set(terms(text))], queryTermCounts };
 }
 
 /** 64-bit FNV-1a of the UTF-8 bytes, as 16 hex digits. */
@@ -95,14 +102,15 @@ export function parseChunk(buffer, name = "chunk") {
   return out;
 }
 
-/** Sum of impacts over the query's postings lists: {scores: Uint32Array(count), hits: touched indices}. */
+/** Sum of impacts over the query's postings lists, each times its term's count in the query (qtf, default 1):
+ * {scores: Uint32Array(count), hits: touched indices}. */
 export function bm25Scores(postings, count) {
   const scores = new Uint32Array(count);
   const hits = [];
-  for (const { docs, weights } of postings) {
+  for (const { docs, weights, qtf = 1 } of postings) {
     for (let j = 0; j < docs.length; j++) {
       if (scores[docs[j]] === 0) hits.push(docs[j]);
-      scores[docs[j]] += weights[j];
+      scores[docs[j]] += qtf * weights[j];
     }
   }
   return { scores, hits };

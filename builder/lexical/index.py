@@ -39,7 +39,7 @@ VERSION = 1
 HEADER = struct.Struct("<4sHHI")
 
 
-MAX_QUERY_TERMS = 32  # a query's first 32 distinct terms count: a pasted page fetches at most 34 chunks
+MAX_QUERY_TERMS = 32  # a query's 32 most repeated terms count: a pasted page fetches at most 34 chunks
 
 
 @dataclass(frozen=True)

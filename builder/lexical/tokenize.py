@@ -48,8 +48,20 @@ def terms(text: str) -> list[str]:
 
 
 def query_terms(text: str) -> list[str]:
-    """The distinct terms of a query, in first-seen order: a repeated query word does not count twice."""
+    """The distinct terms of a query, in first-seen order (what the page highlights)."""
     return list(dict.fromkeys(terms(text)))
+
+
+def query_term_counts(text: str, limit: int) -> list[tuple[str, int]]:
+    """The terms a query's keyword ranking counts, each with how often the query repeats it (BM25's query-term
+    frequency: a word a long question uses three times is what it is about): the most repeated first, ties in
+    first-seen order, at most `limit` of them (a pasted page fetches at most that many chunks). Depends on the
+    query alone, so the page, Python and an offline page count the same terms (web_template/lexical.js's
+    queryTermCounts)."""
+    counts: dict[str, int] = {}
+    for term in terms(text):
+        counts[term] = counts.get(term, 0) + 1
+    return sorted(counts.items(), key=lambda kv: -kv[1])[:limit]  # sorted() is stable: first-seen within a count
 
 
 def fnv1a64(data: bytes) -> int:

@@ -27,8 +27,8 @@ const { stem } = await import(pathToFileURL(porter2).href);
 const chunkObject = (map) =>
   Object.fromEntries([...map].map(([key, { docs, weights }]) => [key, [Array.from(docs), Array.from(weights)]]));
 
-function rank({ folder, firsts, stopwords, count, queries, k }) {
-  const { queryTerms } = tokenizer(stem, stopwords);
+function rank({ folder, firsts, stopwords, count, queries, k, maxQueryTerms = Infinity }) {
+  const { queryTermCounts } = tokenizer(stem, stopwords);
   const chunks = new Map();
   const postings = (key) => {
     if (!firsts.length) return undefined;
@@ -40,7 +40,8 @@ function rank({ folder, firsts, stopwords, count, queries, k }) {
     return chunks.get(n).get(key);
   };
   return queries.map((query) => {
-    const lists = queryTerms(query).map(postings).filter(Boolean);
+    const counted = queryTermCounts(query, maxQueryTerms);
+    const lists = counted.map(([t, qtf]) => { const l = postings(t); return l && { ...l, qtf }; }).filter(Boolean);
     const lexical = bm25Scores(lists, count);
     const [exact, loose] = titleKeys(query);
     const tiers = titleTiers(exact && postings(exact)?.docs, loose && postings(loose)?.docs);
