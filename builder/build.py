@@ -62,8 +62,8 @@ class BuildResult:
 class ModelFiles:
     """The query model as the site ships it (model.onnx is written), and what making it measured."""
 
-    tokenizer: str  # tokenizer.json's text
-    student: dict  # the manifest's "student": {"name", "layers", "vocabulary"}
+    tokenizer: str | None  # tokenizer.json's text (None: no transformer, --meaning lite)
+    student: dict | None  # the manifest's "student": {"name", "layers", "vocabulary"}
     train: dict | None  # per-corpus distillation or the shared model's adaptation
     parity: dict | None  # int4/int8 against float32
     fidelity: dict | None  # the site's ranking against the teacher's on query-like views
@@ -100,7 +100,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     # before any stage starts: bad input fails fast and alone (the output folder itself is never read: its marker)
     docs, skipped = read_input(config.corpus, config.base_url, config.pretty_urls, progress)
     template = template_files()  # the page's own files: a broken installation fails here, not at the end
-    runtime = runtime_files()  # the page's runtime: fetched once and cached, before the heavy stages
+    # the page's runtime: fetched once and cached, before the heavy stages (a lite site needs only the stemmer)
+    runtime = runtime_files(transformer=config.meaning != "lite")
     torch.manual_seed(config.seed)
     torch.use_deterministic_algorithms(True)
     stage, t_start = Stages(progress), time.perf_counter()
@@ -109,7 +110,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         with stage("load models"):
             teacher, teacher_sha, base, previous = _load_models(config, cache, previous)
         student = query_record = None
-        if config.query_model == "shared" and previous is None:
+        if config.query_model == "shared" and previous is None and config.meaning != "lite":
             with stage("query model"):  # distilled once per teacher and shape, then from the cache
                 student, query_record = query_model(teacher, teacher_sha, base, QueryModelSpec.from_config(config),
                                                     cache, progress, config.teacher_backend, config.teacher_processes)
@@ -134,18 +135,21 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             with stage("model"):  # the site's model.onnx and tokenizer.json as they are, checked against its records
                 model = ModelFiles(previous.copy_model(tmp), previous.manifest["student"],
                                    previous.report.get("train"), previous.report.get("parity"), None)
+        elif config.meaning == "lite":  # no transformer: the static encoder is the site's meaning
+            model = ModelFiles(None, None, None, None, None)
         else:
             tok_json = tokenizer_json(base, config.max_length)
             model = _make_model(config, tmp, stage, base, tok_json, student, query_record, texts, views,
                                 t_views, t_docs, space, codes, doc_floats, progress)
         with stage("static"):  # the light query encoder: a row per word, fetched per query word
             static = (previous.copy_static(tmp) if previous is not None else
-                      _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats) if config.meaning == "both"
+                      _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats) if config.meaning != "full"
                       else None)
         with stage("clusters"):  # codes fetched per cluster, on sites large enough to gain from it
             clusters = _clusters(config, tmp, codes, space.project(t_views) if len(views) else None)
         with stage("site"):
-            (tmp / "tokenizer.json").write_text(model.tokenizer, encoding="utf-8")
+            if model.tokenizer is not None:
+                (tmp / "tokenizer.json").write_text(model.tokenizer, encoding="utf-8")
             write_rebuild(tmp / REBUILD_FOLDER, tmp, space, records.teacher_entry(config, teacher_sha),
                           corpus_name(config), docs, passages, hashes)  # what a later reuse needs
             shards = write_shards(tmp / "docs", docs, config.docs_per_shard, passages)
@@ -242,7 +246,8 @@ def _clusters(config, tmp, codes, queries) -> dict | None:
     if queries is None:
         pick = np.random.default_rng(config.seed).permutation(len(codes))[:1024]
         queries = unpack(codes[pick], config.bits).astype(np.float32) * 2 - 1
-    small = (tmp / "codes.bin").stat().st_size <= (tmp / "model.onnx").stat().st_size
+    model = tmp / "model.onnx"
+    small = model.exists() and (tmp / "codes.bin").stat().st_size <= model.stat().st_size
     whole = config.transformer_codes == "whole" or (config.transformer_codes == "auto" and small)
     return write_clusters(tmp, codes, config.bits, config.cluster_rows, queries[:2048], config.seed, whole)
 

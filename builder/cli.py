@@ -121,7 +121,10 @@ def _print_summary(report: dict, out: Path) -> None:
     if encoded and encoded["reused"]:
         print(f"  encoded          {encoded['documents']:>12,}   documents new or changed; "
               f"{encoded['reused']:,} reused (their codes copied, and the previous site's model)")
-    print(f"  model.onnx       {b['model']:>12,} bytes")
+    if b["model"]:
+        print(f"  model.onnx       {b['model']:>12,} bytes")
+    else:
+        print("  model.onnx       none (--meaning lite: the static encoder is the site's meaning)")
     print(f"  codes.bin        {b['codes']:>12,} bytes")
     print(f"  keyword index    {b['lexical']:>12,} bytes   (lexical/: a query fetches only its words' chunks)")
     if report.get("static"):

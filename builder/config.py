@@ -27,7 +27,7 @@ class BuildConfig:
     refit_views: int = 4096  # shared query model: views the refit reads (its cost; 4,096 = 8,192 on SciFact train)
     rank_epochs: int = 4  # shared query model: passes training its projection to rank the passages as the teacher does
     tune_views: int = 0  # shared query model: this corpus's views it is then fine-tuned on, one pass (0 = none)
-    meaning: str = "both"  # query encoders the site ships: both (a static table per word, then the transformer), full
+    meaning: str = "both"  # query encoders: both (a static table per word, then the transformer), lite, full
     static_epochs: int = 16  # static encoder: passes fitting its table (0 = idf centroids; 16: SciFact train)
     static_bucket_bytes: int = 2048  # static encoder: target bytes of a meaning/ file (a query fetches one a word)
     cluster_rows: int = 256  # codes by cluster: rows a cluster holds on average (a query fetches its nearest ones)
@@ -95,8 +95,8 @@ class BuildConfig:
             raise UserError(f"--max-views {self.max_views} is negative: use 0 or more.")
         if self.refit_prior < 0 or self.tune_views < 0 or self.refit_views < 0 or self.rank_epochs < 0:
             raise UserError("--refit-prior, --refit-views, --rank-epochs and --tune-views must be 0 or more.")
-        if self.meaning not in ("both", "full"):
-            raise UserError(f"--meaning {self.meaning} is not allowed: use both or full.")
+        if self.meaning not in ("both", "lite", "full"):
+            raise UserError(f"--meaning {self.meaning} is not allowed: use both, lite or full.")
         if self.transformer_codes not in ("auto", "whole", "probed"):
             raise UserError(f"--transformer-codes {self.transformer_codes} is not allowed: use auto, whole or probed.")
         if self.cluster_rows < 4 or self.clusters_from < 0:

@@ -51,8 +51,8 @@ class Query:
     """One query's signals: the model's float projection, Hamming distances, keyword scores and title tiers."""
 
     text: str
-    q: np.ndarray
-    dist: np.ndarray
+    q: np.ndarray | None  # None on a --meaning lite site
+    dist: np.ndarray | None
     bm25: np.ndarray
     tiers: np.ndarray
     lite: np.ndarray | None = None  # the static encoder's vector (None: the site has no static table)
@@ -63,8 +63,10 @@ class SiteRanker:
     def __init__(self, site: Path, rerank_depth: int = RERANK_DEPTH):
         self.site = Path(site)
         self.manifest = json.loads((self.site / "manifest.json").read_text())
-        tokenizer = Tokenizer.from_file(self.site / "tokenizer.json", self.manifest["tokenizer"]["max_length"])
-        self.encoder = OnnxEncoder(self.site / "model.onnx", tokenizer)
+        self.encoder = None  # a --meaning lite site has no transformer
+        if self.manifest["model"]:
+            tokenizer = Tokenizer.from_file(self.site / "tokenizer.json", self.manifest["tokenizer"]["max_length"])
+            self.encoder = OnnxEncoder(self.site / "model.onnx", tokenizer)
         self.codes, self.bits = read_codes(self.site / "codes.bin")
         rows = self.manifest.get("passages", {}).get("count", self.manifest["count"])
         # None when no document was split: rows are documents (the page then skips passages.bin too)
@@ -99,11 +101,11 @@ class SiteRanker:
         return [(int(rows[i]), d, s) for i, d, s in ranked]
 
     def query(self, text: str) -> Query:
-        q = self.encoder.encode([text])[0]
+        q = self.encoder.encode([text])[0] if self.encoder is not None else None
         n = len(self.codes)
         lite = self.static.encode(Counter(terms(text))) if self.static is not None else None
-        return Query(text, q, hamming(pack(q[None, :])[0], self.codes), bm25_scores(self.reader, text, n),
-                     title_tiers(self.reader, text, n), lite,
+        return Query(text, q, None if q is None else hamming(pack(q[None, :])[0], self.codes),
+                     bm25_scores(self.reader, text, n), title_tiers(self.reader, text, n), lite,
                      None if lite is None else hamming(pack(lite[None, :])[0], self.codes))
 
     def results(self, query: Query, k: int, mode: str = "hybrid") -> list[dict]:
@@ -111,6 +113,8 @@ class SiteRanker:
         passages: [{index, score, distance, passages: [{row, score}]}]."""
         split = self.row_doc is not None
         n = len(self.codes)
+        if self.encoder is None:  # a --meaning lite site: the page's hybrid and semantic are its static encoder's
+            mode = {"hybrid": "hybrid-lite", "semantic": "lite"}.get(mode, mode)
         if mode in ("lite", "hybrid-lite"):
             if query.lite is None:
                 raise ValueError(f"mode {mode}: this site has no static encoder (built with --meaning full)")

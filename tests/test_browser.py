@@ -78,6 +78,14 @@ def clustered_site(site, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def lite_site(site, tmp_path_factory) -> Path:
+    """The same corpus built with --meaning lite: no transformer, no runtime."""
+    folder = tmp_path_factory.mktemp("lite")
+    build_site(BuildConfig(corpus=site.parent / "corpus.jsonl", out=folder / "site", chunk_bytes=2048, meaning="lite"))
+    return folder / "site"
+
+
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -175,6 +183,30 @@ def test_the_probed_ranking_is_pythons(browser, clustered_site):
                 assert same_order(js, py), (mode, query, [r["index"] for r in js], [r[0] for r in py])
         assert not [u for u in requests if u.endswith("/codes.bin")]
         assert [u for u in requests if "/codes/" in u]
+        assert not errors
+    finally:
+        httpd.shutdown()
+
+
+def test_a_lite_site_answers_by_its_static_encoder_and_fetches_no_runtime(browser, lite_site):
+    assert not list(lite_site.glob("*.onnx")) and not list(lite_site.glob("*.wasm"))
+    httpd, url = serve(lite_site)
+    try:
+        page = browser.new_page()
+        requests, errors = [], []
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url + "?q=" + QUERIES[0].replace(" ", "+"))
+        page.wait_for_selector("#results[data-ranking=hybrid-lite] li", timeout=30_000)
+        assert page.evaluate("document.body.dataset.state") == "lite"
+        assert page.evaluate("() => window.hammingSearch.ready()") is True
+        for query, py in zip(QUERIES, python_ranking(lite_site, QUERIES, mode="hybrid-lite"), strict=True):
+            js = page.evaluate("q => window.hammingSearch.search(q, 10)", query)  # the default: hybrid-lite
+            assert same_order(js, py), (query, [r["index"] for r in js], [r[0] for r in py])
+        page.wait_for_timeout(500)
+        assert page.evaluate("document.body.dataset.state") == "lite"
+        assert "loading" not in page.text_content("#status"), page.text_content("#status")
+        assert not [u for u in requests if any(f in u for f in TRANSFORMER_FILES)], requests
         assert not errors
     finally:
         httpd.shutdown()

@@ -104,3 +104,23 @@ def test_a_full_site_has_no_table(tiny_config, tmp_path):
     result = build_site(tiny_config(meaning="full", out=tmp_path / "full"))
     assert result.manifest["static"] is None and not (result.out / "meaning").exists()
     assert json.loads((result.out / "manifest.json").read_text())["static"] is None
+
+
+def test_a_lite_site_ships_no_transformer_and_ranks_by_its_static_encoder(tiny_config, tmp_path):
+    result = build_site(tiny_config(meaning="lite", out=tmp_path / "lite"))
+    manifest = result.manifest
+    assert manifest["model"] is None and manifest["tokenizer"] is None and manifest["student"] is None
+    assert manifest["static"]["terms"] > 10
+    names = {p.name for p in result.out.iterdir()}
+    assert not names & {"model.onnx", "tokenizer.json", "ort.wasm.min.mjs", "ort-wasm-simd-threaded.wasm",
+                        "tokenizers.min.mjs"}, names
+    assert "porter2.mjs" in names  # the keyword side's stemmer stays
+    assert "query model" not in result.report["seconds"] and "export" not in result.report["seconds"]
+    ranker = SiteRanker(result.out)
+    query = ranker.query("music of the river")
+    assert query.q is None
+    assert ranker.results(query, 5) == ranker.results(query, 5, "hybrid-lite")  # the default is its hybrid
+    assert ranker.results(query, 5, "semantic") == ranker.results(query, 5, "lite")
+    again = build_site(tiny_config(meaning="lite", out=tmp_path / "again", model_from=result.out))
+    assert again.report["encoded"]["reused"] == again.report["documents"]
+    assert again.manifest["model"] is None and again.manifest["static"] == manifest["static"]

@@ -223,10 +223,16 @@ let semantic = null; // promise of the worker's readiness, made once
 const pending = new Map();
 let nextId = 0;
 
-/** Readies the transformer (and the codes): state ready. The page calls it once a hybrid-lite list is shown. */
+/** Readies the transformer (and the codes): state ready. The page calls it once a hybrid-lite list is shown. On a
+ * site without the transformer (--meaning lite) it readies the static encoder, its only meaning. */
 export function startSemantic() {
   if (semantic) return semantic;
-  const model = manifest.then((m) => new Promise((resolve, reject) => {
+  semantic = manifest.then((m) => (m.model ? startTransformer(m) : startLite().then(() => undefined)));
+  return semantic;
+}
+
+function startTransformer(m) {
+  const model = new Promise((resolve, reject) => {
     const onBytes = counted(m.model.bytes);
     let seen = 0;
     worker = new Worker(here("./worker.js"), { type: "module" });
@@ -246,17 +252,15 @@ export function startSemantic() {
     };
     worker.onerror = (e) => reject(new Error(e.message || "the search worker failed to start"));
     worker.postMessage({ type: "init", manifest: m });
-  }));
+  });
   // the transformer's tier: codes.bin whole where the build says so, beside the model; else the centroids
-  semantic = manifest.then((m) => Promise.all([m.clusters?.transformer === "whole" ? codes() : meaningBase(), model]))
-    .then(() => undefined);
-  semantic.then(() => advance("ready"), async (e) => {
+  const ready = Promise.all([m.clusters?.transformer === "whole" ? codes() : meaningBase(), model]).then(() => undefined);
+  ready.then(() => advance("ready"), async (e) => {
     if (!ORDER.includes(state)) return;
-    const m = await manifest;
     const liteWorks = Boolean(m.static) && await meaningBase().then(() => true, () => false);
     setState(liteWorks ? "lite-only" : "lexical-only", { error: e });
   });
-  return semantic;
+  return ready;
 }
 
 async function ask(message) {
@@ -300,6 +304,7 @@ async function rankWith(text, k, mode) {
   if (mode === "hybrid" && state === "lite-only") mode = "hybrid-lite";
   if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode}: use ${MODES.join(", ")}`);
   const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
+  if (!m.model) mode = { hybrid: "hybrid-lite", semantic: "lite" }[mode] ?? mode; // a --meaning lite site
   if (mode === "lexical") {
     const { lexical, tiers } = await keywords(text);
     const rows = lexicalOrder(lexical, tiers, rowDoc ? m.passages.count : k)

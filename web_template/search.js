@@ -55,11 +55,14 @@ function renderResult(r, match) {
 /** The ranking the page uses in each state of the engine. */
 const RANKING = { ready: "hybrid", lite: "hybrid-lite", "lite-only": "hybrid-lite" };
 
+let liteSite = false; // built with --meaning lite: the static encoder is the whole of its meaning
+manifest.then((m) => { liteSite = Boolean(m.static && !m.model); }, () => {});
+
 function describe(state, { n, count, ms, terms }, loaded) {
   const found = n ? `${n} results` : "No results";
-  if (state === "ready") return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms`;
+  if (state === "ready" || (state === "lite" && liteSite)) return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms`;
   const pct = loaded == null ? "" : ` (${loaded}%)`;
-  if (state === "lite") {
+  if (state === "lite" && !liteSite) {
     const more = saveData() ? "data saver is on, so the full model is not loaded" : `the full model is loading${pct}`;
     return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms; ${more}.`;
   }
@@ -109,7 +112,7 @@ async function onInput(text, pushUrl = true) {
  * on a site without it); after a hybrid-lite list the transformer, unless the visitor saves data. */
 function next(mode, state, m) {
   if (mode === "lexical" && state === "lexical") (m.static ? startLite() : startSemantic()).catch(() => {});
-  else if (mode === "hybrid-lite" && state === "lite" && !saveData()) startSemantic().catch(() => {});
+  else if (mode === "hybrid-lite" && state === "lite" && m.model && !saveData()) startSemantic().catch(() => {});
 }
 
 $("search-form").addEventListener("submit", (e) => e.preventDefault());

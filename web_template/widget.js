@@ -115,7 +115,7 @@ class HammingSearch extends HTMLElement {
       // keywords answered: the next tier (the static encoder, or the model where the site has none); after a
       // hybrid-lite list, the model unless the visitor saves data
       if (mode === "lexical" && state === "lexical") ((await manifest).static ? startLite() : startSemantic()).catch(() => {});
-      else if (mode === "hybrid-lite" && state === "lite" && !saveData()) startSemantic().catch(() => {});
+      else if (mode === "hybrid-lite" && state === "lite" && (await manifest).model && !saveData()) startSemantic().catch(() => {});
     } catch (e) {
       if (mine === this.generation) this.status.textContent = `Search failed: ${e.message}`;
     }

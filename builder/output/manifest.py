@@ -42,18 +42,19 @@ def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: int
         # what document URLs are relative to, from this folder ("../" when the site is the input folder)
         "root": root,
         "bits": config.bits,
-        "model": file_entry(tmp / "model.onnx"),
+        # the transformer's files; None on a --meaning lite site (no model, no tokenizer, no onnxruntime)
+        "model": file_entry(tmp / "model.onnx") if student else None,
         "codes": file_entry(tmp / "codes.bin"),
         # the static query encoder's table (builder/output/static.py); None: the site has only the transformer
         "static": static,
         # the codes by cluster (builder/output/clusters.py); None: a query fetches codes.bin whole
         "clusters": clusters,
-        "tokenizer": {"file": "tokenizer.json", "max_length": config.max_length},
+        "tokenizer": {"file": "tokenizer.json", "max_length": config.max_length} if student else None,
         "docs": {"folder": "docs", "per_shard": config.docs_per_shard, "shards": shards},
         "lexical": lexical,
         "fusion": {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth},
         "teacher": teacher_entry(config, teacher_sha),
-        "student": student,  # {"name", "layers", "vocabulary"}: the query model's origin
+        "student": student,  # {"name", "layers", "vocabulary"}: the query model's origin (None: no transformer)
         # names, not paths: a manifest holds no absolute paths, so rebuilds elsewhere compare equal
         "options": named_options(config),
         "seed": config.seed,
@@ -83,7 +84,7 @@ def report(config, tmp: Path, manifest: dict, *, documents: int, skipped: dict, 
         "fidelity": model.fidelity,  # None for a reuse (it needs the teacher's embedding of every document)
         # documents the teacher encoded, and those whose code rows were copied from the site reused
         "encoded": encoded,
-        "bytes": {"model": manifest["model"]["bytes"], "codes": manifest["codes"]["bytes"],
+        "bytes": {"model": manifest["model"]["bytes"] if manifest["model"] else 0, "codes": manifest["codes"]["bytes"],
                   "lexical": manifest["lexical"]["bytes"]},
         # the static encoder's table (words, bytes) and the codes by cluster (clusters, probes, recall on the views)
         "static": manifest["static"] and {k: manifest["static"][k] for k in ("terms", "bytes")},

@@ -158,8 +158,9 @@ def render_page(tmp: Path, manifest: dict, template: dict[str, bytes], runtime: 
     """The page, its scripts, the vendored runtime and the licence notices of everything shipped."""
     for path in runtime:
         shutil.copyfile(path, tmp / path.name)
-    licence = MODEL_LICENCE.format(student=manifest["student"]["name"], teacher=manifest["teacher"]["name"])
-    (tmp / "LICENSES.txt").write_text(f"{licence}\n{notices}")
+    licence = (MODEL_LICENCE.format(student=manifest["student"]["name"], teacher=manifest["teacher"]["name"]) + "\n"
+               if manifest["model"] else "")
+    (tmp / "LICENSES.txt").write_text(f"{licence}{notices}")
     env = jinja2.Environment(
         loader=jinja2.DictLoader({PAGE: template[PAGE].decode("utf-8")}), autoescape=True, keep_trailing_newline=True
     )

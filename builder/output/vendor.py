@@ -123,12 +123,13 @@ def _fetch(pkg: Package, folder: Path) -> None:
     os.replace(tmp, folder)
 
 
-def runtime_files(cache_dir: Path | None = None) -> tuple[list[Path], str]:
-    """Paths of every runtime file for the site, and the licence notices to ship beside them."""
+def runtime_files(cache_dir: Path | None = None, transformer: bool = True) -> tuple[list[Path], str]:
+    """Paths of every runtime file for the site, and the licence notices to ship beside them; without the
+    transformer (--meaning lite) only the keyword side's stemmer."""
     cache_dir = cache_dir or Path.home() / ".cache" / "hamming-site"
     override = os.environ.get("HAMMING_SITE_VENDOR")
     paths, notices = [], []
-    for pkg in PACKAGES:
+    for pkg in PACKAGES if transformer else [p for p in PACKAGES if p.name == "porter2"]:
         folder = Path(override) if override else cache_dir / "vendor" / f"{pkg.name.replace('/', '+')}@{pkg.version}"
         names = [*pkg.files.values(), *_EXTRA.get(pkg.name, {}).values()]
         if not all((folder / n).exists() for n in names):

@@ -12,7 +12,8 @@ reader never indexes: it lies inside the site, under the .hamming-site marker). 
   [dim, bits], row-major. A code row is `pack((teacher_embedding - mean) @ matrix)` (builder/output/codes.py).
 - `binarizer.json`: `{"format_version": 1, "dim", "bits", "dtype": "float32-le", "layout", "sha256"` (of
   binarizer.f32)`, "teacher": {"name", "sha256"}` (as in manifest.json)`, "model": {"model.onnx": sha256,
-  "tokenizer.json": sha256}}`: the query model files made for this binarizer, which a reuse copies.
+  "tokenizer.json": sha256}}`: the query model files made for this binarizer, which a reuse copies (`{}` on a
+  site built with --meaning lite, which has none).
 - `documents.json`: `{"format_version": 1, "corpus"` (the input file's or folder's name, no path)`, "hash"`
   (how `sha256` is computed, in words)`, "columns": ["id", "sha256", "first_row", "rows"], "documents":
   [[id, sha256, first_row, rows], ...]}`, one entry per document in codes.bin order: its code rows are
@@ -80,7 +81,7 @@ def write(folder: Path, site: Path, binarizer: Binarizer, teacher: dict, corpus:
     meta = {
         "format_version": REBUILD_FORMAT, "dim": dim, "bits": bits, "dtype": "float32-le",
         "layout": "mean[dim], then matrix[dim][bits] row-major", "sha256": _sha(raw), "teacher": teacher,
-        "model": {name: _sha((site / name).read_bytes()) for name in MODEL_FILES},
+        "model": {name: _sha((site / name).read_bytes()) for name in MODEL_FILES if (site / name).exists()},
     }
     (folder / "binarizer.json").write_text(json.dumps(meta, indent=1) + "\n")
     rows = _first_rows(passages, len(docs))
@@ -150,8 +151,11 @@ class Previous:
             codes[here : here + n] = self.codes[there : there + n]
         return codes
 
-    def copy_model(self, tmp: Path) -> str:
-        """SITE's model.onnx into tmp, byte for byte; returns its tokenizer.json's text (checked when loaded)."""
+    def copy_model(self, tmp: Path) -> str | None:
+        """SITE's model.onnx into tmp, byte for byte; returns its tokenizer.json's text (checked when loaded), or
+        None for a site without the transformer (--meaning lite)."""
+        if not self.meta["model"]:
+            return None
         files = {name: (self.folder / name).read_bytes() for name in MODEL_FILES}
         _check_model(self.folder, files, self.meta)  # again: the site may have changed since it was loaded
         (tmp / "model.onnx").write_bytes(files["model.onnx"])
@@ -240,7 +244,7 @@ def load(folder: Path, explicit: bool) -> Previous:
                 raise UserError(broken.format(f"{FOLDER}/documents.json puts {doc_id!r} outside codes.bin"))
             rows.setdefault(h, (first, n))
         teacher = {"name": meta["teacher"]["name"], "sha256": meta["teacher"]["sha256"]}
-        files = {name: (folder / name).read_bytes() for name in MODEL_FILES}
+        files = {name: (folder / name).read_bytes() for name in MODEL_FILES if name in meta["model"]}
     except OSError as e:
         where = Path(e.filename).relative_to(folder).as_posix() if e.filename else "a file"
         raise UserError(broken.format(f"{where}: {e.strerror}")) from None
