@@ -1,4 +1,5 @@
-"""Open a built site in Debian's chromium and ask it one query: state `ready`, at least one result.
+"""Open a built site in Debian's chromium and ask it one query: keyword results, then the static encoder's
+(hybrid-lite), then the transformer's (state `ready`, a hybrid list), at least one result.
 
     python .ci/open_site.py SITE_DIR QUERY
 """
@@ -24,11 +25,13 @@ def main(site: Path, query: str) -> None:
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(url)
-            page.wait_for_selector("body[data-state=ready]", timeout=60_000)
-            page.fill("#q", query)
-            page.wait_for_selector("#results li", timeout=30_000)
+            page.wait_for_selector("body[data-state=lexical], body[data-state=lite]", state="attached",
+                                   timeout=60_000)
+            page.fill("#q", query)  # a list on screen: the next tier loads, then ranks the query again
+            page.wait_for_selector("body[data-state=ready]", state="attached", timeout=60_000)
+            page.wait_for_selector("#results[data-ranking=hybrid] li", timeout=30_000)
             first = page.locator("#results li").first
-            print(f"{site}: ready; {query!r} -> {page.locator('#results li').count()} results, first "
+            print(f"{site}: ready; {query!r} -> {page.locator('#results li').count()} hybrid results, first "
                   f"{first.get_attribute('data-id')!r}")
             browser.close()
     finally:

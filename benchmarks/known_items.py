@@ -44,6 +44,7 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
             page = browser.new_page()
             page.goto(url)
+            page.evaluate("() => window.hammingSearch.ready()")  # no query typed: ask for the transformer
             page.wait_for_selector("body[data-state=ready]", state="attached", timeout=120_000)
             for mode in ("hybrid", "lexical"):
                 got = []
