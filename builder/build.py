@@ -135,12 +135,10 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             with stage("model"):  # the site's model.onnx and tokenizer.json as they are, checked against its records
                 model = ModelFiles(previous.copy_model(tmp), previous.manifest["student"],
                                    previous.report.get("train"), previous.report.get("parity"), None)
-        elif config.meaning == "lite":  # no transformer: the static encoder is the site's meaning
-            model = ModelFiles(None, None, None, None, None)
-        else:
-            tok_json = tokenizer_json(base, config.max_length)
-            model = _make_model(config, tmp, stage, base, tok_json, student, query_record, texts, views,
-                                t_views, t_docs, space, codes, doc_floats, progress)
+        else:  # none where the static encoder is the site's whole meaning (--meaning lite)
+            model = ModelFiles(None, None, None, None, None) if config.meaning == "lite" else _make_model(
+                config, tmp, stage, base, student, query_record, texts, views, t_views, t_docs, space, codes,
+                doc_floats, progress)
         with stage("static"):  # the light query encoder: a row per word, fetched per query word
             static = (previous.copy_static(tmp) if previous is not None else
                       _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats) if config.meaning != "full"
@@ -252,11 +250,12 @@ def _clusters(config, tmp, codes, queries) -> dict | None:
     return write_clusters(tmp, codes, config.bits, config.cluster_rows, queries[:2048], config.seed, whole)
 
 
-def _make_model(config, tmp, stage, base, tok_json, student, query_record, texts, views, t_views, t_docs, space,
+def _make_model(config, tmp, stage, base, student, query_record, texts, views, t_views, t_docs, space,
                 codes, doc_floats, progress) -> ModelFiles:
     """A fresh build's query model: the shared one composed with this corpus's map and adapted (or a student
     distilled on the corpus), its vocabulary pruned, exported to model.onnx and checked."""
     with stage("distill" if config.query_model == "corpus" else "compose"):
+        tok_json = tokenizer_json(base, config.max_length)
         keep = choose_tokens(tok_json, texts, config.vocab_size)
         tok_json = prune_tokenizer(tok_json, keep)
         tokenizer = Tokenizer(tok_json, config.max_length)
