@@ -24,7 +24,7 @@ from builder.config import BuildConfig
 from builder.input import read_input
 from builder.input.passages import row_documents, sections, split_passages
 from builder.lexical.index import Bm25, write_index
-from builder.lexical.tokenize import terms
+from builder.lexical.tokenize import STOPWORDS, terms, words
 from builder.model.adapt import adapt, compose
 from builder.model.binarize import fit_pca_itq, train_binarizer
 from builder.model.distill import init_projection, query_views, train
@@ -140,9 +140,9 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                 config, tmp, stage, base, student, query_record, texts, views, t_views, t_docs, space, codes,
                 doc_floats, progress)
         with stage("static"):  # the light query encoder: a row per word, fetched per query word
-            static = (previous.copy_static(tmp) if previous is not None else
-                      _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats) if config.meaning != "full"
-                      else None)
+            static = (previous.copy_static(tmp) if previous is not None else None if config.meaning == "full" else
+                      _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats, teacher, teacher_sha,
+                              cache))
         with stage("clusters"):  # codes fetched per cluster, on sites large enough to gain from it
             clusters = _clusters(config, tmp, codes, space.project(t_views) if len(views) else None)
         with stage("site"):
@@ -224,12 +224,25 @@ def _binarizer(config: BuildConfig, t_docs, t_views, progress):
                            recon_weight=config.recon_weight, progress=progress)
 
 
-def _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats) -> dict:
+def _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats, teacher, teacher_sha, cache) -> dict:
     """The static encoder's table fitted on the views and passages, written to meaning/; its manifest entry."""
     counts = [Counter(terms(text)) for text in views + texts]
     targets = np.concatenate([space.project(t_views), doc_floats]) if len(t_views) else doc_floats
+    word_values = None
+    if config.static_init != "centroids":  # each term's commonest written form, as the teacher reads it alone
+        forms: dict[str, Counter] = {}
+        for text in texts:
+            for word in words(text):
+                if word not in STOPWORDS:
+                    forms.setdefault(terms(word)[0] if terms(word) else word, Counter())[word] += 1
+        surface = {t: c.most_common(1)[0][0] for t, c in forms.items()}
+        names = sorted(surface)
+        vectors = embed([surface[t] for t in names], teacher, "query", cache, teacher_sha, None,
+                        backend=config.teacher_backend, processes=config.teacher_processes)
+        word_values = dict(zip(names, space.project(vectors), strict=True))
     table, stats = fit_static(counts, targets, np.concatenate([t_views, t_docs]), t_docs, doc_floats,
-                              epochs=config.static_epochs, seed=config.seed)
+                              epochs=config.static_epochs, seed=config.seed, word_values=word_values,
+                              mix=config.static_init)
     log.info("static encoder: %s", stats)
     return write_static(tmp, table.terms, table.rows, config.static_bucket_bytes)
 

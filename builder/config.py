@@ -29,6 +29,7 @@ class BuildConfig:
     tune_views: int = 0  # shared query model: this corpus's views it is then fine-tuned on, one pass (0 = none)
     meaning: str = "both"  # query encoders: both (a static table per word, then the transformer), lite, full
     static_epochs: int = 16  # static encoder: passes fitting its table (0 = idf centroids; 16: SciFact train)
+    static_init: str = "both"  # static encoder's start: centroids, words (the teacher reads each word), both
     static_bucket_bytes: int = 2048  # static encoder: target bytes of a meaning/ file (a query fetches one a word)
     cluster_rows: int = 256  # codes by cluster: rows a cluster holds on average (a query fetches its nearest ones)
     clusters_from: int = 4096  # passages from which the codes are fetched by cluster; below, codes.bin whole
@@ -99,6 +100,8 @@ class BuildConfig:
             raise UserError(f"--meaning {self.meaning} is not allowed: use both, lite or full.")
         if self.transformer_codes not in ("auto", "whole", "probed"):
             raise UserError(f"--transformer-codes {self.transformer_codes} is not allowed: use auto, whole or probed.")
+        if self.static_init not in ("centroids", "words", "both"):
+            raise UserError(f"--static-init {self.static_init} is not allowed: use centroids, words or both.")
         if self.cluster_rows < 4 or self.clusters_from < 0:
             raise UserError("--cluster-rows must be 4 or more and --clusters-from 0 or more.")
         if self.static_epochs < 0 or self.static_bucket_bytes < 512:

@@ -36,6 +36,7 @@ MODEL_OPTIONS = (
     "tune_views",
     "meaning",
     "static_epochs",
+    "static_init",
     "static_bucket_bytes",
     "epochs",
     "binarizer_epochs",
@@ -59,7 +60,8 @@ NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain",
 # options added since sites began to record theirs, with the value a site that lacks one was built with: such a
 # site stays reusable (--model-from takes that value, as it takes any option not given), and a plain rebuild with
 # today's default retrains it once
-ADDED = {"rank_epochs": 0, "meaning": "full", "static_epochs": 16, "static_bucket_bytes": 2048}
+ADDED = {"rank_epochs": 0, "meaning": "full", "static_epochs": 16, "static_bucket_bytes": 2048,
+         "static_init": "centroids"}
 
 
 def corpus_name(config) -> str:
