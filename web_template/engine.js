@@ -94,15 +94,18 @@ export function resolveUrl(m, url, anchor = "") {
 
 // ---- the keyword side ----
 
-const parsed = new Map(); // chunk number -> promise of its Map, parsed once
-function chunk(m, n) {
-  if (!parsed.has(n)) {
-    const name = `${m.lexical.folder}/${String(n).padStart(4, "0")}.bin`;
-    parsed.set(n, load(name).then((buf) => parseChunk(buf, name)));
-    parsed.get(n).catch(() => parsed.delete(n));
+const parsedFiles = new Map(); // file name -> promise of what parse made of it
+/** folder/NNNN.bin fetched and parsed once (parse(buffer, name)); a failure may be retried by a later query. */
+function parsedFile(folder, n, parse) {
+  const name = `${folder}/${String(n).padStart(4, "0")}.bin`;
+  if (!parsedFiles.has(name)) {
+    parsedFiles.set(name, load(name).then((buf) => parse(buf, name)));
+    parsedFiles.get(name).catch(() => parsedFiles.delete(name));
   }
-  return parsed.get(n);
+  return parsedFiles.get(name);
 }
+
+const chunk = (m, n) => parsedFile(m.lexical.folder, n, parseChunk); // a keyword chunk: Map key -> postings
 
 async function postings(m, keys) {
   const firsts = m.lexical.chunks;
@@ -159,15 +162,9 @@ function centroids() {
 /** What a meaning ranking needs before any query: the centroids, or codes.bin on a site without clusters. */
 const meaningBase = () => manifest.then((m) => (m.clusters ? centroids() : codes()));
 
-const clustersParsed = new Map(); // cluster number -> promise of {ids, words}
-function cluster(m, c, sizes) {
-  if (!clustersParsed.has(c)) {
-    const name = `${m.clusters.folder}/${String(c).padStart(4, "0")}.bin`;
-    clustersParsed.set(c, load(name).then((buf) => parseCluster(buf, { rows: sizes[c], bits: m.bits }, name)));
-    clustersParsed.get(c).catch(() => clustersParsed.delete(c));
-  }
-  return clustersParsed.get(c);
-}
+/** A cluster's rows and codes: {ids, words}. */
+const cluster = (m, c, sizes) =>
+  parsedFile(m.clusters.folder, c, (buf, name) => parseCluster(buf, { rows: sizes[c], bits: m.bits }, name));
 
 /** The rows a query vector q is ranked over, {ids (ascending; null: every row), words, count, scanner}: the
  * probed clusters', or codes.bin whole (no clusters, or the transformer's tier where the build says so). */
@@ -183,15 +180,7 @@ async function rowsFor(m, q, light) {
 
 // ---- the static encoder: its rows fetched per query word, on the main thread ----
 
-const bucketsParsed = new Map(); // bucket number -> promise of its Map term -> row
-function bucket(m, n) {
-  if (!bucketsParsed.has(n)) {
-    const name = `${m.static.folder}/${String(n).padStart(4, "0")}.bin`;
-    bucketsParsed.set(n, load(name).then((buf) => parseBucket(buf, name)));
-    bucketsParsed.get(n).catch(() => bucketsParsed.delete(n));
-  }
-  return bucketsParsed.get(n);
-}
+const bucket = (m, n) => parsedFile(m.static.folder, n, parseBucket); // the static rows: Map term -> row
 
 /** The static encoder's vector of a query (builder/ranking.py's Query.lite). */
 async function staticVector(text) {
