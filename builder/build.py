@@ -24,7 +24,7 @@ from builder.config import BuildConfig
 from builder.input import read_input
 from builder.input.passages import row_documents, sections, split_passages
 from builder.lexical.index import Bm25, write_index
-from builder.lexical.tokenize import STOPWORDS, terms, words
+from builder.lexical.tokenize import terms, words
 from builder.model.adapt import adapt, compose
 from builder.model.binarize import fit_pca_itq, train_binarizer
 from builder.model.distill import init_projection, query_views, train
@@ -233,8 +233,8 @@ def _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats, teach
         forms: dict[str, Counter] = {}
         for text in texts:
             for word in words(text):
-                if word not in STOPWORDS:
-                    forms.setdefault(terms(word)[0] if terms(word) else word, Counter())[word] += 1
+                for term in terms(word):  # none for a stop word, else the word's stem
+                    forms.setdefault(term, Counter())[word] += 1
         surface = {t: c.most_common(1)[0][0] for t, c in forms.items()}
         names = sorted(surface)
         vectors = embed([surface[t] for t in names], teacher, "query", cache, teacher_sha, None,

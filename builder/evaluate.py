@@ -77,7 +77,7 @@ def _best_rows(ranker: SiteRanker, rows) -> list[int]:
 
 def _orders(ranker: SiteRanker, query, unit_docs: np.ndarray) -> dict[str, list[int]]:
     """Each ranking site-eval scores, as document indices best first."""
-    docs = lambda mode: [r["index"] for r in ranker.results(query, DEPTH, mode)]  # noqa: E731
+    docs = lambda mode: [r["index"] for r in ranker.results(query, DEPTH, mode)]
     out = {"bm25": docs("lexical")}
     if ranker.encoder is not None:
         q, dist = query.q, query.dist

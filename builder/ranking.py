@@ -94,7 +94,10 @@ class SiteRanker:
 
     def meaning(self, q: np.ndarray, dist: np.ndarray, k: int, light: bool = True) -> list[tuple[int, int, float]]:
         """[(row, distance, score)]: the page's Hamming + rerank of q over the rows it fetches."""
-        rows = self.probed(q, light)
+        return self._ranked_over(q, dist, k, self.probed(q, light))
+
+    def _ranked_over(self, q: np.ndarray, dist: np.ndarray, k: int, rows: np.ndarray | None):
+        """Hamming + rerank of q over `rows` (ascending; None: all of them), as [(row, distance, score)]."""
         if rows is None:
             return rank(q, self.codes, self.bits, k, self.rerank_depth, dist)
         ranked = rank(q, self.codes[rows], self.bits, k, self.rerank_depth, dist[rows])
@@ -128,8 +131,8 @@ class SiteRanker:
         elif mode == "lexical":
             rows = [(i, float(query.bm25[i]), None) for i in lexical_order(query.bm25, query.tiers, n if split else k)]
         elif mode in ("hybrid", "hybrid-lite"):
-            meaning = [r[0] for r in self.meaning(q, dist, max(k, self.depth), light)]
             fetched = self.probed(q, light)  # a row whose codes were not fetched has no meaning score: the lowest
+            meaning = [r[0] for r in self._ranked_over(q, dist, max(k, self.depth), fetched)]
             known = np.ones(n, dtype=bool) if fetched is None else np.isin(np.arange(n), fetched)
             fused = fuse(query.bm25, query.tiers, meaning,
                          lambda c: np.where(known[c], asymmetric(q, self.codes[c], self.bits), np.nan),

@@ -55,6 +55,18 @@ export function onState(fn) { listeners.add(fn); fn(state, {}); return () => lis
 /** The visitor asked to save data: the transformer is then never fetched unless an API call asks for it. */
 export const saveData = () => Boolean(globalThis.navigator?.connection?.saveData);
 
+/** The ranking the page and the widget show in each state (what their lists' data-ranking says). */
+export const rankingFor = (s) => ({ ready: "hybrid", lite: "hybrid-lite", "lite-only": "hybrid-lite" })[s] ?? "lexical";
+
+/** Once a list ranked by `mode` in state `s` is on screen, the next tier starts loading: after keywords the static
+ * encoder (or the transformer on a site without it); after a hybrid-lite list the transformer, unless the site
+ * has none or the visitor saves data. */
+export async function nextTier(mode, s) {
+  const m = await manifest;
+  if (mode === "lexical" && s === "lexical") (m.static ? startLite() : startSemantic()).catch(() => {});
+  else if (mode === "hybrid-lite" && s === "lite" && m.model && !saveData()) startSemantic().catch(() => {});
+}
+
 const progress = { loaded: 0, total: 0 };
 function counted(bytes) { progress.total += bytes; return (n) => { progress.loaded += n; tellProgress(); }; }
 function tellProgress() {
@@ -195,13 +207,14 @@ async function staticVector(text) {
 let lite = null;
 /** Readies the static encoder (the codes): state lite. Resolves false on a site without it. */
 export function startLite() {
-  lite ??= manifest.then(async (m) => {
+  if (lite) return lite;
+  lite = manifest.then(async (m) => {
     if (!m.static) return false;
     await meaningBase();
     advance("lite");
     return true;
   });
-  lite.catch((e) => { if (ORDER.includes(state)) setState("lexical-only", { error: e }); });
+  lite.catch((e) => { if (ORDER.includes(state)) setState("lexical-only", { error: e }); }); // once, as it is made
   return lite;
 }
 

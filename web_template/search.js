@@ -4,8 +4,8 @@
 // hybrid). What it loads, in order: the keyword chunks of a query; then the static encoder's rows and the codes
 // (hybrid-lite); then, once a hybrid-lite list is on screen and unless the visitor asked to save data, the
 // transformer (hybrid).
-import { embed, getState, highlighter, lexicon, manifest, onState, profile, queryTermCount, saveData, search,
-         searchDocuments, startLite, startSemantic } from "./engine.js";
+import { embed, getState, highlighter, lexicon, manifest, nextTier, onState, profile, queryTermCount, rankingFor,
+         saveData, search, searchDocuments, startLite, startSemantic } from "./engine.js";
 import { appendHighlighted, linkOrText, snippet } from "./highlight.js";
 
 const $ = (id) => document.getElementById(id);
@@ -52,9 +52,6 @@ function renderResult(r, match) {
   return li;
 }
 
-/** The ranking the page uses in each state of the engine. */
-const RANKING = { ready: "hybrid", lite: "hybrid-lite", "lite-only": "hybrid-lite" };
-
 let liteSite = false; // built with --meaning lite: the static encoder is the whole of its meaning
 manifest.then((m) => { liteSite = Boolean(m.static && !m.model); }, () => {});
 
@@ -92,7 +89,7 @@ async function onInput(text, pushUrl = true) {
   const t0 = performance.now();
   try {
     const state = getState();
-    const mode = RANKING[state] ?? "lexical";
+    const mode = rankingFor(state);
     const results = await searchDocuments(text, SHOWN, { mode });
     if (mine !== generation) return;
     const match = await highlighter(text);
@@ -102,17 +99,10 @@ async function onInput(text, pushUrl = true) {
     shown = { n: results.length, count: m.count, ms: performance.now() - t0, terms };
     status(describe(mode === "hybrid" ? "ready" : getState(), shown, loaded));
     if (pushUrl) history.replaceState(null, "", `?q=${encodeURIComponent(text)}`);
-    next(mode, state, m);
+    nextTier(mode, state);
   } catch (e) {
     if (mine === generation) status(`Search failed: ${e.message}`);
   }
-}
-
-/** What to load once a list is on screen: after keywords the next tier (the static encoder, or the transformer
- * on a site without it); after a hybrid-lite list the transformer, unless the visitor saves data. */
-function next(mode, state, m) {
-  if (mode === "lexical" && state === "lexical") (m.static ? startLite() : startSemantic()).catch(() => {});
-  else if (mode === "hybrid-lite" && state === "lite" && m.model && !saveData()) startSemantic().catch(() => {});
 }
 
 $("search-form").addEventListener("submit", (e) => e.preventDefault());
@@ -152,7 +142,7 @@ onState(async (state, detail) => {
     setState("lexical");
     status(`${m.count.toLocaleString()} documents. Type to search (meaning-based search is loading).`);
     // idle: no query needs the network now, so the next tier loads (the static encoder's codes, or the model)
-    setTimeout(() => (m.static ? startLite() : startSemantic()).catch(() => {}), IDLE_MS);
+    setTimeout(() => nextTier("lexical", "lexical"), IDLE_MS);
     const q = new URLSearchParams(location.search).get("q");
     if (q) { $("q").value = q; await onInput(q, false); }
   } else if (state === "lite" || state === "lite-only") {

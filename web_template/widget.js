@@ -4,7 +4,7 @@
 // Keyword results come at once; the model loads after the first query and then makes them hybrid. Arrows move
 // through the results, Enter opens one (its best passage: page.html#section), Escape closes the list.
 // Styled through CSS custom properties (--hamming-*, widget.css) and ::part(input|list|option).
-import { getState, highlighter, manifest, onState, saveData, searchDocuments, startLite, startSemantic } from "./engine.js";
+import { getState, highlighter, nextTier, onState, rankingFor, searchDocuments } from "./engine.js";
 import { appendHighlighted, snippet } from "./highlight.js";
 
 const DEBOUNCE_MS = 120;
@@ -104,7 +104,7 @@ class HammingSearch extends HTMLElement {
     const k = Number(this.getAttribute("results")) || 8;
     try {
       const state = getState();
-      const mode = { ready: "hybrid", lite: "hybrid-lite", "lite-only": "hybrid-lite" }[state] ?? "lexical";
+      const mode = rankingFor(state);
       const results = await searchDocuments(text, k, { mode });
       if (mine !== this.generation) return;
       const match = await highlighter(text);
@@ -112,10 +112,7 @@ class HammingSearch extends HTMLElement {
       this.render(results, match);
       this.status.textContent = results.length ? "" : "No results";
       this.list.dataset.ranking = mode;
-      // keywords answered: the next tier (the static encoder, or the model where the site has none); after a
-      // hybrid-lite list, the model unless the visitor saves data
-      if (mode === "lexical" && state === "lexical") ((await manifest).static ? startLite() : startSemantic()).catch(() => {});
-      else if (mode === "hybrid-lite" && state === "lite" && (await manifest).model && !saveData()) startSemantic().catch(() => {});
+      nextTier(mode, state); // a list is on screen: the next tier starts loading
     } catch (e) {
       if (mine === this.generation) this.status.textContent = `Search failed: ${e.message}`;
     }

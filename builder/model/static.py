@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from builder.model.binarize import DOCS_PER_STEP, TAU, listwise, rerank_cosine
+from builder.output.static import static_vector
 
 STATIC_LR = 3e-3
 STATIC_BATCH = 256
@@ -38,18 +39,13 @@ class StaticTable:
     rows: np.ndarray  # [terms, bits] float32
 
     def encode(self, term_counts: Counter) -> np.ndarray:
-        """A query's vector: sum over its terms (with their counts) of their rows; zeros if it has none known."""
+        """A query's vector from the table in memory, as the site's reader computes it from the files."""
         index = {t: i for i, t in enumerate(self.terms)}
-        q = np.zeros(self.rows.shape[1], dtype=np.float32)
-        for term, count in term_counts.items():
-            i = index.get(term)
-            if i is not None:
-                q += count * self.rows[i]
-        return q
+        return static_vector(term_counts, lambda t: self.rows[index[t]] if t in index else None, self.rows.shape[1])
 
 
 def _bags(texts_terms: list[Counter], index: dict[str, int]):
-    """EmbeddingBag inputs (flat term ids, offsets, per-sample counts) of every text, and texts without terms."""
+    """EmbeddingBag inputs of the texts: flat term ids, each text's offset into them, each id's count."""
     flat, offsets, weights = [], [], []
     for counts in texts_terms:
         offsets.append(len(flat))

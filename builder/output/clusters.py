@@ -3,8 +3,8 @@ the nearest `probes` clusters, and ranks those rows as it would rank them all.
 
 The passages are clustered by their codes (spherical k-means on the +-1 vectors: the space the page scans, and
 one a reuse can cluster again from codes.bin alone). The build picks `probes`, the fewest clusters whose probed
-ranking finds at least RECALL of the exhaustive top 10 on its own query-like views (the static encoder's
-vectors of them), and records that recall.
+ranking finds at least RECALL of the exhaustive top 10 on its own query-like views (the binarizer's values of
+their teacher embeddings, what both encoders aim at), and records that recall.
 
 Files (`manifest.json`'s `clusters` entry: `{"folder", "count", "probes", "recall", "bytes", "transformer",
 "centroids"}`: "transformer" is "whole" where the transformer's tier ranks codes.bin whole rather than the probed

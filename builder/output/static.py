@@ -107,10 +107,16 @@ class StaticReader:
         return self.cache[b].get(term)
 
     def encode(self, term_counts) -> np.ndarray:
-        """The query's vector, as the page computes it: float32 sum in the query's first-seen term order."""
-        q = np.zeros(self.entry["dims"], dtype=np.float32)
-        for term, count in term_counts.items():
-            row = self.row(term)
-            if row is not None:
-                q += np.float32(count) * row
-        return q
+        """The query's vector, as the page computes it (static_vector)."""
+        return static_vector(term_counts, self.row, self.entry["dims"])
+
+
+def static_vector(term_counts, row_of, dims: int) -> np.ndarray:
+    """A query's vector: the float32 sum, in the query's first-seen term order, of count x row over its terms
+    (row_of(term) -> its row, or None for a term without one). The page's encodeStatic (static.js)."""
+    q = np.zeros(dims, dtype=np.float32)
+    for term, count in term_counts.items():
+        row = row_of(term)
+        if row is not None:
+            q += np.float32(count) * row
+    return q
