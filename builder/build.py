@@ -260,7 +260,8 @@ def _clusters(config, tmp, codes, queries) -> dict | None:
     model = tmp / "model.onnx"
     small = model.exists() and (tmp / "codes.bin").stat().st_size <= model.stat().st_size
     whole = config.transformer_codes == "whole" or (config.transformer_codes == "auto" and small)
-    return write_clusters(tmp, codes, config.bits, config.cluster_rows, queries[:2048], config.seed, whole)
+    return write_clusters(tmp, codes, config.bits, config.cluster_rows, queries[:2048], config.seed, whole,
+                          config.sign_centroids_from)
 
 
 def _make_model(config, tmp, stage, base, student, query_record, texts, views, t_views, t_docs, space,

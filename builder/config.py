@@ -33,6 +33,7 @@ class BuildConfig:
     static_bucket_bytes: int = 2048  # static encoder: target bytes of a meaning/ file (a query fetches one a word)
     cluster_rows: int = 256  # codes by cluster: rows a cluster holds on average (a query fetches its nearest ones)
     clusters_from: int = 4096  # passages from which the codes are fetched by cluster; below, codes.bin whole
+    sign_centroids_from: int = 256  # clusters from which centroids are stored as sign bits (32 B, not 264)
     transformer_codes: str = "auto"  # with clusters, the transformer ranks: whole, probed, auto (whole if <= model)
     epochs: int = 2  # per-corpus distillation: training passes over this corpus's views and documents
     binarizer_epochs: int = 8  # binarizer passes over the views (teacher vectors only; 8 as good as 15: SciFact train)
@@ -102,8 +103,9 @@ class BuildConfig:
             raise UserError(f"--transformer-codes {self.transformer_codes} is not allowed: use auto, whole or probed.")
         if self.static_init not in ("centroids", "words", "both"):
             raise UserError(f"--static-init {self.static_init} is not allowed: use centroids, words or both.")
-        if self.cluster_rows < 4 or self.clusters_from < 0:
-            raise UserError("--cluster-rows must be 4 or more and --clusters-from 0 or more.")
+        if self.cluster_rows < 4 or self.clusters_from < 0 or self.sign_centroids_from < 2:
+            raise UserError("--cluster-rows must be 4 or more, --clusters-from 0 or more and --sign-centroids-from "
+                            "2 or more.")
         if self.static_epochs < 0 or self.static_bucket_bytes < 512:
             raise UserError("--static-epochs must be 0 or more and --static-bucket-bytes 512 or more.")
         if self.teacher_backend not in BACKENDS:

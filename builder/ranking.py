@@ -19,7 +19,7 @@ from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 from builder.lexical.tokenize import terms
 from builder.model.export import OnnxEncoder
 from builder.model.student import Tokenizer
-from builder.output.clusters import probe, read_centroids, read_cluster
+from builder.output.clusters import ClusterIndex
 from builder.output.codes import asymmetric, hamming, pack, rank, read_codes
 from builder.output.static import StaticReader
 
@@ -78,19 +78,15 @@ class SiteRanker:
         static = self.manifest.get("static")
         self.static = StaticReader(self.site, static) if static else None
         self.clusters = self.manifest.get("clusters")
-        if self.clusters:  # what the page reads: the centroids, and each cluster's rows (its codes are codes.bin's)
-            self.centroids, _ = read_centroids((self.site / self.clusters["centroids"]["file"]).read_bytes())
-            folder = self.site / self.clusters["folder"]
-            self.cluster_rows = [read_cluster((folder / f"{c:04d}.bin").read_bytes())[0]
-                                 for c in range(self.clusters["count"])]
+        # what the page reads: the centroids, and each cluster's rows (its codes are codes.bin's)
+        self.cluster_index = ClusterIndex(self.site, self.clusters) if self.clusters else None
 
     def probed(self, q: np.ndarray, light: bool = True) -> np.ndarray | None:
         """The rows whose codes the page fetches for the query vector q (of the static encoder where light, else of
         the transformer), ascending; None: all of them."""
         if not self.clusters or (not light and self.clusters.get("transformer") == "whole"):
             return None
-        picked = probe(self.centroids, q, self.clusters["probes"])
-        return np.sort(np.concatenate([self.cluster_rows[c] for c in picked]))
+        return self.cluster_index.rows_for(q)
 
     def meaning(self, q: np.ndarray, dist: np.ndarray, k: int, light: bool = True) -> list[tuple[int, int, float]]:
         """[(row, distance, score)]: the page's Hamming + rerank of q over the rows it fetches."""

@@ -78,6 +78,16 @@ def clustered_site(site, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def signs_site(site, tmp_path_factory) -> Path:
+    """As clustered_site, its centroids kept as sign bits (as from 256 clusters)."""
+    folder = tmp_path_factory.mktemp("signs")
+    build_site(BuildConfig(corpus=site.parent / "corpus.jsonl", out=folder / "site", chunk_bytes=2048, cluster_rows=32,
+                           clusters_from=0, sign_centroids_from=2, transformer_codes="probed", model_from=site,
+                           **SMALL_QUERY_MODEL))
+    return folder / "site"
+
+
+@pytest.fixture(scope="module")
 def lite_site(site, tmp_path_factory) -> Path:
     """The same corpus built with --meaning lite: no transformer, no runtime."""
     folder = tmp_path_factory.mktemp("lite")
@@ -168,9 +178,11 @@ def test_page_ranks_as_python_and_shows_it(browser, served, site):
     assert not errors
 
 
-def test_the_probed_ranking_is_pythons(browser, clustered_site):
-    """Codes by cluster (both encoders probing): every mode ranks the rows of the clusters it fetched as Python
-    does, and codes.bin itself is never fetched."""
+@pytest.mark.parametrize("layout", ["clustered_site", "signs_site"])
+def test_the_probed_ranking_is_pythons(browser, layout, request):
+    """Codes by cluster (both encoders probing), int8 or sign-bit centroids: every mode ranks the rows of the
+    clusters it fetched as Python does, and codes.bin itself is never fetched."""
+    clustered_site = request.getfixturevalue(layout)
     manifest = json.loads((clustered_site / "manifest.json").read_text())
     assert manifest["clusters"]["count"] > manifest["clusters"]["probes"] >= 1
     httpd, url = serve(clustered_site)

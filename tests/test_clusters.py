@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from builder.build import build_site
-from builder.output.clusters import RECALL, choose_probes, kmeans, probe, read_centroids, read_cluster, write_clusters
+from builder.output.clusters import (RECALL, SIGNS, ClusterIndex, choose_probes, kmeans, probe, read_centroids,
+                                     read_cluster, write_clusters)
 from builder.output.codes import pack, rank, read_codes
 from builder.ranking import SiteRanker
 
@@ -64,6 +65,25 @@ def test_the_files_hold_every_row_once_with_its_code(tmp_path):
         seen += ids.tolist()
     assert sorted(seen) == list(range(1000))
     assert entry["bytes"] == sum(p.stat().st_size for p in (tmp_path / "codes").iterdir())
+
+
+def test_sign_centroids_are_each_clusters_majority_and_reach_the_recall_they_claim(tmp_path):
+    codes, signs, queries = _codes(n=1000)
+    entry = write_clusters(tmp_path, codes, 64, 100, queries, seed=0, signs_from=10)
+    data = (tmp_path / "clusters.bin").read_bytes()
+    assert int.from_bytes(data[6:8], "little") == SIGNS and len(data) == 16 + 10 * (4 + 64 // 8)
+    centroids, sizes = read_centroids(data)
+    assert set(np.unique(centroids).tolist()) == {-1.0, 1.0}
+    index = ClusterIndex(tmp_path, entry)
+    for c in range(10):
+        majority = np.where(signs[index.rows[c]].sum(0) > 0, 1.0, -1.0)
+        assert (centroids[c] == majority).mean() > 0.95  # the sign of the unit mean: the majority, ties aside
+    found = []
+    for q in queries:
+        allowed = index.rows_for(q)
+        exact = set(np.argsort(-(signs @ q), kind="stable")[:10].tolist())
+        found.append(len(exact & set(allowed[np.argsort(-(signs[allowed] @ q), kind="stable")[:10]].tolist())) / 10)
+    assert abs(float(np.mean(found)) - entry["recall"]) < 1e-4 and entry["recall"] >= RECALL
 
 
 def test_a_clustered_site_ranks_over_the_probed_rows(tiny_config, tmp_path):

@@ -11,17 +11,26 @@ function header(buffer, magic, name) {
   const view = new DataView(buffer);
   if (buffer.byteLength < HEADER || view.getUint32(0, true) !== magic || view.getUint16(4, true) !== 1)
     throw new Error(`${name} is not a file of format 1 (${magic === CENTROIDS ? "centroids" : "a cluster's codes"})`);
-  return { count: view.getUint32(8, true), bits: view.getUint16(12, true) };
+  return { flags: view.getUint16(6, true), count: view.getUint32(8, true), bits: view.getUint16(12, true) };
 }
 
-/** clusters.bin -> {count, bits, sizes: Uint32Array, centroids: Float32Array [count * bits] (i8 x scale)}. */
+const SIGNS = 1; // clusters.bin's flag: its centroids are sign bits, packed as a code is
+
+/** clusters.bin -> {count, bits, sizes: Uint32Array, centroids: Float32Array [count * bits] (i8 x scale, or +-1
+ * where they are sign bits)}. */
 export function parseCentroids(buffer, name = "clusters.bin") {
-  const { count, bits } = header(buffer, CENTROIDS, name);
-  if (buffer.byteLength !== HEADER + count * (8 + bits)) throw new Error(`${name} is truncated or corrupted`);
+  const { flags, count, bits } = header(buffer, CENTROIDS, name);
+  const signs = (flags & SIGNS) !== 0;
+  if (buffer.byteLength !== HEADER + count * (4 + (signs ? bits / 8 : 4 + bits))) throw new Error(`${name} is truncated or corrupted`);
   const sizes = new Uint32Array(buffer.slice(HEADER, HEADER + 4 * count));
+  const centroids = new Float32Array(count * bits);
+  if (signs) {
+    const packed = new Uint8Array(buffer, HEADER + 4 * count, (count * bits) / 8);
+    for (let i = 0; i < count * bits; i++) centroids[i] = (packed[i >> 3] >> (i & 7)) & 1 ? 1 : -1;
+    return { count, bits, sizes, centroids };
+  }
   const scales = new Float32Array(buffer.slice(HEADER + 4 * count, HEADER + 8 * count));
   const values = new Int8Array(buffer, HEADER + 8 * count, count * bits);
-  const centroids = new Float32Array(count * bits);
   for (let c = 0; c < count; c++)
     for (let i = 0; i < bits; i++) centroids[c * bits + i] = Math.fround(values[c * bits + i] * scales[c]);
   return { count, bits, sizes, centroids };

@@ -2,7 +2,10 @@
 the nearest `probes` clusters, and ranks those rows as it would rank them all.
 
 The passages are clustered by their codes (spherical k-means on the +-1 vectors: the space the page scans, and
-one a reuse can cluster again from codes.bin alone). The build picks `probes`, the fewest clusters whose probed
+one a reuse can cluster again from codes.bin alone). From SIGNS_FROM clusters the centroids are kept as their sign
+bits, as the codes are: 32 bytes where int8 takes 264, so that a million rows' 3,906 centroids cost 141 KB, not
+1 MB, before a query fetches any code (a sign centroid is its cluster's majority vote, what its rows share; on
+synthetic codes it routes as well as int8: docs/benchmarks.md, "Codes by cluster at scale"). The build picks `probes`, the fewest clusters whose probed
 ranking finds at least RECALL of the exhaustive top 10 on its own query-like views (the binarizer's values of
 their teacher embeddings, what both encoders aim at), and records that recall.
 
@@ -13,7 +16,9 @@ clusters (write_clusters says when), "centroids" a file entry of `clusters.bin` 
     clusters.bin   16-byte header: magic "HAMC", u16 format version (1), u16 flags (0), u32 clusters, u16 bits,
                    u16 reserved (0); then clusters x u32 (each cluster's row count), clusters x f32 (each
                    centroid's scale), clusters x bits x i8 (the centroids: i8 x scale; a query's score against
-                   centroid c is the dot product of its float vector with it).
+                   centroid c is the dot product of its float vector with it). Flag 1 (signs): in place
+                   of the scales and i8 centroids, clusters x bits/8 bytes, each centroid's sign bits packed
+                   as codes.bin packs a code (a set bit: +1, a clear one: -1).
     codes/NNNN.bin 16-byte header: magic "HAMK", u16 format version (1), u16 flags (0), u32 rows, u16 bits,
                    u16 reserved (0); then rows x u32 (the code rows' indices, ascending), then rows x bits/8
                    bytes (their codes, as codes.bin holds them). The rows of all clusters are every row once.
@@ -27,12 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.output.codes import unpack
+from builder.output.codes import pack, unpack
 from builder.output.site import file_entry
 from builder.output.static import quantize
 
 CENTROIDS_MAGIC, CLUSTER_MAGIC, VERSION = b"HAMC", b"HAMK", 1
 HEADER = struct.Struct("<4sHHIHH")
+SIGNS = 1  # clusters.bin's flag: its centroids are sign bits
+SIGNS_FROM = 256  # clusters from which the centroids are sign bits (int8's 256 centroids are 67 KB)
+BLOCK = 16384  # rows compared with the centroids at once: a million rows x 3,906 centroids would be 31 GB
 FOLDER, CENTROIDS = "codes", "clusters.bin"
 # probed top 10 against the exhaustive top 10, on the build's query-like views. SciFact train, static encoder: 11
 # of 39 clusters (0.95) lose 0.004 nDCG@10, 16 lose nothing; 0.97 probes 15 (test: hybrid-lite 0.7137 against
@@ -43,29 +51,36 @@ FIT_ROWS_PER_CLUSTER = 256
 
 
 def kmeans(signs: np.ndarray, clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(unit centroids [clusters, bits] float32, each row's cluster) of spherical k-means on +-1 rows, fitted on
-    at most FIT_ROWS_PER_CLUSTER rows a cluster drawn at random (a million rows would cost minutes an iteration):
-    start at rows drawn without replacement, assign each row to its most similar centroid, recentre; an emptied
-    cluster takes the row least similar to its own centroid. Then every row is assigned."""
+    """(unit centroids [clusters, bits] float64, each row's cluster) of spherical k-means on +-1 rows, fitted on
+    at most FIT_ROWS_PER_CLUSTER rows a cluster drawn at random: start at rows drawn without replacement, assign
+    each row to its most similar centroid, recentre; an emptied cluster takes the row least similar to its own
+    centroid. Then every row is assigned."""
     rng = np.random.default_rng(seed)
     fit = signs if len(signs) <= FIT_ROWS_PER_CLUSTER * clusters else signs[
         np.sort(rng.choice(len(signs), size=FIT_ROWS_PER_CLUSTER * clusters, replace=False))]
     x = fit.astype(np.float32) / np.sqrt(signs.shape[1])
     centroids = x[rng.choice(len(x), size=clusters, replace=False)].copy()
     for _ in range(ITERATIONS):
-        sims = x @ centroids.T
-        assign = sims.argmax(1)
-        for c in range(clusters):
-            members = assign == c
-            if not members.any():  # the worst-placed row starts it again
-                worst = int(np.argmin(sims[np.arange(len(x)), assign]))
-                assign[worst] = c
-                members = assign == c
-            centre = x[members].sum(0)
-            centroids[c] = centre / max(float(np.linalg.norm(centre)), 1e-12)
-    assign = np.concatenate([(signs[i : i + 65536].astype(np.float32) @ centroids.T).argmax(1)
-                             for i in range(0, len(signs), 65536)])
-    return centroids, assign
+        assign, best = _nearest(x, centroids)
+        for c in np.flatnonzero(np.bincount(assign, minlength=clusters) == 0):  # the worst-placed row starts it
+            worst = int(np.argmin(best))
+            assign[worst], best[worst] = c, np.inf
+        order = np.argsort(assign, kind="stable")
+        starts = np.searchsorted(assign[order], np.arange(clusters))
+        # the rows are +-1/sqrt(bits): their sums are exact in any order for 256 bits
+        centre = np.add.reduceat(x[order], starts, axis=0)
+        centroids = centre / np.maximum(np.linalg.norm(centre, axis=1, keepdims=True), 1e-12)
+    return centroids, _nearest(signs, centroids)[0]
+
+
+def _nearest(x: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each row's most similar centroid, that similarity), BLOCK rows at a time."""
+    assign, best = np.empty(len(x), dtype=np.int64), np.empty(len(x), dtype=np.float32)
+    for i in range(0, len(x), BLOCK):
+        sims = x[i : i + BLOCK] @ centroids.T
+        assign[i : i + BLOCK] = sims.argmax(1)
+        best[i : i + BLOCK] = sims[np.arange(len(sims)), assign[i : i + BLOCK]]
+    return assign, best
 
 
 def probe(centroids: np.ndarray, q: np.ndarray, probes: int) -> np.ndarray:
@@ -97,7 +112,7 @@ def choose_probes(centroids: np.ndarray, assign: np.ndarray, codes_pm: np.ndarra
 
 
 def write_clusters(site: Path, codes: np.ndarray, bits: int, rows_per_cluster: int, queries: np.ndarray,
-                   seed: int, transformer_whole: bool = False) -> dict:
+                   seed: int, transformer_whole: bool = False, signs_from: int = SIGNS_FROM) -> dict:
     """clusters.bin and codes/NNNN.bin for `codes` (packed rows); returns the manifest's "clusters" entry.
     transformer_whole: the transformer's tier ranks codes.bin whole (worth it where codes.bin is small beside the
     model that tier downloads anyway: the transformer's vectors need far more probes than the static encoder's
@@ -105,8 +120,14 @@ def write_clusters(site: Path, codes: np.ndarray, bits: int, rows_per_cluster: i
     signs = unpack(codes, bits).astype(np.float32) * 2 - 1
     count = max(2, round(len(codes) / rows_per_cluster))
     centroids, assign = kmeans(signs, count, seed)
-    q8, scales = quantize(centroids)
-    probes, recall = choose_probes(q8.astype(np.float32) * scales[:, None], assign, signs, queries)
+    flags = SIGNS if count >= signs_from else 0
+    if flags:
+        packed = pack(centroids)
+        stored, read = packed.tobytes(), unpack(packed, bits).astype(np.float32) * 2 - 1
+    else:
+        q8, scales = quantize(centroids)
+        stored, read = scales.astype("<f4").tobytes() + q8.tobytes(), q8.astype(np.float32) * scales[:, None]
+    probes, recall = choose_probes(read, assign, signs, queries)
     folder = Path(site) / FOLDER
     folder.mkdir()
     sizes, total = [], 0
@@ -116,23 +137,26 @@ def write_clusters(site: Path, codes: np.ndarray, bits: int, rows_per_cluster: i
         (folder / f"{c:04d}.bin").write_bytes(data)
         sizes.append(len(rows))
         total += len(data)
-    head = HEADER.pack(CENTROIDS_MAGIC, VERSION, 0, count, bits, 0)
-    body = np.asarray(sizes, dtype="<u4").tobytes() + scales.astype("<f4").tobytes() + q8.tobytes()
-    (Path(site) / CENTROIDS).write_bytes(head + body)
+    head = HEADER.pack(CENTROIDS_MAGIC, VERSION, flags, count, bits, 0)
+    (Path(site) / CENTROIDS).write_bytes(head + np.asarray(sizes, dtype="<u4").tobytes() + stored)
     return {"folder": FOLDER, "count": count, "probes": probes, "recall": round(recall, 4), "bytes": total,
             "transformer": "whole" if transformer_whole else "probed", "centroids": file_entry(Path(site) / CENTROIDS)}
 
 
 def read_centroids(data: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """(centroids as the page reads them: i8 x scale, float32 [clusters, bits]; each cluster's row count)."""
-    magic, version, _, count, bits, _ = HEADER.unpack_from(data, 0)
+    """(centroids as the page reads them: i8 x scale, or +-1 where they are sign bits, float32 [clusters, bits];
+    each cluster's row count)."""
+    magic, version, flags, count, bits, _ = HEADER.unpack_from(data, 0)
     if magic != CENTROIDS_MAGIC or version != VERSION:
         raise ValueError("not a clusters.bin of format 1")
     at = HEADER.size
-    sizes = np.frombuffer(data, dtype="<u4", count=count, offset=at)
+    sizes = np.frombuffer(data, dtype="<u4", count=count, offset=at).astype(np.int64)
+    if flags & SIGNS:
+        packed = np.frombuffer(data, dtype=np.uint8, count=count * bits // 8, offset=at + 4 * count)
+        return unpack(packed.reshape(count, bits // 8), bits).astype(np.float32) * 2 - 1, sizes
     scales = np.frombuffer(data, dtype="<f4", count=count, offset=at + 4 * count)
     q8 = np.frombuffer(data, dtype=np.int8, count=count * bits, offset=at + 8 * count).reshape(count, bits)
-    return q8.astype(np.float32) * scales[:, None], sizes.astype(np.int64)
+    return q8.astype(np.float32) * scales[:, None], sizes
 
 
 def read_cluster(data: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -143,3 +167,21 @@ def read_cluster(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     ids = np.frombuffer(data, dtype="<u4", count=rows, offset=HEADER.size).astype(np.int64)
     codes = np.frombuffer(data, dtype=np.uint8, count=rows * bits // 8, offset=HEADER.size + 4 * rows)
     return ids, codes.reshape(rows, bits // 8)
+
+
+class ClusterIndex:
+    """A site's clusters as the page reads them (its manifest's "clusters" entry): the clusters a query vector
+    fetches, and their rows."""
+
+    def __init__(self, site: Path, entry: dict):
+        self.entry = entry
+        self.centroids, _ = read_centroids((Path(site) / entry["centroids"]["file"]).read_bytes())
+        folder = Path(site) / entry["folder"]
+        self.rows = [read_cluster((folder / f"{c:04d}.bin").read_bytes())[0] for c in range(entry["count"])]
+
+    def picked(self, q: np.ndarray) -> np.ndarray:
+        return probe(self.centroids, q, self.entry["probes"])
+
+    def rows_for(self, q: np.ndarray) -> np.ndarray:
+        """The rows whose codes q fetches, ascending."""
+        return np.sort(np.concatenate([self.rows[c] for c in self.picked(q)]))

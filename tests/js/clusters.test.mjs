@@ -4,10 +4,10 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { mergeClusters, parseCentroids, parseCluster, probe } from "../../web_template/clusters.js";
 
-function head(magic, count, bits) {
+function head(magic, count, bits, flags = 0) {
   const v = new DataView(new ArrayBuffer(16));
   [...magic].forEach((ch, i) => v.setUint8(i, ch.charCodeAt(0)));
-  v.setUint16(4, 1, true); v.setUint32(8, count, true); v.setUint16(12, bits, true);
+  v.setUint16(4, 1, true); v.setUint16(6, flags, true); v.setUint32(8, count, true); v.setUint16(12, bits, true);
   return new Uint8Array(v.buffer);
 }
 const join = (...parts) => { const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0)); let at = 0;
@@ -23,6 +23,16 @@ test("parseCentroids: sizes, and centroids as int8 x their float32 scale; a wron
   assert.equal(c.centroids[bits + 1], Math.fround(values[bits + 1] * 0.25));
   assert.throws(() => parseCentroids(buf.slice(0, buf.byteLength - 1)), /truncated/);
   assert.throws(() => parseCentroids(join(head("HAMK", 2, bits), sizes, scales, values)), /not a file of format 1/);
+});
+
+test("parseCentroids: sign-bit centroids (flag 1) read as +-1, bit i of a row at bit i%8 of its byte i/8", () => {
+  const bits = 16, sizes = Uint32Array.of(4, 5), packed = Uint8Array.of(0b00000101, 0xff, 0, 0b10000000);
+  const c = parseCentroids(join(head("HAMC", 2, bits, 1), sizes, packed));
+  assert.deepEqual([...c.centroids.slice(0, 4)], [1, -1, 1, -1]);
+  assert.deepEqual([...c.centroids.slice(8, 16)], [1, 1, 1, 1, 1, 1, 1, 1]);
+  assert.deepEqual([...c.centroids.slice(16, 32)], [...Array(15).fill(-1), 1]);
+  assert.deepEqual([...c.sizes], [4, 5]);
+  assert.throws(() => parseCentroids(join(head("HAMC", 2, bits, 1), sizes, packed.slice(0, 3))), /truncated/);
 });
 
 test("probe: best centroids by dot product, ties by cluster number", () => {
