@@ -6,8 +6,17 @@ from __future__ import annotations
 import numpy as np
 
 from builder.build import build_site
-from builder.output.clusters import (RECALL, SIGNS, ClusterIndex, choose_probes, kmeans, probe, read_centroids,
-                                     read_cluster, write_clusters)
+from builder.output.clusters import (
+    RECALL,
+    SIGNS,
+    ClusterIndex,
+    choose_probes,
+    kmeans,
+    probe,
+    read_centroids,
+    read_cluster,
+    write_clusters,
+)
 from builder.output.codes import pack, rank, read_codes
 from builder.ranking import SiteRanker
 

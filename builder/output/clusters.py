@@ -5,9 +5,10 @@ The passages are clustered by their codes (spherical k-means on the +-1 vectors:
 one a reuse can cluster again from codes.bin alone). From SIGNS_FROM clusters the centroids are kept as their sign
 bits, as the codes are: 32 bytes where int8 takes 264, so that a million rows' 3,906 centroids cost 141 KB, not
 1 MB, before a query fetches any code (a sign centroid is its cluster's majority vote, what its rows share; on
-synthetic codes it routes as well as int8: docs/benchmarks.md, "Codes by cluster at scale"). The build picks `probes`, the fewest clusters whose probed
-ranking finds at least RECALL of the exhaustive top 10 on its own query-like views (the binarizer's values of
-their teacher embeddings, what both encoders aim at), and records that recall.
+synthetic codes it routes as well as int8: docs/benchmarks.md, "Codes by cluster at scale"). The build picks
+`probes`, the fewest clusters whose probed ranking finds at least RECALL of the exhaustive top 10 on its own
+query-like views (the binarizer's values of their teacher embeddings, what both encoders aim at), and records
+that recall.
 
 Files (`manifest.json`'s `clusters` entry: `{"folder", "count", "probes", "recall", "bytes", "transformer",
 "centroids"}`: "transformer" is "whole" where the transformer's tier ranks codes.bin whole rather than the probed
