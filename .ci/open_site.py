@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from test_browser import CHROMIUM, FLAGS, serve  # noqa: E402
+from browsing import CHROMIUM, FLAGS, serve  # noqa: E402
 
 
 def main(site: Path, query: str) -> None:

@@ -15,14 +15,15 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import re
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from browsing import CHROMIUM, FIRST_RESULT, FLAGS, serve  # noqa: E402
 from emit import emit
-from test_browser import CHROMIUM, FIRST_RESULT, FLAGS, serve  # noqa: E402
 
 SCAN_JS = """async ([n, bits, reps]) => {
   const h = await import("./hamming.js");
@@ -121,10 +122,12 @@ def main() -> None:
             result["navigation_to_first_hybrid_lite_ms"] = round(lite["at"], 1)
             result["before_first_hybrid_lite"] = transferred(args.site, url, before)
             result["before_first_hybrid_lite"]["runtime_or_model"] = [
-                u for u in before if u.endswith((".onnx", ".wasm", "worker.js"))]
+                u for u in before if re.search(r"\.onnx$|\.wasm$|/worker\.[0-9a-f]{8}\.js$", u)]
         page.wait_for_selector("body[data-state=ready]", state="attached", timeout=120_000)
         result["navigation_to_ready_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-        page.wait_for_timeout(500)
+        # the offline copy (issue 25): everything kept once the page has shown a ranking with meaning
+        page.wait_for_selector("body[data-offline=ready], body[data-offline=off]", state="attached", timeout=600_000)
+        result["offline"] = page.evaluate("document.body.dataset.offline")
         result["whole_page"] = transferred(args.site, url, list(urls))
         timings = [page.evaluate("q => window.hammingSearch.profile(q, 10, {mode: 'semantic'})", q)["timings"]
                    for q in queries]

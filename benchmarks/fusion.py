@@ -25,6 +25,7 @@ from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 from builder.model.export import OnnxEncoder
 from builder.model.student import Tokenizer
 from builder.output.codes import asymmetric, hamming, pack, rank, read_codes
+from builder.output.names import site_path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -51,9 +52,9 @@ def main() -> None:
     queries = load_queries(beir)
     qids = [q for q in queries if q in qrels]
     manifest = json.loads((args.site / "manifest.json").read_text())
-    encoder = OnnxEncoder(args.site / "model.onnx",
-                          Tokenizer.from_file(args.site / "tokenizer.json", manifest["tokenizer"]["max_length"]))
-    codes, bits = read_codes(args.site / "codes.bin")
+    tokenizer = Tokenizer.from_file(site_path(args.site, "tokenizer.json"), manifest["tokenizer"]["max_length"])
+    encoder = OnnxEncoder(site_path(args.site, "model.onnx"), tokenizer)
+    codes, bits = read_codes(site_path(args.site, "codes.bin"))
     with tempfile.TemporaryDirectory() as tmp:
         meta = write_index(Path(tmp) / "lexical", [(d.title, d.text) for d in docs], Bm25())
         reader = IndexReader(Path(tmp), {"lexical": meta})

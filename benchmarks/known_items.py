@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from browsing import CHROMIUM, FLAGS, serve  # noqa: E402
 from emit import emit
-from test_browser import CHROMIUM, FLAGS, serve  # noqa: E402
 
 from builder.ranking import SiteRanker  # noqa: E402
 

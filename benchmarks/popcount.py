@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from test_browser import CHROMIUM, FLAGS, serve  # noqa: E402
+from browsing import CHROMIUM, FLAGS, serve  # noqa: E402
 
 NPM = Path.home() / ".cache" / "hamming-site" / "bench-npm"
 COMPILE = """const wabt = await require("wabt")(); const fs = require("fs");

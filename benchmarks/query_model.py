@@ -29,6 +29,7 @@ from builder.model.distill import query_views, train
 from builder.model.querymodel import QueryModelSpec, query_model
 from builder.model.student import Tokenizer, pad_batch, tokenizer_json, truncate_ids
 from builder.output.codes import rank, read_codes
+from builder.output.names import site_path
 from builder.ranking import by_document
 from builder.reuse.records import load
 from builder.teacher.embed import embed
@@ -52,8 +53,8 @@ def main() -> None:
     teacher = load_teacher(config.teacher, cache)
     sha = fingerprint(teacher)
     space = load(args.site, explicit=True).binarizer
-    codes, bits = read_codes(args.site / "codes.bin")
-    row_doc = np.frombuffer((args.site / "passages.bin").read_bytes(), "<u4")
+    codes, bits = read_codes(site_path(args.site, "codes.bin"))
+    row_doc = np.frombuffer(site_path(args.site, "passages.bin").read_bytes(), "<u4")
 
     docs, _ = read_input(config.corpus, "", False, None)
     length = min(config.max_length, teacher.max_seq_length)

@@ -12,6 +12,9 @@
    process: start-up, imports and all).
 4. Checks: report.json's encoded.documents == 20 and reused == 1,452, and the code rows of every unchanged
    document byte-identical to the first site's (builder.reuse.records.compare_rows).
+5. A returning visitor (issue 25): of the edited site's offline copy, the files whose content names the first
+   site's copy lacks (what the visitor's next visit fetches), by kind, gzip bytes, against a first visit's whole
+   copy.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 from emit import emit
 
+from builder.output.names import offline_files, site_path
 from builder.reuse.records import compare_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +63,28 @@ def build(*args) -> tuple[float, str]:
     if done.returncode:
         sys.exit(f"build-site {' '.join(map(str, args))} failed:\n{done.stderr[-3000:]}")
     return round(seconds, 2), done.stdout
+
+
+def gzip_bytes(path: Path) -> int:
+    return len(zlib.compress(path.read_bytes(), 6))
+
+
+def returning_visitor(site: Path, edited: Path) -> dict:
+    """A visitor who kept SITE offline comes back after the rebuild: what the next visit fetches is every file of
+    the new offline copy whose (content) name the old copy lacks, against a first visit's whole copy."""
+    old = set(offline_files(json.loads((site / "manifest.json").read_text())))
+    files = offline_files(json.loads((edited / "manifest.json").read_text()))
+    new = [f for f in files if f not in old or f in ("manifest.json", "index.html")]  # fixed names: revalidated
+    kinds: dict[str, dict] = {}
+    for f in new:
+        kind = f.split("/")[0].split(".")[0] if "/" in f else f.split(".")[0]
+        k = kinds.setdefault(kind, {"files": 0, "gzip": 0})
+        k["files"] += 1
+        k["gzip"] += gzip_bytes(edited / f)
+    return {"first_visit": {"files": len(files), "gzip": sum(gzip_bytes(edited / f) for f in files)},
+            "next_visit": {"files": len(new), "gzip": sum(k["gzip"] for k in kinds.values()), "by_kind": kinds},
+            "kept": sorted({f.split("/")[0] for f in files if f in old and "/" in f}
+                           | {f for f in files if f in old and "/" not in f})}
 
 
 def main() -> None:
@@ -103,8 +130,10 @@ def main() -> None:
             "encoded.documents == 20": report["encoded"]["documents"] == EDITS + ADDS,
             f"reused == {unchanged}": report["encoded"]["reused"] == unchanged,
             "unchanged rows byte-identical": rows["identical"] == unchanged and not rows["differ"],
-            "model.onnx identical": (site / "model.onnx").read_bytes() == (edited_site / "model.onnx").read_bytes(),
+            "model.onnx identical": site_path(site, "model.onnx").read_bytes()
+            == site_path(edited_site, "model.onnx").read_bytes(),
         },
+        "returning_visitor": returning_visitor(site, edited_site),
         "machine": {"cpus": __import__("os").cpu_count()},
     }
     emit(result, args.json)

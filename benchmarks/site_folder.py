@@ -26,7 +26,7 @@ TOP = 3
 
 
 def shard_documents(site: Path) -> list[dict]:
-    return [d for shard in sorted((site / "docs").glob("*.json"), key=lambda p: int(p.stem))
+    return [d for shard in sorted((site / "docs").glob("*.json"), key=lambda p: int(p.name.split(".")[0]))
             for d in json.loads(shard.read_text())]
 
 

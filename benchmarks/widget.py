@@ -23,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_latency import gz  # noqa: E402
+from browsing import CHROMIUM, FLAGS, serve  # noqa: E402
 from emit import emit
 from site_folder import link_target, shard_documents  # noqa: E402
-from test_browser import CHROMIUM, FLAGS, serve  # noqa: E402
 from test_site_folder import WIDGET_CSP  # noqa: E402
 
 HYBRID_JS = """async (queries) => {

@@ -153,7 +153,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             shards = write_shards(tmp / "docs", docs, config.docs_per_shard, passages)
             manifest = records.manifest(config, tmp, site_root(config, out), len(docs), len(passages), shards,
                                         lexical, static, clusters, teacher_sha, model.student)
-            render_page(tmp, manifest, template, *runtime)
+            manifest = render_page(tmp, manifest, template, *runtime)  # every fetched file named by its content
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         report = records.report(
             config, tmp, manifest, documents=len(docs), skipped=skipped, views=len(views), seconds=stage.seconds,

@@ -50,6 +50,7 @@ class BuildConfig:
     base_url: str = ""  # site folders: prefix of every page's URL (e.g. /docs/); "" = relative to the folder
     pretty_urls: bool = False  # Markdown folders: a page's URL is page/ (Hugo, MkDocs) rather than page.html
     docs_per_shard: int = 4  # documents per docs/NNNN.json shard: small, so 10 results cost little to show
+    offline: str = "auto"  # auto: visitors keep the site for offline use once a ranking with meaning is shown; off
     bm25_k1: float = 1.2  # keyword index: BM25 term-frequency saturation (tuned on SciFact train)
     bm25_b: float = 0.75  # keyword index: BM25 length normalisation
     title_weight: int = 3  # keyword index: a title word counts this many times
@@ -99,6 +100,8 @@ class BuildConfig:
             raise UserError("--refit-prior, --refit-views, --rank-epochs and --tune-views must be 0 or more.")
         if self.meaning not in ("both", "lite", "full"):
             raise UserError(f"--meaning {self.meaning} is not allowed: use both, lite or full.")
+        if self.offline not in ("auto", "off"):
+            raise UserError(f"--offline {self.offline} is not allowed: use auto or off.")
         if self.transformer_codes not in ("auto", "whole", "probed"):
             raise UserError(f"--transformer-codes {self.transformer_codes} is not allowed: use auto, whole or probed.")
         if self.static_init not in ("centroids", "words", "both"):

@@ -21,6 +21,7 @@ from builder.model.export import OnnxEncoder
 from builder.model.student import Tokenizer
 from builder.output.clusters import ClusterIndex
 from builder.output.codes import asymmetric, hamming, pack, rank, read_codes
+from builder.output.names import site_file
 from builder.output.static import StaticReader
 
 RERANK_DEPTH = 100  # the page's worker.js RERANK_DEPTH
@@ -65,12 +66,13 @@ class SiteRanker:
         self.manifest = json.loads((self.site / "manifest.json").read_text())
         self.encoder = None  # a --meaning lite site has no transformer
         if self.manifest["model"]:
-            tokenizer = Tokenizer.from_file(self.site / "tokenizer.json", self.manifest["tokenizer"]["max_length"])
-            self.encoder = OnnxEncoder(self.site / "model.onnx", tokenizer)
-        self.codes, self.bits = read_codes(self.site / "codes.bin")
+            tokenizer = Tokenizer.from_file(self.site / self.file("tokenizer.json"),
+                                            self.manifest["tokenizer"]["max_length"])
+            self.encoder = OnnxEncoder(self.site / self.file("model.onnx"), tokenizer)
+        self.codes, self.bits = read_codes(self.site / self.file("codes.bin"))
         rows = self.manifest.get("passages", {}).get("count", self.manifest["count"])
         # None when no document was split: rows are documents (the page then skips passages.bin too)
-        self.row_doc = (np.fromfile(self.site / "passages.bin", dtype="<u4").astype(np.int64)
+        self.row_doc = (np.fromfile(self.site / self.file("passages.bin"), dtype="<u4").astype(np.int64)
                         if rows != self.manifest["count"] else None)
         self.reader = IndexReader(self.site, self.manifest)
         self.rerank_depth = rerank_depth
@@ -80,6 +82,10 @@ class SiteRanker:
         self.clusters = self.manifest.get("clusters")
         # what the page reads: the centroids, and each cluster's rows (its codes are codes.bin's)
         self.cluster_index = ClusterIndex(self.site, self.clusters) if self.clusters else None
+
+    def file(self, name: str) -> str:
+        """Where the site keeps model.onnx, tokenizer.json, codes.bin or passages.bin (its content name)."""
+        return site_file(self.manifest, name)
 
     def probed(self, q: np.ndarray, light: bool = True) -> np.ndarray | None:
         """The rows whose codes the page fetches for the query vector q (of the static encoder where light, else of

@@ -101,3 +101,83 @@ def tiny_config(tiny_model, small_corpus, tmp_path):
         return BuildConfig(**fields)
 
     return make
+
+
+# ---- the browser tests' sites (tests/test_browser*.py): built once a session ----
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "stdlib.jsonl"
+EVIL = [
+    {"id": "evil-img", "title": "<img src=x onerror=\"window.__pwned=1\">", "text": "an image <img src=x "
+     "onerror=\"window.__pwned=1\"> tag about parsing html markup safely", "url": "javascript:window.__pwned=1"},
+    {"id": "evil-script", "title": "script tag", "text": "<script>window.__pwned=1</script> running scripts in "
+     "html documents", "url": "https://example.org/script"},
+]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    from builder.build import build_site
+    from builder.config import BuildConfig
+
+    folder = tmp_path_factory.mktemp("browser")
+    rows = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()[::5][:250]] + EVIL
+    corpus = folder / "corpus.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    build_site(BuildConfig(corpus=corpus, out=folder / "site", chunk_bytes=2048, **SMALL_QUERY_MODEL))
+    return folder / "site"
+
+
+@pytest.fixture(scope="session")
+def clustered_site(site, tmp_path_factory) -> Path:
+    """The same corpus with its codes fetched by cluster (a few dozen rows each), reusing site's model."""
+    from builder.build import build_site
+    from builder.config import BuildConfig
+
+    folder = tmp_path_factory.mktemp("clustered")
+    build_site(BuildConfig(corpus=site.parent / "corpus.jsonl", out=folder / "site", chunk_bytes=2048, cluster_rows=32,
+                           clusters_from=0, transformer_codes="probed", model_from=site, **SMALL_QUERY_MODEL))
+    return folder / "site"
+
+
+@pytest.fixture(scope="session")
+def signs_site(site, tmp_path_factory) -> Path:
+    """As clustered_site, its centroids kept as sign bits (as from 256 clusters)."""
+    from builder.build import build_site
+    from builder.config import BuildConfig
+
+    folder = tmp_path_factory.mktemp("signs")
+    build_site(BuildConfig(corpus=site.parent / "corpus.jsonl", out=folder / "site", chunk_bytes=2048, cluster_rows=32,
+                           clusters_from=0, sign_centroids_from=2, transformer_codes="probed", model_from=site,
+                           **SMALL_QUERY_MODEL))
+    return folder / "site"
+
+
+@pytest.fixture(scope="session")
+def lite_site(site, tmp_path_factory) -> Path:
+    """The same corpus built with --meaning lite: no transformer, no runtime."""
+    from builder.build import build_site
+    from builder.config import BuildConfig
+
+    folder = tmp_path_factory.mktemp("lite")
+    build_site(BuildConfig(corpus=site.parent / "corpus.jsonl", out=folder / "site", chunk_bytes=2048, meaning="lite"))
+    return folder / "site"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from browsing import CHROMIUM, FLAGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def served(site):
+    from browsing import serve
+
+    httpd, url = serve(site)
+    yield url
+    httpd.shutdown()

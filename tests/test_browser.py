@@ -4,151 +4,20 @@ origin. Marked slow + browser; CI runs them."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
+import re
 import shutil
-import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from browsing import CHROMIUM, FIRST_RESULT, QUERIES, open_page, python_ranking, same_order, serve
 
-from builder.build import build_site
-from builder.config import BuildConfig
-from builder.ranking import SiteRanker
-from conftest import SMALL_QUERY_MODEL
+from builder.output.names import site_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "stdlib.jsonl"
-EVIL = [
-    {"id": "evil-img", "title": "<img src=x onerror=\"window.__pwned=1\">", "text": "an image <img src=x "
-     "onerror=\"window.__pwned=1\"> tag about parsing html markup safely", "url": "javascript:window.__pwned=1"},
-    {"id": "evil-script", "title": "script tag", "text": "<script>window.__pwned=1</script> running scripts in "
-     "html documents", "url": "https://example.org/script"},
-]
-QUERIES = [
-    "parse json text", "read a file line by line", "sort a list in place", "current date and time",
-    "compress data with gzip", "regular expression matching", "random number generator", "http request client",
-    "temporary directory", "hash a password securely", "split a path into parts", "run a shell command",
-    "copy a file tree", "base64 encode bytes", "decimal arithmetic precision", "thread pool executor",
-    "unit testing framework", "command line argument parsing", "write csv rows", "xml element tree",
-    "email message parsing", "sqlite database connection", "logging handler configuration",
-    "deep copy of an object", "calendar month", "environment variables", "socket server", "heap queue",
-    "fractions rational numbers", "zip archive",
-]
-
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def serve(folder: Path):
-    handler = functools.partial(_Quiet, directory=str(folder))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/"
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("browser")
-    rows = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()[::5][:250]] + EVIL
-    corpus = folder / "corpus.jsonl"
-    corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    build_site(BuildConfig(corpus=corpus, out=folder / "site", chunk_bytes=2048, **SMALL_QUERY_MODEL))
-    return folder / "site"
-
-
-@pytest.fixture(scope="module")
-def clustered_site(site, tmp_path_factory) -> Path:
-    """The same corpus with its codes fetched by cluster (a few dozen rows each), reusing site's model."""
-    folder = tmp_path_factory.mktemp("clustered")
-    build_site(BuildConfig(corpus=site.parent / "corpus.jsonl", out=folder / "site", chunk_bytes=2048, cluster_rows=32,
-                           clusters_from=0, transformer_codes="probed", model_from=site, **SMALL_QUERY_MODEL))
-    return folder / "site"
-
-
-@pytest.fixture(scope="module")
-def signs_site(site, tmp_path_factory) -> Path:
-    """As clustered_site, its centroids kept as sign bits (as from 256 clusters)."""
-    folder = tmp_path_factory.mktemp("signs")
-    build_site(BuildConfig(corpus=site.parent / "corpus.jsonl", out=folder / "site", chunk_bytes=2048, cluster_rows=32,
-                           clusters_from=0, sign_centroids_from=2, transformer_codes="probed", model_from=site,
-                           **SMALL_QUERY_MODEL))
-    return folder / "site"
-
-
-@pytest.fixture(scope="module")
-def lite_site(site, tmp_path_factory) -> Path:
-    """The same corpus built with --meaning lite: no transformer, no runtime."""
-    folder = tmp_path_factory.mktemp("lite")
-    build_site(BuildConfig(corpus=site.parent / "corpus.jsonl", out=folder / "site", chunk_bytes=2048, meaning="lite"))
-    return folder / "site"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def served(site):
-    httpd, url = serve(site)
-    yield url
-    httpd.shutdown()
-
-
-def open_page(browser, url):
-    page = browser.new_page()
-    requests, errors = [], []
-    page.on("request", lambda r: requests.append(r.url))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    # selectors, not wait_for_function: the page's CSP (rightly) forbids the eval that polling uses
-    page.wait_for_selector(f"{SETTLED}, body[data-state=lite]", state="attached", timeout=60_000)
-    # with no query typed the page stops at the static encoder (lite); an embedder asks for the model
-    page.evaluate("() => window.hammingSearch.ready().catch(() => false)")
-    page.wait_for_selector(SETTLED, state="attached", timeout=60_000)
-    return page, requests, errors
-
-
-SETTLED = ", ".join(f"body[data-state={s}]" for s in ("ready", "error", "lexical-only", "lite-only"))
-
-
-def python_ranking(site: Path, queries: list[str], k: int = 10, mode: str = "semantic"):
-    """site-eval's rankings of the queries: [(index, distance, score)] (semantic) or [(index, score)]."""
-    ranker = SiteRanker(site)
-    if mode in ("lite", "hybrid-lite"):  # [(index, score)], as results() gives them
-        return [[(r["index"], r["score"]) for r in ranker.results(ranker.query(q), k, mode)] for q in queries]
-    return [getattr(ranker, mode)(ranker.query(q), k) for q in queries]
-
-
-def same_order(js: list[dict], py: list[tuple]) -> bool:
-    """Equal order, letting neighbours swap where their scores differ by under 1e-4 relative (SPEC)."""
-    if [r["index"] for r in js] == [r[0] for r in py]:
-        return True
-    if sorted(r["index"] for r in js) != sorted(r[0] for r in py):
-        return False
-    score = {r[0]: r[-1] for r in py}
-    for a, b in zip(js, js[1:], strict=False):
-        sa, sb = score[a["index"]], score[b["index"]]
-        if sa < sb and abs(sa - sb) > 1e-4 * max(abs(sa), abs(sb), 1e-9):
-            return False
-    return True
 
 
 def test_page_ranks_as_python_and_shows_it(browser, served, site):
@@ -193,8 +62,8 @@ def test_the_probed_ranking_is_pythons(browser, layout, request):
             for query, py in zip(QUERIES, python_ranking(clustered_site, QUERIES, mode=mode), strict=True):
                 js = page.evaluate("([q, mode]) => window.hammingSearch.search(q, 10, {mode})", [query, mode])
                 assert same_order(js, py), (mode, query, [r["index"] for r in js], [r[0] for r in py])
-        assert not [u for u in requests if u.endswith("/codes.bin")]
-        assert [u for u in requests if "/codes/" in u]
+        assert not [u for u in requests if re.search(r"/codes\.[0-9a-f]{8}\.bin$", u)]
+        assert [u for u in requests if re.search(r"/codes\.[0-9a-f]{8}/", u)]
         assert not errors
     finally:
         httpd.shutdown()
@@ -242,13 +111,13 @@ def test_corpus_text_is_never_markup(browser, served):
 def test_corrupted_codes_are_reported(browser, site, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(site, broken)
-    data = (broken / "codes.bin").read_bytes()
-    (broken / "codes.bin").write_bytes(data[:-7])
+    codes = site_path(broken, "codes.bin")
+    codes.write_bytes(codes.read_bytes()[:-7])
     httpd, url = serve(broken)
     try:
         page, _, _ = open_page(browser, url)
         assert page.evaluate("document.body.dataset.state") == "lexical-only"
-        assert "codes.bin" in page.text_content("#status")
+        assert codes.name in page.text_content("#status")
         assert_keywords_work(page)
     finally:
         httpd.shutdown()
@@ -309,14 +178,15 @@ def test_a_corrupted_file_of_the_right_size_is_reported(browser, site, tmp_path,
     """Corrupted codes leave keywords only; a corrupted model leaves the static encoder (lite-only)."""
     broken = tmp_path / "broken"
     shutil.copytree(site, broken)
-    data = bytearray((broken / name).read_bytes())
+    path = site_path(broken, name)
+    data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x10  # one flipped bit: same size, different sha256
-    (broken / name).write_bytes(bytes(data))
+    path.write_bytes(bytes(data))
     httpd, url = serve(broken)
     try:
         page, _, _ = open_page(browser, url)
         assert page.evaluate("document.body.dataset.state") == ("lexical-only" if name == "codes.bin" else "lite-only")
-        assert name in page.text_content("#status") and "sha256" in page.text_content("#status")
+        assert path.name in page.text_content("#status") and "sha256" in page.text_content("#status")
         if name == "codes.bin":
             assert_keywords_work(page)
         else:
@@ -352,14 +222,9 @@ def test_the_policy_blocks_remote_scripts_and_connections(browser, served):
     assert violated == ["connect-src", "script-src-elem"]
 
 
-SEMANTIC_FILES = ("model.onnx", "codes.bin", "tokenizer.json", "ort.wasm", "ort-wasm", "worker.js", "meaning/")
-TRANSFORMER_FILES = ("model.onnx", "tokenizer.json", "ort.wasm", "ort-wasm", "worker.js")
-FIRST_RESULT = """new MutationObserver((_, obs) => {
-  const r = document.getElementById("results");
-  if (r && r.children.length) { window.__firstResultAt = performance.now(); obs.disconnect(); }
-}).observe(document, {subtree: true, childList: true});"""
-
-
+# parts of the content names (model.3f2a9c1d.onnx, meaning.3f2a9c1d/0001.bin) of the files of meaning
+SEMANTIC_FILES = ("/model.", "/codes.", "/tokenizer.", "/ort.wasm", "/ort-wasm", "/worker.", "/meaning.")
+TRANSFORMER_FILES = ("/model.", "/tokenizer.", "/ort.wasm", "/ort-wasm", "/worker.")
 def test_lexical_then_lite_then_hybrid(browser, served, site):
     """Keyword results come before anything of meaning is requested; then the static encoder's list (hybrid-lite)
     before anything of the transformer; released, the model re-ranks the same query as hybrid without touching
@@ -372,7 +237,7 @@ def test_lexical_then_lite_then_hybrid(browser, served, site):
   if (r && r.children.length) { window.__firstRanking = r.dataset.ranking; obs.disconnect(); }
 }).observe(document, {subtree: true, childList: true});""")
     held = []
-    page.context.route("**/model.onnx", lambda route: held.append(route))
+    page.context.route("**/model.*.onnx", lambda route: held.append(route))
     query = QUERIES[4]
     page.goto(served + "?q=" + query.replace(" ", "+"))
     page.locator("#results li").first.wait_for(timeout=30_000)
@@ -423,7 +288,7 @@ def test_a_blocked_model_leaves_the_static_encoder_and_blocked_codes_leave_keywo
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.context.route("**/model.onnx", lambda route: route.abort())
+    page.context.route("**/model.*.onnx", lambda route: route.abort())
     page.goto(served)
     page.wait_for_selector("body[data-state=lite]", state="attached", timeout=30_000)
     page.fill("#q", "json")  # a hybrid-lite list, then the model is requested and fails
@@ -431,7 +296,7 @@ def test_a_blocked_model_leaves_the_static_encoder_and_blocked_codes_leave_keywo
     assert_lite_works(page)
     page = browser.new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.context.route("**/codes.bin", lambda route: route.abort())
+    page.context.route("**/codes.*.bin", lambda route: route.abort())
     page.goto(served)
     page.wait_for_selector("body[data-state=lexical-only]", state="attached", timeout=30_000)
     assert_keywords_work(page)

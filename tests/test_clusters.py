@@ -18,6 +18,7 @@ from builder.output.clusters import (
     write_clusters,
 )
 from builder.output.codes import pack, rank, read_codes
+from builder.output.names import site_path
 from builder.ranking import SiteRanker
 
 
@@ -100,7 +101,7 @@ def test_a_clustered_site_ranks_over_the_probed_rows(tiny_config, tmp_path):
     clusters = result.manifest["clusters"]
     assert clusters and clusters["count"] >= 2 and 1 <= clusters["probes"] <= clusters["count"]
     ranker = SiteRanker(result.out)
-    codes, bits = read_codes(result.out / "codes.bin")
+    codes, bits = read_codes(site_path(result.out, "codes.bin"))
     query = ranker.query("music of the river")
     rows = ranker.probed(query.q)
     assert rows is not None and set(rows.tolist()) <= set(range(len(codes)))
@@ -113,4 +114,4 @@ def test_a_clustered_site_ranks_over_the_probed_rows(tiny_config, tmp_path):
     assert clusters["transformer"] == "whole"  # codes.bin is smaller than the model: that tier scans it all
     assert ranker.probed(query.q, light=False) is None and ranker.probed(query.q, light=True) is not None
     small = build_site(tiny_config(out=tmp_path / "whole"))  # 12 passages: below clusters_from, codes.bin whole
-    assert small.manifest["clusters"] is None and not (small.out / "codes").exists()
+    assert small.manifest["clusters"] is None and not list(small.out.glob("codes.*/"))

@@ -1,6 +1,8 @@
 """Each stage on the tiny model, then the whole build: files, manifest, ownership, determinism."""
 
+import hashlib
 import json
+import re
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from builder.model.distill import init_projection, query_views, train
 from builder.model.export import OnnxEncoder, export_onnx, parity, quantize_weights
 from builder.model.student import Tokenizer, keep_layers, make_student, pad_batch, tokenizer_json
 from builder.output.codes import read_codes
+from builder.output.names import site_folder, site_path
 from builder.teacher.embed import embed
 from builder.teacher.load import fingerprint, load_teacher
 from conftest import SENTENCES
@@ -169,18 +172,27 @@ def test_build_writes_the_site(tiny_config):
     result = build_site(config)
     out = config.out
     names = {p.name for p in out.iterdir()}
-    assert {"index.html", "manifest.json", "report.json", "model.onnx", "codes.bin", "tokenizer.json", "docs",
-            ".hamming-site"} <= names
+    assert {"index.html", "manifest.json", "report.json", "docs", ".hamming-site"} <= names
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["count"] == len(SENTENCES) and manifest["bits"] == 64 and manifest["format_version"] == 1
-    assert manifest["model"]["bytes"] == (out / "model.onnx").stat().st_size
-    assert manifest["tokenizer"] == {"file": "tokenizer.json", "max_length": 64}
+    # every file the page fetches after manifest.json is named by its content: name.<first 8 of sha256>.ext
+    for entry in (manifest["model"], manifest["codes"], manifest["passages"]):
+        stem, digits, ext = entry["file"].split(".")
+        assert digits == hashlib.sha256((out / entry["file"]).read_bytes()).hexdigest()[:8], entry
+    assert not ({"model.onnx", "codes.bin", "tokenizer.json", "engine.js", "worker.js"} & names)
+    assert manifest["model"]["bytes"] == site_path(out, "model.onnx").stat().st_size
+    assert re.fullmatch(r"tokenizer\.[0-9a-f]{8}\.json", manifest["tokenizer"]["file"])
+    assert manifest["tokenizer"]["max_length"] == 64
+    assert re.fullmatch(r"lexical\.[0-9a-f]{8}", manifest["lexical"]["folder"])
+    engine = site_path(out, "engine.js").read_text()  # its imports name the content-named modules
+    assert all(f'"./{site_path(out, n).name}"' in engine for n in ("checked.js", "lexical.js", "files.js"))
+    assert f'"./{site_path(out, "engine.js").name}"' in (out / "search.js").read_text()
     assert "/" not in manifest["teacher"]["name"]
     assert str(config.out) not in json.dumps(manifest) and str(config.teacher) not in json.dumps(manifest)
-    codes, bits = read_codes(out / "codes.bin")
+    codes, bits = read_codes(site_path(out, "codes.bin"))
     assert bits == 64 and codes.shape == (len(SENTENCES), 8)
     assert np.array_equal(codes, np.packbits(result.doc_floats > 0, axis=1, bitorder="little"))
-    shard = json.loads((out / "docs" / "0000.json").read_text())
+    shard = json.loads(site_path(out, "docs/0000.json").read_text())
     assert shard[0] == {"id": "d0", "title": "doc 0", "text": SENTENCES[0], "url": "https://example.org/0"}
     report = json.loads((out / "report.json").read_text())
     assert set(report["seconds"]) >= {"teacher", "binarize", "query model", "compose", "export", "total"}
@@ -201,7 +213,7 @@ def test_codes_come_from_the_teachers_embeddings(tiny_config):
     init = fit_pca_itq(t_docs, config.bits, config.seed)
     space, _ = train_binarizer(init, t_docs, t_views, epochs=config.binarizer_epochs, seed=config.seed,
                                recon_weight=config.recon_weight)
-    codes, _ = read_codes(config.out / "codes.bin")
+    codes, _ = read_codes(site_path(config.out, "codes.bin"))
     assert np.array_equal(codes, np.packbits(space.project(t_docs) > 0, axis=1, bitorder="little"))
 
 
@@ -210,7 +222,7 @@ def test_rebuild_is_byte_identical(tiny_config, tmp_path):
     build_site(a)
     build_site(b)
     for name in ("codes.bin", "model.onnx", "manifest.json", "tokenizer.json", "docs/0000.json", "index.html"):
-        assert (a.out / name).read_bytes() == (b.out / name).read_bytes(), name
+        assert site_path(a.out, name).read_bytes() == site_path(b.out, name).read_bytes(), name
 
 
 def test_bits_above_teacher_dim_and_one_document(tiny_config, tmp_path):
@@ -218,7 +230,7 @@ def test_bits_above_teacher_dim_and_one_document(tiny_config, tmp_path):
     one.write_text("a single cat\n")
     config = tiny_config(corpus=one, bits=128)  # the tiny teacher has 32 dimensions
     build_site(config)
-    codes, bits = read_codes(config.out / "codes.bin")
+    codes, bits = read_codes(site_path(config.out, "codes.bin"))
     assert codes.shape == (1, 16) and bits == 128
 
 
@@ -230,7 +242,7 @@ def test_foreign_out_is_refused_and_kept(tiny_config, tmp_path):
         build_site(tiny_config(out=out))
     assert (out / "precious.txt").read_text() == "keep me"
     build_site(tiny_config(out=out, force=True))
-    assert not (out / "precious.txt").exists() and (out / "codes.bin").exists()
+    assert not (out / "precious.txt").exists() and site_path(out, "codes.bin").exists()
     build_site(tiny_config(out=out))  # our own site is replaced without --force
 
 
@@ -248,7 +260,7 @@ def test_a_five_megabyte_line_builds_and_is_kept_whole(tiny_config, tmp_path):
     build_site(config)
     manifest = json.loads((config.out / "manifest.json").read_text())
     assert manifest["count"] == 3
-    shard = json.loads((config.out / "docs" / "0000.json").read_text())
+    shard = json.loads(site_path(config.out, "docs/0000.json").read_text())
     assert shard[1]["text"] == huge and len(huge.encode()) == 5 * 2**20  # whole in the shard
 
 
@@ -355,7 +367,8 @@ def test_projection_starts_at_the_best_linear_fit_for_another_teacher(tiny_model
 def test_build_with_a_wider_teacher(tiny_config, wide_teacher):
     config = tiny_config(teacher=str(wide_teacher))
     result = build_site(config)
-    encoder = OnnxEncoder(config.out / "model.onnx", Tokenizer(config.out.joinpath("tokenizer.json").read_text(), 64))
+    tokenizer = Tokenizer(site_path(config.out, "tokenizer.json").read_text(), 64)
+    encoder = OnnxEncoder(site_path(config.out, "model.onnx"), tokenizer)
     assert encoder.encode(["a query"]).shape == (1, 64)
     assert result.doc_floats.shape == (len(SENTENCES), 64)
 
@@ -369,9 +382,10 @@ def test_the_site_carries_its_keyword_index(tiny_config):
     manifest = json.loads((config.out / "manifest.json").read_text())
     lexical = manifest["lexical"]
     assert lexical["rows"] == manifest["passages"]["count"] == len(SENTENCES) and lexical["chunks"]
-    assert sum(p.stat().st_size for p in (config.out / "lexical").glob("*.bin")) == lexical["bytes"]
+    assert sum(p.stat().st_size for p in site_folder(config.out, "lexical").glob("*.bin")) == lexical["bytes"]
     assert manifest["fusion"] == {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth}
-    assert {"lexical.js", "porter2.mjs", "LICENSE-porter2.txt"} <= {p.name for p in config.out.iterdir()}
+    assert site_path(config.out, "lexical.js").exists() and site_path(config.out, "porter2.mjs").exists()
+    assert (config.out / "LICENSE-porter2.txt").exists()
     reader = IndexReader(config.out, manifest)
     word = SENTENCES[3].split()[-1]
     scores = bm25_scores(reader, word, len(SENTENCES))

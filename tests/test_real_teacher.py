@@ -9,6 +9,7 @@ import pytest
 from builder.build import build_site
 from builder.config import BuildConfig
 from builder.evaluate import evaluate
+from builder.output.names import site_path
 from builder.teacher.load import load_teacher
 from conftest import SMALL_QUERY_MODEL
 
@@ -83,4 +84,4 @@ def test_real_build_from_the_example_with_defaults_is_deterministic(tmp_path):
     a = build_site(BuildConfig(corpus=small, out=tmp_path / "a", **SMALL_QUERY_MODEL))
     b = build_site(BuildConfig(corpus=small, out=tmp_path / "b", **SMALL_QUERY_MODEL))
     for name in ("codes.bin", "model.onnx", "manifest.json"):
-        assert (a.out / name).read_bytes() == (b.out / name).read_bytes(), name
+        assert site_path(a.out, name).read_bytes() == site_path(b.out, name).read_bytes(), name

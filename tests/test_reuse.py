@@ -14,6 +14,7 @@ from builder.cli import build_main
 from builder.config import BuildConfig
 from builder.output.codes import read_codes
 from builder.output.manifest import named_options
+from builder.output.names import site_path
 from builder.reuse import policy
 from builder.reuse.records import compare_rows
 from conftest import SENTENCES, make_tiny_model
@@ -88,17 +89,19 @@ def test_model_from_encodes_only_new_and_changed_documents(site, tiny_config, tm
     compared = compare_rows(site.out, config.out)
     assert compared == {"identical": 10, "differ": []}
     old, new = files(site.out), files(config.out)
-    for name in ("model.onnx", "tokenizer.json", "rebuild/binarizer.f32"):
-        assert old[name] == new[name], name
+    for name in ("model.onnx", "tokenizer.json"):  # the same bytes under the same content name: a returning
+        assert site_path(site.out, name).name == site_path(config.out, name).name  # visitor keeps them
+        assert site_path(site.out, name).read_bytes() == site_path(config.out, name).read_bytes(), name
+    assert old["rebuild/binarizer.f32"] == new["rebuild/binarizer.f32"]
     manifest = json.loads(new["manifest.json"])
     assert manifest["count"] == len(edited_rows())
     assert manifest["student"] == json.loads(old["manifest.json"])["student"]
-    codes, _ = read_codes(config.out / "codes.bin")
+    codes, _ = read_codes(site_path(config.out, "codes.bin"))
     assert len(codes) == manifest["passages"]["count"]
     # the new site is itself reusable, and the teacher's embeddings of the edited texts were made once
     again = build_site(dataclasses.replace(config, out=tmp_path / "third", model_from=config.out))
     assert again.report["encoded"] == {"documents": 0, "reused": len(edited_rows())}
-    assert (tmp_path / "third" / "codes.bin").read_bytes() == (config.out / "codes.bin").read_bytes()
+    assert site_path(tmp_path / "third", "codes.bin").read_bytes() == site_path(config.out, "codes.bin").read_bytes()
 
 
 def test_rebuilding_into_the_same_folder_reuses_it(site):
@@ -214,8 +217,9 @@ def test_conflicts_and_bad_sites_are_one_sentence_and_write_nothing(site, tiny_m
     user_error(capsys, [*args, "--model-from", old], "not readable JSON")
     damaged = tmp_path / "damaged-site"
     shutil.copytree(site.out, damaged)
-    (damaged / "model.onnx").write_bytes(b"not the model")
-    user_error(capsys, [*args, "--model-from", damaged], "model.onnx changed after the build")
+    model = site_path(damaged, "model.onnx")
+    model.write_bytes(b"not the model")
+    user_error(capsys, [*args, "--model-from", damaged], f"{model.name} changed after the build")
     user_error(capsys, [*args, "--model-from", site.out, "--retrain"], "give one of them")
     assert files(out) == before
     assert not list(tmp_path.glob(".hamming-site-tmp-*"))  # no temporary folder left either

@@ -9,10 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM, browser, serve  # noqa: F401  (browser: the module's Chromium fixture)
+from browsing import CHROMIUM, serve
 
 from builder.build import build_site
 from builder.config import BuildConfig
+from builder.output.names import site_path
 from builder.ranking import SiteRanker
 from conftest import SMALL_QUERY_MODEL
 
@@ -69,10 +70,10 @@ def test_the_site_goes_inside_and_never_reads_itself(folder):
     assert urls == ["blog.html", "guide/sphinx.html", "index.html", "library.html", "marked.html",
                     "sub/my%20page.html"]
     assert manifest["passages"]["count"] > manifest["count"]
-    before = (site / "passages.bin").read_bytes()
+    before = site_path(site, "passages.bin").read_bytes()
     build_site(BuildConfig(corpus=folder, **SMALL_QUERY_MODEL))  # again, over its own output: the same pages
     assert sorted(d["url"] for d in _documents(site)) == urls
-    assert (site / "passages.bin").read_bytes() == before
+    assert site_path(site, "passages.bin").read_bytes() == before
 
 
 def test_every_passage_links_to_an_existing_file_and_anchor(folder):

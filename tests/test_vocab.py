@@ -8,6 +8,7 @@ import torch
 from builder.build import build_site
 from builder.model.student import Tokenizer, make_student, tokenizer_json
 from builder.model.vocab import choose_tokens, prune_embeddings, prune_tokenizer, trim_positions
+from builder.output.names import site_path
 from builder.teacher.load import load_teacher
 from conftest import SENTENCES
 
@@ -59,9 +60,10 @@ def test_a_pruned_build_ships_the_pruned_tokenizer(tiny_config):
     config = tiny_config(vocab_size=10)
     build_site(config)
     manifest = json.loads((config.out / "manifest.json").read_text())
-    vocab = json.loads((config.out / "tokenizer.json").read_text())["model"]["vocab"]
+    vocab = json.loads(site_path(config.out, "tokenizer.json").read_text())["model"]["vocab"]
     assert manifest["student"]["vocabulary"] == len(vocab) < 150
     import onnx
 
-    tables = [t for t in onnx.load(str(config.out / "model.onnx")).graph.initializer if "word_embeddings" in t.name]
+    graph = onnx.load(str(site_path(config.out, "model.onnx"))).graph
+    tables = [t for t in graph.initializer if "word_embeddings" in t.name]
     assert tables and all(t.dims[0] == len(vocab) for t in tables)  # the shipped table has only the kept rows

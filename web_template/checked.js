@@ -1,6 +1,32 @@
 // A file the manifest names with its bytes and sha256, fetched with progress and checked: a truncated, replaced
 // or corrupted file is an Error that names it, never a silently wrong ranking. Used by the engine (codes.bin)
-// and the worker (model.onnx).
+// and the worker (model.onnx). And the site's files kept for offline use: Cache Storage, shared by the page, the
+// widget on any page of the origin, the worker and the service worker (sw.js), one cache per site folder.
+
+/** The Cache Storage name of the site whose folder is base (a URL ending in "/"); sw.js names it alike. */
+export const cacheName = (base) => `hamming-site ${base}`;
+
+let keeping = null; // promise of the site's cache (null: no Cache Storage on this origin)
+let writing = false;
+/** Read the files fetched through cachedFetch from the cache of the site at base (a URL ending in "/"), and keep
+ * them there where `write` (not with --offline off, nor when the visitor saves data). Resolves to the cache where
+ * it writes, else null. Called once the manifest says. */
+export async function keepFiles(base, write) {
+  keeping = globalThis.caches ? caches.open(cacheName(base)).catch(() => null) : Promise.resolve(null);
+  writing = write;
+  return write ? keeping : null;
+}
+
+/** GET url from the site's cache if it is there (a content-named file never changes), else from the network,
+ * kept in the cache once read whole. Resolves to a Response, as fetch does. */
+export async function cachedFetch(url, init = {}) {
+  const cache = await keeping;
+  const hit = cache && (await cache.match(url).catch(() => undefined));
+  if (hit) return hit;
+  const response = await fetch(url, init);
+  if (response.ok && cache && writing) cache.put(url, response.clone()).catch(() => {});
+  return response;
+}
 
 async function sha256Hex(buffer) {
   if (!globalThis.crypto?.subtle) return null; // plain http on a non-local host: sizes are still checked
@@ -10,7 +36,7 @@ async function sha256Hex(buffer) {
 
 /** entry: {file, bytes, sha256}; url: where it is; onBytes(n) as bytes arrive. Resolves to an ArrayBuffer. */
 export async function fetchChecked(entry, url, onBytes = () => {}) {
-  const response = await fetch(url);
+  const response = await cachedFetch(url);
   if (!response.ok) throw new Error(`${entry.file}: HTTP ${response.status}`);
   const reader = response.body.getReader();
   const chunks = [];
@@ -24,8 +50,11 @@ export async function fetchChecked(entry, url, onBytes = () => {}) {
   }
   const bytes = new Uint8Array(got);
   for (let at = 0, i = 0; i < chunks.length; at += chunks[i].length, i++) bytes.set(chunks[i], at);
-  if (got !== entry.bytes) throw new Error(`${entry.file} is ${got} bytes, the manifest says ${entry.bytes}: truncated or replaced`);
-  const hash = await sha256Hex(bytes.buffer);
-  if (hash && hash !== entry.sha256) throw new Error(`${entry.file} does not match its sha256 in manifest.json: corrupted`);
+  const hash = got === entry.bytes ? await sha256Hex(bytes.buffer) : null;
+  if (got !== entry.bytes || (hash && hash !== entry.sha256)) {
+    (await keeping)?.delete(url).catch(() => {}); // a kept copy that went bad is fetched again next time
+    if (got !== entry.bytes) throw new Error(`${entry.file} is ${got} bytes, the manifest says ${entry.bytes}: truncated or replaced`);
+    throw new Error(`${entry.file} does not match its sha256 in manifest.json: corrupted`);
+  }
   return bytes.buffer;
 }

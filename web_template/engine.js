@@ -4,6 +4,7 @@
 // ranked here, by the same code. Every URL is relative to this module, so any page of the site can use it. Lazy
 // loaders are cached as promises.
 import { fetchChecked } from "./checked.js";
+import { Missing, forgetLoaded, here, keepOffline, keeping, load, loadManifest, parsedFile, saveData } from "./files.js";
 import { matcher } from "./highlight.js";
 import { stem } from "./porter2.mjs";
 import { byDocument, fuse } from "./fusion.js";
@@ -12,28 +13,24 @@ import { bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, t
 import { bucketOf, encodeStatic, parseBucket, termCounts } from "./static.js";
 import { mergeClusters, parseCentroids, parseCluster, probe } from "./clusters.js";
 
-const here = (name) => new URL(name, import.meta.url).href;
+export { Missing, onOffline, saveData } from "./files.js";
 const SEMANTIC_ROWS_PER_RESULT = 4; // builder/ranking.py's: rows ranked per result when documents were split
 const RERANK_DEPTH = 100; // worker.js's and builder/ranking.py's
 
-const cached = new Map(); // url -> promise
-function load(name, as) {
-  const url = here(name);
-  if (!cached.has(url)) {
-    cached.set(url, fetch(url).then((r) => {
-      if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
-      return as === "json" ? r.json() : r.arrayBuffer();
-    }));
-    cached.get(url).catch(() => cached.delete(url)); // a failed fetch may be retried by a later query
-  }
-  return cached.get(url);
+export let manifest; // promise of the current build's manifest: replaced when a deploy replaced the build
+export let lexicon;
+let rowDocs; // each code row's document (passages.bin), or null where no document was split
+function begin(next) {
+  manifest = next.then((m) => m);
+  lexicon = manifest.then((m) => ({ m, tok: tokenizer(stem, m.lexical.stopwords) }));
+  rowDocs = manifest.then(async (m) => {
+    if (!m.passages || m.passages.count === m.count) return null;
+    const buf = await load(m.passages.file);
+    if (buf.byteLength !== 4 * m.passages.count) throw new Missing(m.passages.file, 0, "truncated or replaced");
+    return new Uint32Array(buf);
+  });
 }
-
-export const manifest = load("manifest.json", "json").then((m) => {
-  if (m.format_version !== 1) throw new Error(`manifest format ${m.format_version}, this page reads 1`);
-  return m;
-});
-export const lexicon = manifest.then((m) => ({ m, tok: tokenizer(stem, m.lexical.stopwords) }));
+begin(loadManifest());
 
 // ---- state: loading -> lexical -> lite -> ready; lite-only (the transformer failed), lexical-only (no meaning
 // at all), error. A site without the static encoder goes lexical -> ready. Listeners hear every change. ----
@@ -52,8 +49,6 @@ function advance(s) { if (ORDER.indexOf(s) > ORDER.indexOf(state)) setState(s); 
 /** fn(state, detail) on each change and on download progress ({loaded, total}) while meaning loads. */
 export function onState(fn) { listeners.add(fn); fn(state, {}); return () => listeners.delete(fn); }
 
-/** The visitor asked to save data: the transformer is then never fetched unless an API call asks for it. */
-export const saveData = () => Boolean(globalThis.navigator?.connection?.saveData);
 
 /** The ranking the page and the widget show in each state (what their lists' data-ranking says). */
 export const rankingFor = (s) => ({ ready: "hybrid", lite: "hybrid-lite", "lite-only": "hybrid-lite" })[s] ?? "lexical";
@@ -63,6 +58,8 @@ export const rankingFor = (s) => ({ ready: "hybrid", lite: "hybrid-lite", "lite-
  * has none or the visitor saves data. */
 export async function nextTier(mode, s) {
   const m = await manifest;
+  // a ranking with meaning is on screen: the first visit's budget is spent, the rest is kept for offline use
+  if (mode !== "lexical") keepOffline(m, () => semantic?.catch(() => {}) ?? null);
   if (mode === "lexical" && s === "lexical") (m.static ? startLite() : startSemantic()).catch(() => {});
   else if (mode === "hybrid-lite" && s === "lite" && m.model && !saveData()) startSemantic().catch(() => {});
 }
@@ -77,15 +74,10 @@ lexicon.then(() => setState("lexical"), (e) => setState("error", { error: e }));
 
 // ---- rows and documents ----
 
-/** Each code row's document (passages.bin), or null where no document was split (rows are documents). */
-const rowDocs = manifest.then(async (m) => {
-  if (!m.passages || m.passages.count === m.count) return null;
-  const buf = await load(m.passages.file);
-  if (buf.byteLength !== 4 * m.passages.count) throw new Error(`${m.passages.file} is truncated or replaced`);
-  return new Uint32Array(buf);
-});
-
-const shard = (m, n) => load(`${m.docs.folder}/${String(n).padStart(4, "0")}.json`, "json");
+/** docs/NNNN.<hash>.json (a site built before content names: docs/NNNN.json). */
+const shardName = (m, n) =>
+  `${m.docs.folder}/${String(n).padStart(4, "0")}${m.docs.hashes ? "." + m.docs.hashes.slice(8 * n, 8 * n + 8) : ""}.json`;
+const shard = (m, n) => load(shardName(m, n), "json");
 
 /** The document at index: {id, title, text, url, passages?} as docs/NNNN.json holds it. */
 export async function documentAt(index) {
@@ -106,31 +98,20 @@ export function resolveUrl(m, url, anchor = "") {
 
 // ---- the keyword side ----
 
-const parsedFiles = new Map(); // file name -> promise of what parse made of it
-/** folder/NNNN.bin fetched and parsed once (parse(buffer, name)); a failure may be retried by a later query. */
-function parsedFile(folder, n, parse) {
-  const name = `${folder}/${String(n).padStart(4, "0")}.bin`;
-  if (!parsedFiles.has(name)) {
-    parsedFiles.set(name, load(name).then((buf) => parse(buf, name)));
-    parsedFiles.get(name).catch(() => parsedFiles.delete(name));
-  }
-  return parsedFiles.get(name);
-}
-
 const chunk = (m, n) => parsedFile(m.lexical.folder, n, parseChunk); // a keyword chunk: Map key -> postings
 
-async function postings(m, keys) {
+async function postings(m, keys, gaps) {
   const firsts = m.lexical.chunks;
   if (!firsts.length) return keys.map(() => null);
-  const chunks = await Promise.all(keys.map((key) => (key === null ? null : chunk(m, chunkOf(key, firsts)))));
-  return keys.map((key, i) => (key === null ? null : chunks[i].get(key) ?? null));
+  const chunks = await Promise.all(keys.map((key) => (key === null ? null : soft(chunk(m, chunkOf(key, firsts)), gaps, "keywords"))));
+  return keys.map((key, i) => (key === null ? null : chunks[i]?.get(key) ?? null));
 }
 
-/** The keyword side of a query: {lexical: {scores, hits}, tiers}, per row. */
-async function keywords(text) {
+/** The keyword side of a query: {lexical: {scores, hits}, tiers}, per row; from the chunks the page can have. */
+async function keywords(text, gaps) {
   const { m, tok } = await lexicon;
   const counted = tok.queryTermCounts(text, m.lexical.max_query_terms);
-  const [exact, loose, ...lists] = await postings(m, [...titleKeys(text), ...counted.map(([t]) => t)]);
+  const [exact, loose, ...lists] = await postings(m, [...titleKeys(text), ...counted.map(([t]) => t)], gaps);
   return {
     lexical: bm25Scores(lists.map((l, i) => l && { ...l, qtf: counted[i][1] }).filter(Boolean), m.passages?.count ?? m.count),
     tiers: titleTiers(exact?.docs, loose?.docs),
@@ -180,14 +161,14 @@ const cluster = (m, c, sizes) =>
 
 /** The rows a query vector q is ranked over, {ids (ascending; null: every row), words, count, scanner}: the
  * probed clusters', or codes.bin whole (no clusters, or the transformer's tier where the build says so). */
-async function rowsFor(m, q, light) {
+async function rowsFor(m, q, light, gaps) {
   if (!m.clusters || (!light && m.clusters.transformer === "whole")) {
     const c = await codes();
     return { ids: null, words: c.words, count: c.count, scanner: c.scanner };
   }
   const cents = await centroids();
-  const parts = await Promise.all(probe(cents, q, m.clusters.probes).map((c) => cluster(m, c, cents.sizes)));
-  return { ...mergeClusters(parts, m.bits / 32), scanner: scan };
+  const parts = await Promise.all(probe(cents, q, m.clusters.probes).map((c) => soft(cluster(m, c, cents.sizes), gaps, "meaning")));
+  return { ...mergeClusters(parts.filter(Boolean), m.bits / 32), scanner: scan };
 }
 
 // ---- the static encoder: its rows fetched per query word, on the main thread ----
@@ -195,12 +176,13 @@ async function rowsFor(m, q, light) {
 const bucket = (m, n) => parsedFile(m.static.folder, n, parseBucket); // the static rows: Map term -> row
 
 /** The static encoder's vector of a query (builder/ranking.py's Query.lite). */
-async function staticVector(text) {
+async function staticVector(text, gaps) {
   const { m, tok } = await lexicon;
   if (!m.static) throw new Error("this site has no static encoder (it was built with --meaning full)");
   const counts = termCounts(tok.terms(text));
   const rows = new Map();
-  await Promise.all([...counts.keys()].map(async (t) => rows.set(t, (await bucket(m, bucketOf(t, m.static.buckets))).get(t))));
+  await Promise.all([...counts.keys()].map(async (t) =>
+    rows.set(t, (await soft(bucket(m, bucketOf(t, m.static.buckets)), gaps, "meaning"))?.get(t))));
   return encodeStatic(counts, (t) => rows.get(t), m.static.dims);
 }
 
@@ -253,7 +235,7 @@ function startTransformer(m) {
       }
     };
     worker.onerror = (e) => reject(new Error(e.message || "the search worker failed to start"));
-    worker.postMessage({ type: "init", manifest: m });
+    worker.postMessage({ type: "init", manifest: m, keep: keeping() });
   });
   // the transformer's tier: codes.bin whole where the build says so, beside the model; else the centroids
   const ready = Promise.all([m.clusters?.transformer === "whole" ? codes() : meaningBase(), model]).then(() => undefined);
@@ -272,6 +254,34 @@ async function ask(message) {
     pending.set(id, { resolve, reject });
     worker.postMessage({ ...message, id });
   });
+}
+
+// ---- a deploy replaced the build: its manifest, and everything loaded from the old one, dropped ----
+
+let switching = null;
+/** Loads manifest.json again; where it names another build, drops what the old one loaded (the tiers load again
+ * as far as they had, from the new build's files) and resolves true. */
+function switchBuild() {
+  switching ??= (async () => {
+    const old = await manifest.catch(() => null);
+    const fresh = await loadManifest().catch(() => null);
+    if (!fresh || (old && fresh.build === old.build)) return false;
+    begin(Promise.resolve(fresh));
+    codesPromise = centroidsPromise = lite = semantic = null;
+    forgetLoaded();
+    if (worker) {
+      worker.terminate();
+      worker = null;
+      for (const p of pending.values()) p.reject(new Error("a new build of the site replaced the one loaded"));
+      pending.clear();
+    }
+    const was = state;
+    if (ORDER.includes(was) || was === "lite-only") setState("lexical");
+    if (was === "lite" || was === "lite-only" || was === "ready") startLite().catch(() => {});
+    if (was === "ready") startSemantic().catch(() => {});
+    return true;
+  })().finally(() => { switching = null; });
+  return switching;
 }
 
 // ---- ranking: rows first, then documents by their best row ----
@@ -301,29 +311,63 @@ function meaningRows(m, set, rowDoc, q, k, mode, keys) {
 
 const MODES = ["hybrid", "lexical", "semantic", "lite", "hybrid-lite"];
 
-async function rankWith(text, k, mode) {
+/** What a query could not have ({keywords, meaning, documents}: files missing; gone: one was deleted by a deploy). */
+const noGaps = () => ({ keywords: 0, meaning: 0, documents: 0, gone: false });
+/** p, or null where the file it loads is missing (counted in gaps[kind]): the query goes on with what it has. */
+function soft(p, gaps, kind) {
+  return p.catch((e) => {
+    if (!(e instanceof Missing) || !gaps) throw e;
+    gaps[kind] += 1;
+    gaps.gone ||= e.status === 404;
+    return null;
+  });
+}
+
+async function lexicalResults(m, rowDoc, text, k, gaps) {
+  const { lexical, tiers } = await keywords(text, gaps);
+  const rows = lexicalOrder(lexical, tiers, rowDoc ? m.passages.count : k)
+    .map((index) => ({ index, distance: null, score: lexical.scores[index] }));
+  return { results: byDocument(rows, rowDoc, k), mode: "lexical" };
+}
+
+/** {results, mode (the ranking made), timings?, tokens?}: where the meaning side cannot be had (its codes or the
+ * static encoder's rows missing), the keyword ranking. gaps: null to fail on any missing file. */
+async function rankWith(text, k, mode, gaps) {
   if (mode === "hybrid" && state === "lexical-only") mode = "lexical";
   if (mode === "hybrid" && state === "lite-only") mode = "hybrid-lite";
   if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode}: use ${MODES.join(", ")}`);
   const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
   if (!m.model) mode = { hybrid: "hybrid-lite", semantic: "lite" }[mode] ?? mode; // a --meaning lite site
-  if (mode === "lexical") {
-    const { lexical, tiers } = await keywords(text);
-    const rows = lexicalOrder(lexical, tiers, rowDoc ? m.passages.count : k)
-      .map((index) => ({ index, distance: null, score: lexical.scores[index] }));
-    return { results: byDocument(rows, rowDoc, k) };
-  }
+  if (mode === "lexical") return lexicalResults(m, rowDoc, text, k, gaps);
   const light = mode === "lite" || mode === "hybrid-lite";
   const fused = mode === "hybrid" || mode === "hybrid-lite";
-  const [embedded, keys] = await Promise.all([
-    light ? staticVector(text) : ask({ type: "embed", text }), fused ? keywords(text) : null]);
+  let embedded, keys, set;
+  try {
+    [embedded, keys] = await Promise.all([
+      light ? staticVector(text, gaps) : ask({ type: "embed", text }), fused ? keywords(text, gaps) : null]);
+    set = await rowsFor(m, light ? embedded : embedded.q, light, gaps);
+  } catch (e) {
+    if (!(e instanceof Missing) || !gaps) throw e;
+    await soft(Promise.reject(e), gaps, "meaning");
+    return lexicalResults(m, rowDoc, text, k, gaps);
+  }
   const q = light ? embedded : embedded.q;
   const t0 = performance.now();
-  const rows = meaningRows(m, await rowsFor(m, q, light), rowDoc, q, k, mode, keys);
-  const results = byDocument(rows, rowDoc, k);
-  if (light) return { results };
+  const results = byDocument(meaningRows(m, set, rowDoc, q, k, mode, keys), rowDoc, k);
+  if (light) return { results, mode };
   const timings = { tokenize: embedded.tokenize, model: embedded.model, scan: performance.now() - t0 };
-  return { results, timings, tokens: embedded.ids.length };
+  return { results, mode, timings, tokens: embedded.ids.length };
+}
+
+/** rankWith and the documents of its results; where a file of the build on screen was deleted by a deploy, the
+ * new build's manifest and the query again, once: results always come from one build. */
+async function ranked(text, k, mode) {
+  for (let attempt = 0; ; attempt++) {
+    const gaps = noGaps();
+    const out = await rankWith(String(text), k, mode, gaps);
+    const results = await describe(out.results, gaps);
+    if (!gaps.gone || attempt > 0 || !(await switchBuild())) return { ...out, results, gaps };
+  }
 }
 
 /** The first row of document doc: rowDoc is non-decreasing, so a document's rows are consecutive. */
@@ -333,11 +377,13 @@ function firstRow(rowDoc, doc) {
   return lo;
 }
 
-/** Results with what a visitor needs: {index, id, url, distance, score, passages: [{row, url, heading, score}]}. */
-async function describe(results) {
+/** Results with what a visitor needs: {index, id, url, distance, score, passages: [{row, url, heading, score}]};
+ * a result whose document shard cannot be had is left out (counted in gaps.documents). */
+async function describe(results, gaps) {
   const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
-  return Promise.all(results.map(async (r) => {
-    const doc = await documentAt(r.index);
+  const described = await Promise.all(results.map(async (r) => {
+    const doc = await soft(documentAt(r.index), gaps, "documents");
+    if (!doc) return null;
     const first = rowDoc ? firstRow(rowDoc, r.index) : r.index;
     const seen = new Set(); // a long section's windows are one sub-result: its best
     const passages = r.passages.map(({ row, score }) => {
@@ -348,17 +394,24 @@ async function describe(results) {
     return { index: r.index, id: doc.id, url: resolveUrl(m, doc.url), distance: r.distance, score: r.score,
              passages, doc };
   }));
+  return described.filter(Boolean);
 }
 
 /** [{index, id, url, distance, score, passages}], best first: what the page shows for that mode. */
 export async function search(text, k = 10, { mode = "hybrid" } = {}) {
-  const { results } = await rankWith(String(text), k, mode);
-  return (await describe(results)).map(({ doc, ...r }) => r);
+  return (await ranked(text, k, mode)).results.map(({ doc, ...r }) => r);
 }
 
 /** search() plus each result's document ({id, title, text, url, passages}), for rendering. */
 export async function searchDocuments(text, k = 10, { mode = "hybrid" } = {}) {
-  return describe((await rankWith(String(text), k, mode)).results);
+  return (await ranked(text, k, mode)).results;
+}
+
+/** What the page and the widget show: {results (with their documents), mode (the ranking that made them), gaps
+ * ({keywords, meaning, documents}: files this query could not have, offline before they were kept)}. */
+export async function searchReport(text, k = 10, { mode = "hybrid" } = {}) {
+  const { results, mode: made, gaps } = await ranked(text, k, mode);
+  return { results, mode: made, gaps };
 }
 
 /** The model's float projection of text and its token ids. */
@@ -370,6 +423,6 @@ export async function embed(text) {
 /** A semantic or hybrid search plus where the time went: {results, timings: {tokenize, model, scan} ms, tokens}. */
 export async function profile(text, k = 10, { mode = "hybrid" } = {}) {
   if (mode !== "semantic" && mode !== "hybrid") throw new Error("profile times the model: mode semantic or hybrid");
-  const { results, timings, tokens } = await rankWith(String(text), k, mode);
+  const { results, timings, tokens } = await rankWith(String(text), k, mode, null);
   return { results, timings, tokens };
 }

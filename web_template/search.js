@@ -4,12 +4,14 @@
 // hybrid). What it loads, in order: the keyword chunks of a query; then the static encoder's rows and the codes
 // (hybrid-lite); then, once a hybrid-lite list is on screen and unless the visitor asked to save data, the
 // transformer (hybrid).
-import { embed, getState, highlighter, lexicon, manifest, nextTier, onState, profile, queryTermCount, rankingFor,
-         saveData, search, searchDocuments, startLite, startSemantic } from "./engine.js";
+import { embed, getState, highlighter, lexicon, manifest, nextTier, onOffline, onState, profile, queryTermCount,
+         rankingFor, saveData, search, searchReport, startLite, startSemantic } from "./engine.js";
 import { appendHighlighted, linkOrText, snippet } from "./highlight.js";
 
 const $ = (id) => document.getElementById(id);
-const status = (text) => { $("status").textContent = text; };
+let said = ""; // the status line, without what it says of the offline copy
+let keeping = ""; // what it says of the offline copy while it is being made: "available offline: 63 %"
+const status = (text) => { said = text; $("status").textContent = keeping ? `${text} (${keeping})` : text; };
 const DEBOUNCE_MS = 120;
 const SHOWN = 10;
 const IDLE_MS = 1000; // with the keyword index in, the model starts loading after this long without a query
@@ -89,21 +91,48 @@ async function onInput(text, pushUrl = true) {
   const t0 = performance.now();
   try {
     const state = getState();
-    const mode = rankingFor(state);
-    const results = await searchDocuments(text, SHOWN, { mode });
+    const { results, mode, gaps } = await searchReport(text, SHOWN, { mode: rankingFor(state) });
     if (mine !== generation) return;
     const match = await highlighter(text);
     $("results").replaceChildren(...results.map((r) => renderResult(r, match)));
     $("results").dataset.ranking = mode;
     const terms = mode === "lexical" ? await queryTermCount(text) : 1;
     shown = { n: results.length, count: m.count, ms: performance.now() - t0, terms };
-    status(describe(mode === "hybrid" ? "ready" : getState(), shown, loaded));
+    status(missing(gaps) ?? describe(mode === "hybrid" ? "ready" : getState(), shown, loaded));
     if (pushUrl) history.replaceState(null, "", `?q=${encodeURIComponent(text)}`);
     nextTier(mode, state);
+    if (mode !== "lexical") keepPage(m);
   } catch (e) {
-    if (mine === generation) status(`Search failed: ${e.message}`);
+    if (mine !== generation) return;
+    $("results").replaceChildren(); // never the previous query's list under this one's failure
+    delete $("results").dataset.ranking;
+    shown = null;
+    status(`Search failed: ${e.message}`);
   }
 }
+
+/** What a query's list lacks, offline before those files were kept; null where it lacks nothing. */
+function missing({ keywords, meaning, documents }) {
+  const parts = [keywords && "part of the keyword index", meaning && "part of the meaning index",
+                 documents && `${documents} of the results' documents`].filter(Boolean);
+  if (!parts.length) return null;
+  return `Offline, without ${parts.join(", ")}: these results are what this page has kept.`;
+}
+
+let registered = false;
+/** Once a ranking with meaning is on screen: the service worker that loads this page offline (sw.js). */
+function keepPage(m) {
+  if (registered || m.offline === false || saveData() || !navigator.serviceWorker) return;
+  registered = true;
+  navigator.serviceWorker.register("sw.js").catch(() => {}); // a browser that refuses: online only, as before
+}
+
+onOffline(({ state, done, total }) => {
+  if (!state) return;
+  document.body.dataset.offline = state;
+  keeping = state === "caching" ? `available offline: ${Math.floor((100 * done) / Math.max(total, 1))} %` : "";
+  status(said);
+});
 
 $("search-form").addEventListener("submit", (e) => e.preventDefault());
 $("q").addEventListener("input", (e) => {
@@ -137,6 +166,8 @@ onState(async (state, detail) => {
     loaded = Math.round((100 * detail.loaded) / detail.total);
     status(shown && getState() === state ? describe(state, shown, loaded)
       : `Keyword search is ready; loading meaning-based search… ${loaded}%`);
+  } else if (state === "lexical" && started) {
+    setState("lexical"); // a deploy replaced the build: its meaning loads again
   } else if (state === "lexical" && !started) {
     started = true;
     setState("lexical");

@@ -4,7 +4,7 @@
 // Keyword results come at once; the model loads after the first query and then makes them hybrid. Arrows move
 // through the results, Enter opens one (its best passage: page.html#section), Escape closes the list.
 // Styled through CSS custom properties (--hamming-*, widget.css) and ::part(input|list|option).
-import { getState, highlighter, nextTier, onState, rankingFor, searchDocuments } from "./engine.js";
+import { getState, highlighter, nextTier, onOffline, onState, rankingFor, searchReport } from "./engine.js";
 import { appendHighlighted, snippet } from "./highlight.js";
 
 const DEBOUNCE_MS = 120;
@@ -55,9 +55,11 @@ class HammingSearch extends HTMLElement {
       this.dataset.state = state;
       if (["lite", "lite-only", "ready"].includes(state) && this.input.value.trim()) this.run(this.input.value);
     });
+    // data-offline: what the site's offline copy is (off, caching, ready), kept by the engine from any page
+    this.unkeep = onOffline(({ state }) => { if (state) this.dataset.offline = state; });
   }
 
-  disconnectedCallback() { this.unsubscribe?.(); }
+  disconnectedCallback() { this.unsubscribe?.(); this.unkeep?.(); }
 
   get options() { return [...this.list.querySelectorAll("[role=option]")]; }
 
@@ -104,17 +106,21 @@ class HammingSearch extends HTMLElement {
     const k = Number(this.getAttribute("results")) || 8;
     try {
       const state = getState();
-      const mode = rankingFor(state);
-      const results = await searchDocuments(text, k, { mode });
+      const { results, mode, gaps } = await searchReport(text, k, { mode: rankingFor(state) });
       if (mine !== this.generation) return;
       const match = await highlighter(text);
       if (mine !== this.generation) return;
       this.render(results, match);
-      this.status.textContent = results.length ? "" : "No results";
+      const partial = gaps.keywords || gaps.meaning || gaps.documents;
+      this.status.textContent = partial ? "Offline: showing what this page has kept" : results.length ? "" : "No results";
       this.list.dataset.ranking = mode;
       nextTier(mode, state); // a list is on screen: the next tier starts loading
     } catch (e) {
-      if (mine === this.generation) this.status.textContent = `Search failed: ${e.message}`;
+      if (mine !== this.generation) return;
+      this.list.replaceChildren(); // never the previous query's list under this one's failure
+      delete this.list.dataset.ranking;
+      this.close();
+      this.status.textContent = `Search failed: ${e.message}`;
     }
   }
 

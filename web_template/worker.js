@@ -4,24 +4,34 @@
 // {type:"embed", id, text}; replies {type:"progress"|"ready"|"error"|"result"}.
 import * as ort from "./ort.wasm.min.mjs";
 import { Tokenizer } from "./tokenizers.min.mjs";
-import { fetchChecked } from "./checked.js";
+import { cachedFetch, fetchChecked, keepFiles } from "./checked.js";
 import { truncate } from "./hamming.js";
 
 let state = null; // {manifest, session, tokenizer}
 
-async function init(manifest) {
+async function init(manifest, keep) {
+  keepFiles(new URL("./", import.meta.url).href, keep); // the page's choice: its files kept for offline use, or not
   let loaded = 0;
   const onBytes = (n) => { loaded += n; postMessage({ type: "progress", loaded, total: manifest.model.bytes }); };
-  ort.env.wasm.wasmPaths = new URL("./", import.meta.url).href;
+  // onnxruntime-web's own files, by their content names; its WebAssembly read here, so that it is kept offline
+  // with the site's other files (a widget outside the site's folder has no service worker to keep it)
+  const here = (name) => new URL(name, import.meta.url).href;
+  ort.env.wasm.wasmPaths = manifest.runtime ? { mjs: here(manifest.runtime.mjs), wasm: here(manifest.runtime.wasm) } : here("./");
+  const wasm = manifest.runtime && cachedFetch(here(manifest.runtime.wasm)).then((r) => {
+    if (!r.ok) throw new Error(`${manifest.runtime.wasm}: HTTP ${r.status}`);
+    return r.arrayBuffer();
+  });
   // Threads need SharedArrayBuffer, which only a cross-origin isolated page has.
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-  const [modelBuf, tokJson] = await Promise.all([
-    fetchChecked(manifest.model, manifest.model.file, onBytes),
-    fetch(manifest.tokenizer.file).then((r) => {
+  const [wasmBytes, modelBuf, tokJson] = await Promise.all([
+    wasm,
+    fetchChecked(manifest.model, here(manifest.model.file), onBytes),
+    cachedFetch(here(manifest.tokenizer.file)).then((r) => {
       if (!r.ok) throw new Error(`${manifest.tokenizer.file}: HTTP ${r.status}`);
       return r.json();
     }),
   ]);
+  if (wasmBytes) ort.env.wasm.wasmBinary = new Uint8Array(wasmBytes);
   const session = await ort.InferenceSession.create(new Uint8Array(modelBuf), {
     executionProviders: ["wasm"],
     graphOptimizationLevel: "basic", // as site-eval's Python: float math after int4/int8 weights are dequantised
@@ -49,7 +59,7 @@ let ready = null;
 self.onmessage = async ({ data }) => {
   try {
     if (data.type === "init") {
-      ready ??= init(data.manifest);
+      ready ??= init(data.manifest, data.keep);
       await ready;
       postMessage({ type: "ready" });
     } else if (data.type === "embed") {

@@ -10,9 +10,11 @@ training, parity, fidelity); never fetched by the page.
 from __future__ import annotations
 
 import time
+import zlib
 from pathlib import Path
 
 from builder import FORMAT_VERSION, __version__
+from builder.output.names import offline_files
 from builder.output.site import dir_bytes, file_entry
 
 
@@ -51,6 +53,8 @@ def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: int
         "clusters": clusters,
         "tokenizer": {"file": "tokenizer.json", "max_length": config.max_length} if student else None,
         "docs": {"folder": "docs", "per_shard": config.docs_per_shard, "shards": shards},
+        # visitors keep the site's files for offline use (--offline auto), or not (off)
+        "offline": config.offline != "off",
         "lexical": lexical,
         "fusion": {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth},
         "teacher": teacher_entry(config, teacher_sha),
@@ -94,4 +98,13 @@ def report(config, tmp: Path, manifest: dict, *, documents: int, skipped: dict, 
     out["bytes"]["rebuild"] = dir_bytes(tmp / rebuild_folder)  # what a reuse reads; the page never fetches it
     # what a host serves; report.json and rebuild/ are not fetched
     out["bytes"]["site"] = dir_bytes(tmp) - out["bytes"]["rebuild"]
+    # what a visitor's offline copy costs: every file offline_files lists, as served and gzipped (level 6, as
+    # hosts compress; codes and the model hardly shrink); None with --offline off
+    if manifest["offline"]:
+        files = offline_files(manifest)
+        sizes = [(tmp / f).stat().st_size for f in files if f != "manifest.json"]
+        gz = sum(len(zlib.compress((tmp / f).read_bytes(), 6)) for f in files if f != "manifest.json")
+        out["offline"] = {"files": len(files), "bytes": sum(sizes), "gzip": gz}
+    else:
+        out["offline"] = None
     return out

@@ -16,13 +16,17 @@ import jinja2
 from builder import MARKER, TMP_PREFIX, UserError
 from builder.input.corpus import Document
 from builder.input.passages import Passage
+from builder.output.names import content_names
 
 TEMPLATE_PACKAGE = "builder.web_template"  # the repository's web_template/, installed inside the package
 PAGE = "index.html.j2"
 # copied into the site as they are
 ASSETS = ("boot.js", "search.js", "engine.js", "highlight.js", "widget.js", "worker.js", "hamming.js", "lexical.js",
-          "fusion.js", "static.js", "checked.js", "clusters.js", "style.css",
+          "fusion.js", "static.js", "checked.js", "clusters.js", "offline.js", "files.js", "sw.js", "style.css",
           "widget.css")
+
+# what onnxruntime-web loads by itself (its glue module and its WebAssembly): the worker names them to it
+ORT_FILES = {"wasm": "ort-wasm-simd-threaded.wasm", "mjs": "ort-wasm-simd-threaded.mjs"}
 
 
 def sha256(path: Path) -> str:
@@ -154,19 +158,25 @@ def template_files() -> dict[str, bytes]:
     return files
 
 
-def render_page(tmp: Path, manifest: dict, template: dict[str, bytes], runtime: list[Path], notices: str) -> None:
-    """The page, its scripts, the vendored runtime and the licence notices of everything shipped."""
+def render_page(tmp: Path, manifest: dict, template: dict[str, bytes], runtime: list[Path], notices: str) -> dict:
+    """The page, its scripts, the vendored runtime and the licence notices of everything shipped; every file the
+    page fetches renamed by its content (builder/output/names.py). Returns the manifest that names them."""
     for path in runtime:
         shutil.copyfile(path, tmp / path.name)
     licence = (MODEL_LICENCE.format(student=manifest["student"]["name"], teacher=manifest["teacher"]["name"]) + "\n"
                if manifest["model"] else "")
     (tmp / "LICENSES.txt").write_text(f"{licence}{notices}")
+    for name in ASSETS:
+        (tmp / name).write_bytes(template[name])
+    loaded_by_runtime = {kind: p.name for p in runtime for kind in ("wasm", "mjs") if p.name == ORT_FILES[kind]}
+    modules = [n for n in ASSETS if n.endswith((".js", ".css"))] + [
+        p.name for p in runtime if p.name.endswith(".mjs") and p.name not in loaded_by_runtime.values()]
+    manifest, names = content_names(tmp, manifest, modules, loaded_by_runtime)
     env = jinja2.Environment(
         loader=jinja2.DictLoader({PAGE: template[PAGE].decode("utf-8")}), autoescape=True, keep_trailing_newline=True
     )
-    (tmp / "index.html").write_text(env.get_template(PAGE).render(manifest=manifest))
-    for name in ASSETS:
-        (tmp / name).write_bytes(template[name])
+    (tmp / "index.html").write_text(env.get_template(PAGE).render(manifest=manifest, names=names))
+    return manifest
 
 
 def dir_bytes(folder: Path) -> int:

@@ -52,9 +52,9 @@ MODEL_OPTIONS = (
     "seed",
 )
 # what a reuse rebuilds anyway (passages, keyword index, shards, page): free to differ from SITE's
-FREE_OPTIONS = ("overlap", "base_url", "pretty_urls", "docs_per_shard", "bm25_k1", "bm25_b", "title_weight",
-                "chunk_bytes", "fusion_alpha", "fusion_depth", "cluster_rows", "clusters_from",
-                "sign_centroids_from", "transformer_codes")
+FREE_OPTIONS = ("overlap", "base_url", "pretty_urls", "docs_per_shard", "offline", "bm25_k1", "bm25_b", "title_weight",
+                "chunk_bytes", "fusion_alpha", "fusion_depth", "cluster_rows", "clusters_from", "sign_centroids_from",
+                "transformer_codes")
 # where and how, never what
 NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain", "teacher_processes")
 # options added since sites began to record theirs, with the value a site that lacks one was built with: such a

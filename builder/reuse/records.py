@@ -41,6 +41,8 @@ from builder.input.corpus import Document
 from builder.input.passages import Passage
 from builder.model.binarize import Binarizer
 from builder.output.codes import from_bytes, read_codes
+from builder.output.names import site_file
+from builder.output.static import FOLDER as STATIC_FOLDER
 
 FOLDER = "rebuild"
 REBUILD_FORMAT = 1
@@ -156,8 +158,8 @@ class Previous:
         None for a site without the transformer (--meaning lite)."""
         if not self.meta["model"]:
             return None
-        files = {name: (self.folder / name).read_bytes() for name in MODEL_FILES}
-        _check_model(self.folder, files, self.meta)  # again: the site may have changed since it was loaded
+        files = {name: (self.folder / site_file(self.manifest, name)).read_bytes() for name in MODEL_FILES}
+        _check_model(self.folder, files, self.meta, self.manifest)  # again: the site may have changed since
         (tmp / "model.onnx").write_bytes(files["model.onnx"])
         return files["tokenizer.json"].decode("utf-8")
 
@@ -168,17 +170,18 @@ class Previous:
         if not entry:
             return None
         try:
-            shutil.copytree(self.folder / entry["folder"], tmp / entry["folder"])
+            shutil.copytree(self.folder / entry["folder"], tmp / STATIC_FOLDER)  # named by content again later
         except OSError as e:
             raise UserError(f"{self.folder}/{entry['folder']} is not readable ({e.strerror}); build it again "
                             f"without --model-from.") from None
-        return entry
+        return {**entry, "folder": STATIC_FOLDER}
 
 
-def _check_model(folder: Path, files: dict[str, bytes], meta: dict) -> None:
+def _check_model(folder: Path, files: dict[str, bytes], meta: dict, manifest: dict) -> None:
     for name, data in files.items():
         if _sha(data) != meta["model"].get(name):
-            raise UserError(f"{folder}/{name} changed after the build that wrote it (its sha256 is not the one "
+            raise UserError(f"{folder}/{site_file(manifest, name)} changed after the build that wrote it (its "
+                            f"sha256 is not the one "
                             f"{FOLDER}/binarizer.json records); build without --model-from.")
 
 
@@ -219,7 +222,7 @@ def load(folder: Path, explicit: bool) -> Previous:
     table = _read_json(rebuild / "documents.json", folder, f"a complete site (no {FOLDER}/documents.json)")
     broken = f"{folder} is not a complete site ({{}}); build it again without --model-from."
     try:
-        codes_bytes = (folder / "codes.bin").read_bytes()
+        codes_bytes = (folder / site_file(manifest, "codes.bin")).read_bytes()
         if _sha(codes_bytes) != manifest.get("codes", {}).get("sha256"):
             raise UserError(f"{folder}/codes.bin changed after the build that wrote it (its sha256 is not the one "
                             f"manifest.json records); build without --model-from.")
@@ -244,13 +247,14 @@ def load(folder: Path, explicit: bool) -> Previous:
                 raise UserError(broken.format(f"{FOLDER}/documents.json puts {doc_id!r} outside codes.bin"))
             rows.setdefault(h, (first, n))
         teacher = {"name": meta["teacher"]["name"], "sha256": meta["teacher"]["sha256"]}
-        files = {name: (folder / name).read_bytes() for name in MODEL_FILES if name in meta["model"]}
+        files = {name: (folder / site_file(manifest, name)).read_bytes() for name in MODEL_FILES
+                 if name in meta["model"]}
     except OSError as e:
         where = Path(e.filename).relative_to(folder).as_posix() if e.filename else "a file"
         raise UserError(broken.format(f"{where}: {e.strerror}")) from None
     except (KeyError, TypeError, ValueError) as e:
         raise UserError(broken.format(f"{FOLDER}/ records: {type(e).__name__} {e}")) from None
-    _check_model(folder, files, meta)
+    _check_model(folder, files, meta, manifest)
     report_path = folder / "report.json"
     try:
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
@@ -264,8 +268,8 @@ def compare_rows(site: Path, new: Path) -> dict:
     """For tests and benchmarks: of the documents of site `new` that `site` holds with the same id and hash,
     how many have code rows byte-identical to site's ("identical") and which do not ("differ": their ids)."""
     before = {d[0]: d for d in json.loads((site / FOLDER / "documents.json").read_text())["documents"]}
-    old, _ = read_codes(site / "codes.bin")
-    codes, _ = read_codes(new / "codes.bin")
+    old, _ = read_codes(site / site_file(read_manifest(site), "codes.bin"))
+    codes, _ = read_codes(new / site_file(read_manifest(new), "codes.bin"))
     identical, differ = 0, []
     for doc_id, h, first, n in json.loads((new / FOLDER / "documents.json").read_text())["documents"]:
         prev = before.get(doc_id)

@@ -1,0 +1,182 @@
+"""Content-addressed names: every file the page fetches after manifest.json carries a hash of its content in its
+name, so that files of two builds are never combined (a host or CDN that caches serves either build's files whole,
+never one's index with the other's chunks), and a file that a rebuild leaves unchanged keeps its name, so a
+returning visitor's cache still holds it.
+
+    single files      codes.bin -> codes.3f2a9c1d.bin: the first 8 hex digits of the file's sha256 (model,
+                      tokenizer, codes, passages, clusters, the runtime's files)
+    numbered folders  lexical/ -> lexical.3f2a9c1d/ (keyword chunks, the static encoder's rows, the clusters'
+                      codes): the hash of its files' names and contents. A rebuild rewrites such a folder's files
+                      together (corpus-wide statistics: BM25's, the refitted encoders', the clustering), so one
+                      name for all costs a returning visitor nothing, and the manifest names one folder, not
+                      thousands of files
+    document shards   docs/0003.json -> docs/0003.3f2a9c1d.json, each its own: a rebuild changes only the shards
+                      of the documents changed; manifest.json's docs.hashes is their 8-digit hashes, concatenated
+    page modules      engine.js -> engine.3f2a9c1d.js, the imports that name it rewritten first (leaves first),
+                      so that a page never runs one build's engine with another's modules
+
+Fixed names: manifest.json (fetched revalidated, the one file that says which build is current), index.html and
+the entry scripts a page or host links (boot.js, search.js, widget.js, widget.css, sw.js), and what the page never
+fetches (report.json, LICENSES*.txt, rebuild/).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+FIXED = {"manifest.json", "index.html", "boot.js", "search.js", "widget.js", "widget.css", "sw.js", "report.json"}
+DIGITS = 8
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:DIGITS]
+
+
+def hashed_name(name: str, data: bytes) -> str:
+    """codes.bin -> codes.3f2a9c1d.bin; ort.wasm.min.mjs -> ort.wasm.min.3f2a9c1d.mjs."""
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}.{digest(data)}.{ext}" if dot else f"{name}.{digest(data)}"
+
+
+def _rename(site: Path, name: str) -> str:
+    path = site / name
+    new = hashed_name(path.name, path.read_bytes())
+    path.rename(path.with_name(new))
+    return str(Path(name).with_name(new).as_posix())
+
+
+def _rename_folder(site: Path, folder: str) -> str:
+    """folder -> folder.<hash of its files' names and contents>."""
+    h = hashlib.sha256()
+    for path in sorted((site / folder).iterdir()):
+        h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    new = f"{folder}.{h.hexdigest()[:DIGITS]}"
+    (site / folder).rename(site / new)
+    return new
+
+
+def _rename_shards(site: Path, folder: str) -> str:
+    """docs/NNNN.json -> docs/NNNN.<hash>.json; returns the hashes, concatenated in shard order."""
+    hashes = []
+    for path in sorted((site / folder).glob("*.json")):
+        h = digest(path.read_bytes())
+        path.rename(path.with_name(f"{path.stem}.{h}.json"))
+        hashes.append(h)
+    return "".join(hashes)
+
+
+def _modules(site: Path, modules: list[str]) -> dict[str, str]:
+    """Each page module renamed, leaves first, the references to the ones already renamed rewritten in it
+    (`"./name"` string literals: imports, the worker's URL). Returns old -> new."""
+    refs = {m: set() for m in modules}
+    texts = {m: (site / m).read_text(encoding="utf-8") for m in modules}
+    for m, text in texts.items():
+        refs[m] = {o for o in modules if o != m and f'"./{o}"' in text}
+    names: dict[str, str] = {}
+    while len(names) < len(modules):
+        ready = [m for m in modules if m not in names and refs[m] <= set(names)]
+        if not ready:
+            raise ValueError(f"page modules refer to each other in a cycle: {sorted(set(modules) - set(names))}")
+        for m in ready:
+            text = re.sub(r'"\./([^"]+)"', lambda g: f'"./{names.get(g.group(1), g.group(1))}"', texts[m])
+            (site / m).write_text(text, encoding="utf-8")
+            names[m] = _rename(site, m)
+    return names
+
+
+def content_names(site: Path, manifest: dict, modules: list[str], runtime: dict[str, str]) -> tuple[dict, dict]:
+    """Renames the site's fetched files in place (see the module's docstring) and returns (the manifest naming
+    them, old -> new for the page's own files: what index.html links). modules: the page's JavaScript (ours and
+    the runtime's), runtime: {"wasm": ..., "mjs": ...} the files onnxruntime-web loads by itself (or {})."""
+    m = {**manifest}
+    for key in ("model", "codes", "passages", "tokenizer"):
+        if m.get(key):
+            m[key] = {**m[key], "file": _rename(site, m[key]["file"])}
+    if m.get("clusters"):
+        c = m["clusters"]
+        m["clusters"] = {**c, "folder": _rename_folder(site, c["folder"]),
+                         "centroids": {**c["centroids"], "file": _rename(site, c["centroids"]["file"])}}
+    for key in ("lexical", "static"):
+        if m.get(key):
+            m[key] = {**m[key], "folder": _rename_folder(site, m[key]["folder"])}
+    m["docs"] = {**m["docs"], "hashes": _rename_shards(site, m["docs"]["folder"])}
+    names = _modules(site, [n for n in modules if n not in FIXED])
+    m["runtime"] = {k: _rename(site, v) for k, v in runtime.items()} or None
+    for entry in FIXED & set(modules):  # entry scripts keep their names; the imports in them are rewritten
+        path = site / entry
+        path.write_text(re.sub(r'"\./([^"]+)"', lambda g: f'"./{names.get(g.group(1), g.group(1))}"',
+                               path.read_text(encoding="utf-8")), encoding="utf-8")
+    # what the page itself loads, for the service worker and the offline copy: index.html and its scripts
+    # (the worker only where there is a transformer for it to run)
+    m["page"] = ["index.html", *sorted(n for n in FIXED & set(modules)),
+                 *sorted(names[n] for n in names if m.get("model") or n != "worker.js")]
+    # which build this is: manifests of two builds differ here, whatever else they share
+    m["build"] = hashlib.sha256(json.dumps(m, sort_keys=True).encode()).hexdigest()[:16]
+    return m, names
+
+
+def offline_files(m: dict) -> list[str]:
+    """Every file a visitor keeps for the site to work offline, in the order the page fetches them in the
+    background (the twin of the page's offlineFiles in offline.js): the page, the keyword index, the documents,
+    the static encoder and the codes it ranks, then the transformer's files."""
+    number = lambda n: f"{n:04d}"  # noqa: E731
+    files = ["manifest.json", *m["page"]]
+    if m.get("passages") and m["passages"]["count"] != m["count"]:
+        files.append(m["passages"]["file"])
+    files += [f"{m['lexical']['folder']}/{number(n)}.bin" for n in range(len(m["lexical"]["chunks"]))]
+    h = m["docs"].get("hashes")
+    files += [f"{m['docs']['folder']}/{number(n)}{'.' + h[8 * n : 8 * n + 8] if h else ''}.json"
+              for n in range(m["docs"]["shards"])]
+    if m.get("static"):
+        files += [f"{m['static']['folder']}/{number(n)}.bin" for n in range(m["static"]["buckets"])]
+    c = m.get("clusters")
+    if c:
+        files += [c["centroids"]["file"], *(f"{c['folder']}/{number(n)}.bin" for n in range(c["count"]))]
+    if not c or (m.get("model") and c.get("transformer") == "whole"):
+        files.append(m["codes"]["file"])
+    if m.get("model"):
+        files += [m["model"]["file"], m["tokenizer"]["file"], *(m.get("runtime") or {}).values()]
+    return files
+
+
+# the manifest's entry for each single file (a site built before content names holds them under these names)
+ENTRIES = {"model.onnx": "model", "tokenizer.json": "tokenizer", "codes.bin": "codes", "passages.bin": "passages"}
+
+
+def site_file(manifest: dict, name: str) -> str:
+    """Where a site keeps one of ENTRIES's files: its content name, or `name` itself on an older site."""
+    entry = manifest.get(ENTRIES[name]) or {}
+    return entry.get("file", name)
+
+
+def site_path(site: Path, name: str) -> Path:
+    """Where a site keeps the file it called `name` before content names (codes.bin, clusters.bin, model.onnx,
+    docs/0003.json, lexical/0012.bin, meaning/0001.bin, codes/0002.bin, engine.js): for tests, benchmarks and
+    tools that look inside a site."""
+    site = Path(site)
+    m = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+    if name in ENTRIES:
+        return site / site_file(m, name)
+    if name == "clusters.bin":
+        return site / m["clusters"]["centroids"]["file"]
+    folder, _, rest = name.partition("/")
+    if rest:
+        if folder == "docs":
+            n, h = int(rest.split(".")[0]), m["docs"].get("hashes")
+            return site / folder / (f"{n:04d}.{h[8 * n : 8 * n + 8]}.json" if h else rest)
+        entry = {"lexical": m.get("lexical"), "meaning": m.get("static"), "codes": m.get("clusters")}[folder]
+        return site / entry["folder"] / rest
+    stem, _, ext = name.rpartition(".")
+    found = [p for p in m.get("page", []) if re.fullmatch(rf"{re.escape(stem)}\.[0-9a-f]{{{DIGITS}}}\.{ext}", p)]
+    found += [f for f in (m.get("runtime") or {}).values() if f.startswith(stem + ".")]
+    return site / (found[0] if found else name)
+
+
+def site_folder(site: Path, name: str) -> Path:
+    """Where a site keeps the folder it called `name` (lexical, meaning, codes; docs keeps its name)."""
+    m = json.loads((Path(site) / "manifest.json").read_text(encoding="utf-8"))
+    entry = {"lexical": m.get("lexical"), "meaning": m.get("static"), "codes": m.get("clusters")}.get(name)
+    return Path(site) / (entry["folder"] if entry else name)

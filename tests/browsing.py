@@ -1,0 +1,82 @@
+"""What the browser tests share: Debian's chromium and its flags, the example's queries, a server for a site
+folder, a page opened until its meaning is in, and site-eval's rankings to compare the page's with."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+from builder.ranking import SiteRanker
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+QUERIES = [
+    "parse json text", "read a file line by line", "sort a list in place", "current date and time",
+    "compress data with gzip", "regular expression matching", "random number generator", "http request client",
+    "temporary directory", "hash a password securely", "split a path into parts", "run a shell command",
+    "copy a file tree", "base64 encode bytes", "decimal arithmetic precision", "thread pool executor",
+    "unit testing framework", "command line argument parsing", "write csv rows", "xml element tree",
+    "email message parsing", "sqlite database connection", "logging handler configuration",
+    "deep copy of an object", "calendar month", "environment variables", "socket server", "heap queue",
+    "fractions rational numbers", "zip archive",
+]
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(folder: Path):
+    handler = functools.partial(_Quiet, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/"
+
+
+def open_page(browser, url):
+    page = browser.new_page()
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    # selectors, not wait_for_function: the page's CSP (rightly) forbids the eval that polling uses
+    page.wait_for_selector(f"{SETTLED}, body[data-state=lite]", state="attached", timeout=60_000)
+    # with no query typed the page stops at the static encoder (lite); an embedder asks for the model
+    page.evaluate("() => window.hammingSearch.ready().catch(() => false)")
+    page.wait_for_selector(SETTLED, state="attached", timeout=60_000)
+    return page, requests, errors
+
+
+SETTLED = ", ".join(f"body[data-state={s}]" for s in ("ready", "error", "lexical-only", "lite-only"))
+
+
+def python_ranking(site: Path, queries: list[str], k: int = 10, mode: str = "semantic"):
+    """site-eval's rankings of the queries: [(index, distance, score)] (semantic) or [(index, score)]."""
+    ranker = SiteRanker(site)
+    if mode in ("lite", "hybrid-lite"):  # [(index, score)], as results() gives them
+        return [[(r["index"], r["score"]) for r in ranker.results(ranker.query(q), k, mode)] for q in queries]
+    return [getattr(ranker, mode)(ranker.query(q), k) for q in queries]
+
+
+def same_order(js: list[dict], py: list[tuple]) -> bool:
+    """Equal order, letting neighbours swap where their scores differ by under 1e-4 relative (SPEC)."""
+    if [r["index"] for r in js] == [r[0] for r in py]:
+        return True
+    if sorted(r["index"] for r in js) != sorted(r[0] for r in py):
+        return False
+    score = {r[0]: r[-1] for r in py}
+    for a, b in zip(js, js[1:], strict=False):
+        sa, sb = score[a["index"]], score[b["index"]]
+        if sa < sb and abs(sa - sb) > 1e-4 * max(abs(sa), abs(sb), 1e-9):
+            return False
+    return True
+
+
+# stamps performance.now() when the first result enters the DOM (an init script: the CSP forbids eval)
+FIRST_RESULT = """new MutationObserver((_, obs) => {
+  const r = document.getElementById("results");
+  if (r && r.children.length) { window.__firstResultAt = performance.now(); obs.disconnect(); }
+}).observe(document, {subtree: true, childList: true});"""

@@ -1,0 +1,110 @@
+// The site's files as the engine has them: manifest.json (the one fixed name, revalidated, the kept copy when
+// offline), every other file by its content name, fetched once and kept in the site's Cache Storage where the
+// visitor keeps the site for offline use (checked.js, offline.js), and what is kept: off, caching, ready. A file
+// that cannot be had is a Missing error, which a query turns into a gap rather than a failure (engine.js).
+import { cacheName, cachedFetch, keepFiles } from "./checked.js";
+import { fill, missingFiles, offlineFiles, prune } from "./offline.js";
+
+export const here = (name) => new URL(name, import.meta.url).href;
+const BASE = here("./");
+const MANIFEST = here("manifest.json");
+
+/** The visitor asked to save data: the transformer is then never fetched unless an API call asks for it, and
+ * nothing is kept for offline use. */
+export const saveData = () => Boolean(globalThis.navigator?.connection?.saveData);
+
+/** A file the page could not have: offline before it was kept, gone after a deploy (status 404), or corrupt. */
+export class Missing extends Error {
+  constructor(file, status, why = "") {
+    super(`${file}: ${status ? `HTTP ${status}` : why || "not available"}`);
+    this.file = file;
+    this.status = status;
+  }
+}
+
+const cached = new Map(); // url -> promise
+/** A file of the site as JSON (as = "json") or an ArrayBuffer, fetched once; a failure may be retried later. */
+export function load(name, as) {
+  const url = here(name);
+  if (!cached.has(url)) {
+    cached.set(url, cachedFetch(url).catch((e) => { throw new Missing(name, 0, e.message); }).then((r) => {
+      if (!r.ok) throw new Missing(name, r.status);
+      return as === "json" ? r.json() : r.arrayBuffer();
+    }));
+    cached.get(url).catch(() => cached.delete(url));
+  }
+  return cached.get(url);
+}
+
+const parsedFiles = new Map(); // file name -> promise of what parse made of it
+/** folder/NNNN.bin fetched and parsed once (parse(buffer, name)); a file parse refuses counts as missing. */
+export function parsedFile(folder, n, parse) {
+  const name = `${folder}/${String(n).padStart(4, "0")}.bin`;
+  if (!parsedFiles.has(name)) {
+    parsedFiles.set(name, load(name).then((buf) => {
+      try { return parse(buf, name); } catch (e) { throw new Missing(name, 0, e.message); } // corrupt: missing
+    }));
+    parsedFiles.get(name).catch(() => parsedFiles.delete(name));
+  }
+  return parsedFiles.get(name);
+}
+
+/** Forgets every file loaded: a deploy replaced the build. */
+export function forgetLoaded() { cached.clear(); parsedFiles.clear(); filling = null; }
+
+// ---- what is kept for offline use: off, caching ({done, total} files), ready ----
+
+let keptCache = null; // the site's cache where this visit keeps files (loadManifest says), else null
+let offline = { state: null };
+const offlineListeners = new Set();
+/** fn({state, done, total}) now and on each change of what is kept for offline use. */
+export function onOffline(fn) { offlineListeners.add(fn); fn(offline); return () => offlineListeners.delete(fn); }
+function tellOffline(o) { offline = o; for (const fn of offlineListeners) fn(o); }
+/** Whether this visit keeps the site's files (the worker is told so). */
+export const keeping = () => Boolean(keptCache);
+
+const siteCache = () => (globalThis.caches ? caches.open(cacheName(BASE)).catch(() => null) : Promise.resolve(null));
+
+/** manifest.json from the network, revalidated, and kept; offline, the kept copy. Decides whether this visit keeps
+ * the site's files, and drops the previous build's. */
+export async function loadManifest() {
+  let m, response;
+  try {
+    response = await fetch(MANIFEST, { cache: "no-cache" });
+    if (!response.ok) throw new Missing("manifest.json", response.status);
+    m = await response.clone().json();
+  } catch (e) {
+    const kept = await (await siteCache())?.match(MANIFEST).catch(() => undefined);
+    if (!kept) throw e;
+    m = await kept.json();
+    response = null;
+  }
+  if (m.format_version !== 1) throw new Error(`manifest format ${m.format_version}, this page reads 1`);
+  keptCache = await keepFiles(BASE, m.offline !== false && !saveData());
+  if (keptCache && response) {
+    await keptCache.put(MANIFEST, response);
+    prune(keptCache, m, here).catch(() => {}); // the previous build's files
+  }
+  if (!keptCache) tellOffline({ state: "off" });
+  else { // in the background: the first query does not wait for a look through thousands of kept files
+    const cache = keptCache;
+    missingFiles(cache, offlineFiles(m).map(here)).then((left) => {
+      if (!left.length && offline.state !== "ready") tellOffline({ state: "ready" });
+    }, () => {});
+  }
+  return m;
+}
+
+let filling = null;
+/** Fetches in the background, at low priority, every file of build m not kept yet; the transformer's files wait
+ * for transformer() (its own download of them: a model is never fetched twice). Resolves to "off", "caching"
+ * (stopped short: a later call goes on) or "ready". */
+export function keepOffline(m, transformer = () => null) {
+  filling ??= (async () => {
+    if (!keptCache) { tellOffline({ state: "off" }); return "off"; }
+    const held = new Set(m.model ? [m.model.file, m.tokenizer.file, ...Object.values(m.runtime ?? {})].map(here) : []);
+    return fill(keptCache, offlineFiles(m).map(here), tellOffline, (url) => (held.has(url) ? transformer() : null));
+  })();
+  filling.then((s) => { if (s !== "ready") filling = null; }, () => { filling = null; });
+  return filling;
+}

@@ -1,0 +1,70 @@
+// Offline after the first visit: every file a build's page can fetch (offlineFiles, the twin of
+// builder/output/names.py's offline_files), kept in the site's Cache Storage (checked.js) by a background fill that
+// the engine starts once a ranking with meaning has been shown, at low priority, never when the visitor saves data;
+// and the previous build's files dropped once a new manifest is in. No DOM; offlineFiles is unit-tested in node.
+
+const number = (n) => String(n).padStart(4, "0");
+
+/** The files of build m a visitor keeps, relative to the site's folder, in the order they are fetched. */
+export function offlineFiles(m) {
+  const files = ["manifest.json", ...(m.page ?? [])];
+  if (m.passages && m.passages.count !== m.count) files.push(m.passages.file);
+  for (let n = 0; n < m.lexical.chunks.length; n++) files.push(`${m.lexical.folder}/${number(n)}.bin`);
+  const h = m.docs.hashes;
+  for (let n = 0; n < m.docs.shards; n++) files.push(`${m.docs.folder}/${number(n)}${h ? "." + h.slice(8 * n, 8 * n + 8) : ""}.json`);
+  if (m.static) for (let n = 0; n < m.static.buckets; n++) files.push(`${m.static.folder}/${number(n)}.bin`);
+  const c = m.clusters;
+  if (c) {
+    files.push(c.centroids.file);
+    for (let n = 0; n < c.count; n++) files.push(`${c.folder}/${number(n)}.bin`);
+  }
+  if (!c || (m.model && c.transformer === "whole")) files.push(m.codes.file);
+  if (m.model) files.push(m.model.file, m.tokenizer.file, ...Object.values(m.runtime ?? {}));
+  return files;
+}
+
+const FILL_AT_ONCE = 2; // background requests in flight: enough to keep a connection busy, few enough to yield
+
+/** Those of `urls` not in `cache`. */
+export async function missingFiles(cache, urls) {
+  const have = new Set((await cache.keys()).map((r) => r.url));
+  return urls.filter((u) => !have.has(u));
+}
+
+/** Fills `cache` with those of `urls` not in it yet; tell({state, done, total}) as it goes. gate(url): a promise
+ * to await before fetching url (the engine holds the transformer's files until its own download of them is
+ * done, and a file kept meanwhile is not fetched again). Resolves to the final state: "ready", or "caching"
+ * where a file could not be had (the next visit goes on from there). */
+export async function fill(cache, urls, tell, gate = () => null) {
+  const missing = await missingFiles(cache, urls);
+  let done = urls.length - missing.length, failed = false;
+  tell({ state: missing.length ? "caching" : "ready", done, total: urls.length });
+  const next = async () => {
+    while (missing.length && !failed) {
+      const url = missing.shift();
+      try {
+        await gate(url);
+        if (!(await cache.match(url))) {
+          const response = await fetch(url, { priority: "low" });
+          if (!response.ok) throw new Error(`HTTP ${response.status}`);
+          await cache.put(url, response);
+        }
+        done += 1;
+        tell({ state: "caching", done, total: urls.length });
+      } catch {
+        failed = true; // offline again, or the site was deployed anew
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: FILL_AT_ONCE }, next));
+  const state = done === urls.length ? "ready" : "caching";
+  tell({ state, done, total: urls.length });
+  return state;
+}
+
+/** Deletes from `cache` what build m does not use: the previous build's files. */
+export async function prune(cache, m, urlOf) {
+  const current = new Set(offlineFiles(m).map(urlOf));
+  current.add(urlOf("index.html"));
+  await Promise.all((await cache.keys()).filter((r) => !current.has(r.url)).map((r) => cache.delete(r)));
+}
