@@ -81,10 +81,12 @@ def returning_visitor(site: Path, edited: Path) -> dict:
         k = kinds.setdefault(kind, {"files": 0, "gzip": 0})
         k["files"] += 1
         k["gzip"] += gzip_bytes(edited / f)
-    return {"first_visit": {"files": len(files), "gzip": sum(gzip_bytes(edited / f) for f in files)},
-            "next_visit": {"files": len(new), "gzip": sum(k["gzip"] for k in kinds.values()), "by_kind": kinds},
-            "kept": sorted({f.split("/")[0] for f in files if f in old and "/" in f}
-                           | {f for f in files if f in old and "/" not in f})}
+    total = sum(gzip_bytes(edited / f) for f in files)
+    fetched = sum(k["gzip"] for k in kinds.values())
+    return {"first_visit": {"files": len(files), "gzip": total},
+            "next_visit": {"files": len(new), "gzip": fetched, "by_kind": kinds},
+            "kept": {"files": len(files) - len(new), "gzip": total - fetched,
+                     "single_files": sorted(f for f in files if f in old and "/" not in f)}}
 
 
 def main() -> None:

@@ -136,6 +136,9 @@ def _print_summary(report: dict, out: Path) -> None:
         print(f"  codes by cluster {c['count']:>12,} clusters (a query fetches {c['probes']}: {c['recall']:.0%} of the "
               f"exhaustive top 10 on query-like views)")
     print(f"  site total       {b['site']:>12,} bytes")
+    off = report.get("offline")
+    print(f"  offline copy     {off['gzip']:>12,} bytes gzip ({off['files']:,} files a visitor keeps once a ranking "
+          f"with meaning is shown)" if off else "  offline copy     none (--offline off)")
     print("  stages           " + ", ".join(f"{k} {v:.1f}s" for k, v in s.items() if k != "total"))
     speed = report["teacher_texts_per_second"]
     print(f"  teacher          {f'{speed:,.1f} texts/s' if speed else 'all embeddings from the cache':>12}")

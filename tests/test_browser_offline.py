@@ -65,7 +65,7 @@ def test_after_the_first_visit_the_site_answers_and_loads_with_no_network(browse
         assert same_order(js, py), (query, [r["index"] for r in js], [r[0] for r in py])
     page.fill("#q", NEVER_TYPED[0])
     page.wait_for_selector("#results[data-ranking=hybrid] li", timeout=30_000)
-    assert "Offline" not in page.text_content("#status")
+    assert "could be had" not in page.text_content("#status")
     page.reload()  # no server: the service worker serves the page, the engine its files
     page.wait_for_selector("body[data-state=lexical], body[data-state=lite], body[data-state=ready]",
                            state="attached", timeout=30_000)
@@ -161,16 +161,38 @@ def test_a_cut_before_everything_is_kept_answers_with_what_the_page_has(browser,
     # cannot be had (the static encoder's and the transformer's meaning are in memory)
     page.context.route("**/*", lambda route: route.abort())
     page.fill("#q", "json parsing of configuration")
-    page.wait_for_selector("#status:has-text('Offline')", timeout=30_000)
+    page.wait_for_selector("#status:has-text('could be had')", timeout=30_000)
     status = page.text_content("#status")
-    assert "keyword index" in status and "kept" in status, status
+    assert "offline before it was kept" in status and "keyword index" in status, status
     after = page.eval_on_selector_all("#results li", "els => els.map(e => e.dataset.id)")
     assert after != shown  # never the previous query's list under this one
     assert page.evaluate("document.querySelector('#results').dataset.ranking") == "hybrid"
     # the keywords the page has still answer: "json" alone, from its kept chunk, as before the cut
     page.fill("#q", "json")
-    page.wait_for_selector("#status:not(:has-text('Offline'))", timeout=30_000)
+    page.wait_for_selector("#status:not(:has-text('could be had'))", timeout=30_000)
     assert page.eval_on_selector_all("#results li", "els => els.map(e => e.dataset.id)") == shown
     assert not errors, errors
     context.close()
     stop(httpd)
+
+
+def test_a_damaged_shard_counts_as_missing(browser, site, tmp_path):
+    """A document shard whose bytes do not match the hash in its name is left out, and the status says so."""
+    broken = tmp_path / "broken"
+    shutil.copytree(site, broken)
+    ranker = SiteRanker(broken)
+    top = ranker.results(ranker.query(QUERIES[3]), 10, "lexical")[0]["index"]
+    shard = site_path(broken, f"docs/{top // ranker.manifest['docs']['per_shard']:04d}.json")
+    shard.write_bytes(shard.read_bytes().replace(b'"text":"', b'"text":"!', 1))  # still JSON, other bytes
+    httpd, url = serve(broken)
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_selector("body[data-state=lexical], body[data-state=lite]", state="attached", timeout=30_000)
+        results = page.evaluate("q => window.hammingSearch.search(q, 10, {mode: 'lexical'})", QUERIES[3])
+        assert top not in [r["index"] for r in results] and results
+        page.fill("#q", QUERIES[3])
+        page.wait_for_selector("#status:has-text('could be had')", timeout=30_000)
+        assert "of the results' documents" in page.text_content("#status")
+    finally:
+        stop(httpd)

@@ -167,3 +167,26 @@ def test_the_widget_closes_on_escape_and_the_page_shows_sub_results(browser, ser
     search.wait_for_selector("#results li ul.passages a", timeout=60_000)
     hrefs = search.eval_on_selector_all("#results ul.passages a", "els => els.map(e => e.href)")
     assert served + f"library.html#{LAST}" in hrefs
+
+
+def test_the_widget_keeps_the_site_and_answers_offline(browser, served, folder):  # noqa: F811
+    """On a page outside the site's folder (no service worker reaches it), the engine keeps the site's files in
+    Cache Storage itself: with the server stopped, a new question is answered from them."""
+    httpd, url = serve(folder)  # a server of its own, to stop (the page was given the widget by `served`)
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(url + "guide/sphinx.html")
+    box = page.locator("hamming-search input")
+    box.click()
+    box.type("Timer settings")
+    page.wait_for_selector("hamming-search [role=option]", timeout=60_000)
+    page.wait_for_selector("hamming-search[data-offline=ready]", state="attached", timeout=120_000)
+    page.wait_for_selector("hamming-search[data-state=ready]", state="attached", timeout=60_000)
+    httpd.shutdown()
+    httpd.server_close()
+    box.fill("")
+    box.type("long page last section")
+    page.wait_for_selector("hamming-search ul[data-ranking=hybrid] [role=option]", timeout=30_000)
+    assert "Offline" not in page.locator("hamming-search .status").text_content()
+    assert not problems, problems

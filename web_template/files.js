@@ -22,14 +22,33 @@ export class Missing extends Error {
   }
 }
 
+const OWN_HASH = /\.([0-9a-f]{8})\.[a-z0-9]+$/; // a file named by its own content: docs/0003.3f2a9c1d.json
+
+/** Where a file's name carries its own content's hash (document shards, passages.bin, tokenizer.json), the
+ * bytes must match it: a corrupt file (or a kept copy gone bad) counts as missing. Without crypto.subtle (plain
+ * http on a host other than localhost) only the parsers' own checks remain. */
+async function checkOwnHash(name, url, buffer) {
+  const want = OWN_HASH.exec(name)?.[1];
+  if (!want || !globalThis.crypto?.subtle) return;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buffer));
+  const got = Array.from(digest.slice(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
+  if (got !== want) {
+    (await siteCache())?.delete(url).catch(() => {});
+    throw new Missing(name, 0, "its content does not match the hash in its name: corrupted");
+  }
+}
+
 const cached = new Map(); // url -> promise
 /** A file of the site as JSON (as = "json") or an ArrayBuffer, fetched once; a failure may be retried later. */
 export function load(name, as) {
   const url = here(name);
   if (!cached.has(url)) {
-    cached.set(url, cachedFetch(url).catch((e) => { throw new Missing(name, 0, e.message); }).then((r) => {
+    cached.set(url, cachedFetch(url).catch((e) => { throw new Missing(name, 0, e.message); }).then(async (r) => {
       if (!r.ok) throw new Missing(name, r.status);
-      return as === "json" ? r.json() : r.arrayBuffer();
+      const buffer = await r.arrayBuffer();
+      await checkOwnHash(name, url, buffer);
+      if (as !== "json") return buffer;
+      try { return JSON.parse(new TextDecoder().decode(buffer)); } catch (e) { throw new Missing(name, 0, e.message); }
     }));
     cached.get(url).catch(() => cached.delete(url));
   }

@@ -57,7 +57,8 @@ function renderResult(r, match) {
 let liteSite = false; // built with --meaning lite: the static encoder is the whole of its meaning
 manifest.then((m) => { liteSite = Boolean(m.static && !m.model); }, () => {});
 
-function describe(state, { n, count, ms, terms }, loaded) {
+function describe(state, { n, count, ms, terms, note }, loaded) {
+  if (note) return note; // what the list on screen lacks, until the next query
   const found = n ? `${n} results` : "No results";
   if (state === "ready" || (state === "lite" && liteSite)) return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms`;
   const pct = loaded == null ? "" : ` (${loaded}%)`;
@@ -97,8 +98,8 @@ async function onInput(text, pushUrl = true) {
     $("results").replaceChildren(...results.map((r) => renderResult(r, match)));
     $("results").dataset.ranking = mode;
     const terms = mode === "lexical" ? await queryTermCount(text) : 1;
-    shown = { n: results.length, count: m.count, ms: performance.now() - t0, terms };
-    status(missing(gaps) ?? describe(mode === "hybrid" ? "ready" : getState(), shown, loaded));
+    shown = { n: results.length, count: m.count, ms: performance.now() - t0, terms, note: missing(gaps) };
+    status(describe(mode === "hybrid" ? "ready" : getState(), shown, loaded));
     if (pushUrl) history.replaceState(null, "", `?q=${encodeURIComponent(text)}`);
     nextTier(mode, state);
     if (mode !== "lexical") keepPage(m);
@@ -116,7 +117,8 @@ function missing({ keywords, meaning, documents }) {
   const parts = [keywords && "part of the keyword index", meaning && "part of the meaning index",
                  documents && `${documents} of the results' documents`].filter(Boolean);
   if (!parts.length) return null;
-  return `Offline, without ${parts.join(", ")}: these results are what this page has kept.`;
+  return "Not every file of this search could be had (offline before it was kept, or damaged): " +
+    `without ${parts.join(", ")}, these results are what this page has.`;
 }
 
 let registered = false;

@@ -112,7 +112,7 @@ class HammingSearch extends HTMLElement {
       if (mine !== this.generation) return;
       this.render(results, match);
       const partial = gaps.keywords || gaps.meaning || gaps.documents;
-      this.status.textContent = partial ? "Offline: showing what this page has kept" : results.length ? "" : "No results";
+      this.status.textContent = partial ? "Not every file could be had: showing what this page has" : results.length ? "" : "No results";
       this.list.dataset.ranking = mode;
       nextTier(mode, state); // a list is on screen: the next tier starts loading
     } catch (e) {
