@@ -58,10 +58,12 @@ export const rankingFor = (s) => ({ ready: "hybrid", lite: "hybrid-lite", "lite-
  * has none or the visitor saves data. */
 export async function nextTier(mode, s) {
   const m = await manifest;
-  // a ranking with meaning is on screen: the first visit's budget is spent, the rest is kept for offline use
-  if (mode !== "lexical") keepOffline(m, () => semantic?.catch(() => {}) ?? null);
+
   if (mode === "lexical" && s === "lexical") (m.static ? startLite() : startSemantic()).catch(() => {});
   else if (mode === "hybrid-lite" && s === "lite" && m.model && !saveData()) startSemantic().catch(() => {});
+  // a ranking with meaning is on screen: the first visit's budget is spent. The rest of the site is kept for
+  // offline use once the transformer the page loads next is in (or has failed): it never waits behind the copy
+  if (mode !== "lexical") Promise.resolve(semantic).catch(() => {}).then(() => keepOffline(m));
 }
 
 const progress = { loaded: 0, total: 0 };

@@ -115,14 +115,13 @@ export async function loadManifest() {
 }
 
 let filling = null;
-/** Fetches in the background, at low priority, every file of build m not kept yet; the transformer's files wait
- * for transformer() (its own download of them: a model is never fetched twice). Resolves to "off", "caching"
- * (stopped short: a later call goes on) or "ready". */
-export function keepOffline(m, transformer = () => null) {
+/** Fetches in the background, at low priority, every file of build m not kept yet (a file kept meanwhile, as the
+ * worker keeps the model it downloads, is not fetched again). Resolves to "off", "caching" (stopped short: a
+ * later call goes on) or "ready". */
+export function keepOffline(m) {
   filling ??= (async () => {
     if (!keptCache) { tellOffline({ state: "off" }); return "off"; }
-    const held = new Set(m.model ? [m.model.file, m.tokenizer.file, ...Object.values(m.runtime ?? {})].map(here) : []);
-    return fill(keptCache, offlineFiles(m).map(here), tellOffline, (url) => (held.has(url) ? transformer() : null));
+    return fill(keptCache, offlineFiles(m).map(here), tellOffline);
   })();
   filling.then((s) => { if (s !== "ready") filling = null; }, () => { filling = null; });
   return filling;
