@@ -8,12 +8,14 @@ export const cacheName = (base) => `hamming-site ${base}`;
 
 let keeping = null; // promise of the site's cache (null: no Cache Storage on this origin)
 let writing = false;
-/** Read the files fetched through cachedFetch from the cache of the site at base (a URL ending in "/"), and keep
- * them there where `write` (not with --offline off, nor when the visitor saves data). Resolves to the cache where
- * it writes, else null. Called once the manifest says. */
-export async function keepFiles(base, write) {
+let reading = true;
+/** Read the files fetched through cachedFetch from the cache of the site at base (a URL ending in "/") where
+ * `read` (a first visit has nothing kept: it asks the network at once), and keep them there where `write` (not
+ * with --offline off, nor when the visitor saves data). Resolves to the cache where it writes, else null. */
+export async function keepFiles(base, write, read = true) {
   keeping = globalThis.caches ? caches.open(cacheName(base)).catch(() => null) : Promise.resolve(null);
   writing = write;
+  reading = read;
   return write ? keeping : null;
 }
 
@@ -21,9 +23,16 @@ export async function keepFiles(base, write) {
  * kept in the cache once read whole. Resolves to a Response, as fetch does. */
 export async function cachedFetch(url, init = {}) {
   const cache = await keeping;
-  const hit = cache && (await cache.match(url).catch(() => undefined));
+  const hit = reading && cache && (await cache.match(url).catch(() => undefined));
   if (hit) return hit;
-  const response = await fetch(url, init);
+  let response;
+  try {
+    response = await fetch(url, init);
+  } catch (e) { // no network: what this visit kept since it began still answers
+    const late = !reading && cache && (await cache.match(url).catch(() => undefined));
+    if (late) return late;
+    throw e;
+  }
   if (response.ok && cache && writing) cache.put(url, response.clone()).catch(() => {});
   return response;
 }

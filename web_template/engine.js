@@ -4,7 +4,7 @@
 // ranked here, by the same code. Every URL is relative to this module, so any page of the site can use it. Lazy
 // loaders are cached as promises.
 import { fetchChecked } from "./checked.js";
-import { Missing, forgetLoaded, here, keepOffline, keeping, load, loadManifest, parsedFile, saveData } from "./files.js";
+import { Missing, forgetLoaded, here, keepOffline, keeping, kept, load, loadManifest, parsedFile, saveData } from "./files.js";
 import { matcher } from "./highlight.js";
 import { stem } from "./porter2.mjs";
 import { byDocument, fuse } from "./fusion.js";
@@ -237,7 +237,7 @@ function startTransformer(m) {
       }
     };
     worker.onerror = (e) => reject(new Error(e.message || "the search worker failed to start"));
-    worker.postMessage({ type: "init", manifest: m, keep: keeping() });
+    worker.postMessage({ type: "init", manifest: m, keep: keeping(), kept: kept() });
   });
   // the transformer's tier: codes.bin whole where the build says so, beside the model; else the centroids
   const ready = Promise.all([m.clusters?.transformer === "whole" ? codes() : meaningBase(), model]).then(() => undefined);

@@ -74,6 +74,9 @@ export function forgetLoaded() { cached.clear(); parsedFiles.clear(); filling = 
 // ---- what is kept for offline use: off, caching ({done, total} files), ready ----
 
 let keptCache = null; // the site's cache where this visit keeps files (loadManifest says), else null
+let visited = true; // something of the site was kept before this visit: files are looked for in the cache first
+/** Whether to look for files in the cache first (the worker is told so). */
+export const kept = () => visited;
 let offline = { state: null };
 const offlineListeners = new Set();
 /** fn({state, done, total}) now and on each change of what is kept for offline use. */
@@ -99,7 +102,9 @@ export async function loadManifest() {
     response = null;
   }
   if (m.format_version !== 1) throw new Error(`manifest format ${m.format_version}, this page reads 1`);
-  keptCache = await keepFiles(BASE, m.offline !== false && !saveData());
+  // nothing kept yet (a first visit): no file is looked for in the cache, each a lookup on the way to a result
+  visited = !response || Boolean(await (await siteCache())?.match(MANIFEST).catch(() => undefined));
+  keptCache = await keepFiles(BASE, m.offline !== false && !saveData(), visited);
   if (keptCache && response) {
     await keptCache.put(MANIFEST, response);
     prune(keptCache, m, here).catch(() => {}); // the previous build's files

@@ -9,8 +9,9 @@ import { truncate } from "./hamming.js";
 
 let state = null; // {manifest, session, tokenizer}
 
-async function init(manifest, keep) {
-  keepFiles(new URL("./", import.meta.url).href, keep); // the page's choice: its files kept for offline use, or not
+async function init(manifest, keep, kept) {
+  // the page's choice: its files kept for offline use, or not; looked for in the cache first, or not (first visit)
+  keepFiles(new URL("./", import.meta.url).href, keep, kept);
   let loaded = 0;
   const onBytes = (n) => { loaded += n; postMessage({ type: "progress", loaded, total: manifest.model.bytes }); };
   // onnxruntime-web's own files, by their content names; its WebAssembly read here, so that it is kept offline
@@ -59,7 +60,7 @@ let ready = null;
 self.onmessage = async ({ data }) => {
   try {
     if (data.type === "init") {
-      ready ??= init(data.manifest, data.keep);
+      ready ??= init(data.manifest, data.keep, data.kept);
       await ready;
       postMessage({ type: "ready" });
     } else if (data.type === "embed") {
