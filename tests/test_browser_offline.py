@@ -46,7 +46,22 @@ def ids(site: Path, queries: list[str], mode: str = "hybrid") -> list[list[str]]
     return [[docs[r["index"]] for r in ranker.results(ranker.query(q), 10, mode)] for q in queries]
 
 
-def test_after_the_first_visit_the_site_answers_and_loads_with_no_network(browser, site):
+@pytest.fixture(scope="module")
+def thousand(site, tmp_path_factory) -> Path:
+    """1,000 of the example's documents, with site's model (the issue's size; the teacher encodes only them)."""
+    from builder.build import build_site
+    from builder.config import BuildConfig
+    from conftest import EXAMPLE, SMALL_QUERY_MODEL
+
+    folder = tmp_path_factory.mktemp("thousand")
+    (folder / "corpus.jsonl").write_text("".join(EXAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)[:1000]))
+    build_site(BuildConfig(corpus=folder / "corpus.jsonl", out=folder / "site", model_from=site, **SMALL_QUERY_MODEL))
+    return folder / "site"
+
+
+def test_after_the_first_visit_the_site_answers_and_loads_with_no_network(browser, thousand):
+    site = thousand
+    assert json.loads((site / "manifest.json").read_text())["count"] == 1000
     httpd, url = serve(site)
     context = browser.new_context()
     page = context.new_page()
