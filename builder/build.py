@@ -44,7 +44,7 @@ from builder.reuse.records import FOLDER as REBUILD_FOLDER
 from builder.reuse.records import document_hashes
 from builder.reuse.records import write as write_rebuild
 from builder.teacher.embed import embed, shared_pools
-from builder.teacher.load import fingerprint, load_teacher
+from builder.teacher.load import fingerprint, load_teacher, resolve_device
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -113,7 +113,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         if config.query_model == "shared" and previous is None and config.meaning != "lite":
             with stage("query model"):  # distilled once per teacher and shape, then from the cache
                 student, query_record = query_model(teacher, teacher_sha, base, QueryModelSpec.from_config(config),
-                                                    cache, progress, config.teacher_backend, config.teacher_processes)
+                                                    cache, progress, *_teacher_run(config).values())
         with stage("passages"):
             passages, texts, views, hashes = _passages(config, tmp, docs, teacher, fresh=previous is None)
         with stage("lexical"):
@@ -162,7 +162,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                          None if query_record is None else
                          {k: query_record[k] for k in ("key", "source", "cached", "seconds", "train")}),
             encoded=plan.encoded() if plan is not None else {"documents": len(docs), "reused": 0},
-            rebuild_folder=REBUILD_FOLDER)
+            rebuild_folder=REBUILD_FOLDER, device=resolve_device(config.device))
         (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
         place(tmp, out)
     except BaseException:
@@ -174,12 +174,14 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
 def _load_models(config: BuildConfig, cache: Path, previous):
     """(teacher, its sha256, the model the student is cut from, previous): previous stays only if its teacher is
     the one loaded (else an error for --model-from, or None: build afresh). A reuse never loads the student."""
-    teacher = load_teacher(config.teacher, cache)
+    teacher = load_teacher(config.teacher, cache, resolve_device(config.device))
     teacher_sha = fingerprint(teacher)
     if previous is not None:
         previous = previous.check_teacher(teacher_sha, config.teacher)
     reusing = previous is not None
-    base = teacher if config.student == config.teacher or reusing else load_teacher(config.student, cache)
+    # the student is cut and trained on the CPU: the teacher itself only where it runs there
+    on_cpu = resolve_device(config.device) == "cpu"
+    base = teacher if (config.student == config.teacher and on_cpu) or reusing else load_teacher(config.student, cache)
     return teacher, teacher_sha, base, previous
 
 
@@ -208,10 +210,18 @@ def _lexical(config: BuildConfig, tmp: Path, docs, passages) -> dict:
     return write_index(tmp / "lexical", scored, params, [n for _, n in spans])
 
 
+def _teacher_run(config: BuildConfig) -> dict:
+    """How the teacher runs: config's backend and processes on the CPU; on a GPU torch itself, one process (the
+    ONNX backends and the process pools are the CPU's ways to go faster)."""
+    if resolve_device(config.device) == "cpu":
+        return {"backend": config.teacher_backend, "processes": config.teacher_processes}
+    return {"backend": "torch", "processes": 1}
+
+
 def _teacher(config: BuildConfig, cache: Path, teacher, teacher_sha: str, texts, views, progress):
     """The teacher's vectors of the passages to encode and of the views, and what it did (encoded, cached)."""
     stats: dict = {}
-    run = {"stats": stats, "backend": config.teacher_backend, "processes": config.teacher_processes}
+    run = {"stats": stats, **_teacher_run(config)}
     with shared_pools():  # documents and views: one pool start
         t_docs = embed(texts, teacher, "document", cache, teacher_sha, progress, **run)
         t_views = embed(views, teacher, "query", cache, teacher_sha, progress, **run)
@@ -238,7 +248,7 @@ def _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats, teach
         surface = {t: c.most_common(1)[0][0] for t, c in forms.items()}
         names = sorted(surface)
         vectors = embed([surface[t] for t in names], teacher, "query", cache, teacher_sha, None,
-                        backend=config.teacher_backend, processes=config.teacher_processes)
+                        **_teacher_run(config))
         word_values = dict(zip(names, space.project(vectors), strict=True))
     table, stats = fit_static(counts, targets, np.concatenate([t_views, t_docs]), t_docs, doc_floats,
                               epochs=config.static_epochs, seed=config.seed, word_values=word_values,

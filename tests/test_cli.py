@@ -64,6 +64,19 @@ def test_missing_file_directory_bad_bits_unknown_teacher(tmp_path, tiny_model):
     assert_user_error(run("build-site", corpus, "--bits", "100"), "multiple of 32")
     assert_user_error(run("build-site", corpus, "--teacher-backend", "tpu"), "use torch, onnx, onnx-int8")
     assert_user_error(run("build-site", corpus, "--teacher", "no-such-org/no-such-model"), "cannot load teacher")
+    assert_user_error(run("build-site", corpus, "--device", "tpu"), "use auto, cpu, cuda, mps")
+
+
+def test_a_device_the_machine_lacks_is_one_sentence(tmp_path, tiny_model):
+    import torch
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("hello\n")
+    for name, present in (("cuda", torch.cuda.is_available()), ("mps", torch.backends.mps.is_available())):
+        if not present:
+            result = run("build-site", corpus, *tiny_args(tiny_model, tmp_path / "out"), "--device", name)
+            assert_user_error(result, f"--device {name}", "use --device cpu or auto")
+            assert not (tmp_path / "out").exists()
 
 
 def test_a_folder_of_pages_builds_inside_itself(tmp_path, tiny_model):

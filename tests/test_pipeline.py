@@ -17,7 +17,7 @@ from builder.model.student import Tokenizer, keep_layers, make_student, pad_batc
 from builder.output.codes import read_codes
 from builder.output.names import site_folder, site_path
 from builder.teacher.embed import embed
-from builder.teacher.load import fingerprint, load_teacher
+from builder.teacher.load import fingerprint, load_teacher, resolve_device
 from conftest import SENTENCES
 
 
@@ -196,6 +196,8 @@ def test_build_writes_the_site(tiny_config):
     assert shard[0] == {"id": "d0", "title": "doc 0", "text": SENTENCES[0], "url": "https://example.org/0"}
     report = json.loads((out / "report.json").read_text())
     assert set(report["seconds"]) >= {"teacher", "binarize", "query model", "compose", "export", "total"}
+    assert report["device"] == resolve_device("auto")  # where the teacher ran ("cpu" on a machine without a GPU)
+    assert "device" not in manifest["options"]  # how, not what: a reuse elsewhere may run it anywhere
     assert report["query_model"]["cached"] is False and report["query_model"]["source"] == "trained"
     assert set(report["train"]) == {"refit", "rank", "tune"} and report["train"]["rank"]["steps"] > 0
     assert not list(out.parent.glob(".hamming-site-tmp-*"))

@@ -178,3 +178,13 @@ def test_auto_processes_only_pool_large_passes(monkeypatch):
     assert embed_module.auto_processes(embed_module.POOL_MIN_TEXTS) == 2
     monkeypatch.setattr(embed_module.os, "sched_getaffinity", lambda _: {0}, raising=False)
     assert embed_module.auto_processes(10**6) == 1
+
+
+def test_a_gpus_vectors_are_cached_apart_from_the_cpus():
+    from types import SimpleNamespace
+
+    from builder.teacher.backends import backend_tag
+
+    on = lambda kind: SimpleNamespace(device=SimpleNamespace(type=kind))  # noqa: E731
+    assert backend_tag(on("cpu"), "torch") == "torch"
+    assert backend_tag(on("cuda"), "torch") == "torch-cuda" and backend_tag(on("mps"), "torch") == "torch-mps"

@@ -66,7 +66,8 @@ def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: int
 
 
 def report(config, tmp: Path, manifest: dict, *, documents: int, skipped: dict, views: int, seconds: dict,
-           t_start: float, teacher: dict, binarizer, model, query_model, encoded: dict, rebuild_folder: str) -> dict:
+           t_start: float, teacher: dict, binarizer, model, query_model, encoded: dict, rebuild_folder: str,
+           device: str = "cpu") -> dict:
     """report.json's figures; `model` is the query model's record (builder/build.py's ModelFiles)."""
     out = {
         "documents": documents,
@@ -80,6 +81,7 @@ def report(config, tmp: Path, manifest: dict, *, documents: int, skipped: dict, 
         "teacher_texts_per_second": (round(teacher["encoded"] / seconds["teacher"], 1)
                                      if teacher.get("encoded") else None),
         "teacher": teacher,
+        "device": device,  # where the teacher ran (builder/teacher/load.py's resolve_device); training runs on the CPU
         "binarizer": binarizer,
         "train": model.train,  # per-corpus distillation, or the shared model's adaptation to this corpus
         # the shared query model: its cache key, whether it came from the cache, its one-off cost

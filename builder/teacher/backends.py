@@ -315,5 +315,8 @@ def backend_tag(model, backend: str) -> str:
     if backend not in BACKENDS:
         raise UserError(f"unknown teacher backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
     if backend != "torch" and _hf_module(model) is None:
-        return BACKENDS["torch"]
-    return BACKENDS[backend]
+        backend = "torch"
+    device = getattr(getattr(model, "device", None), "type", "cpu")
+    # a GPU's float sums differ from the CPU's in the last bits: its vectors are cached apart, so that a CPU build
+    # never reads them and stays byte for byte what it was
+    return BACKENDS[backend] if backend != "torch" or device == "cpu" else f"{BACKENDS['torch']}-{device}"

