@@ -4,6 +4,7 @@
 // ranked here, by the same code. Every URL is relative to this module, so any page of the site can use it. Lazy
 // loaders are cached as promises.
 import { fetchChecked } from "./checked.js";
+import { described, documentOf } from "./documents.js";
 import { Missing, forgetLoaded, here, keepOffline, keeping, kept, load, loadManifest, parsedFile, saveData } from "./files.js";
 import { matcher } from "./highlight.js";
 import { stem } from "./porter2.mjs";
@@ -14,6 +15,7 @@ import { bucketOf, encodeStatic, parseBucket, termCounts } from "./static.js";
 import { mergeClusters, parseCentroids, parseCluster, probe } from "./clusters.js";
 
 export { Missing, onOffline, saveData } from "./files.js";
+export { resolveUrl } from "./documents.js";
 const SEMANTIC_ROWS_PER_RESULT = 4; // builder/ranking.py's: rows ranked per result when documents were split
 const RERANK_DEPTH = 100; // worker.js's and builder/ranking.py's
 
@@ -76,26 +78,9 @@ lexicon.then(() => setState("lexical"), (e) => setState("error", { error: e }));
 
 // ---- rows and documents ----
 
-/** docs/NNNN.<hash>.json (a site built before content names: docs/NNNN.json). */
-const shardName = (m, n) =>
-  `${m.docs.folder}/${String(n).padStart(4, "0")}${m.docs.hashes ? "." + m.docs.hashes.slice(8 * n, 8 * n + 8) : ""}.json`;
-const shard = (m, n) => load(shardName(m, n), "json");
-
 /** The document at index: {id, title, text, url, passages?} as docs/NNNN.json holds it. */
 export async function documentAt(index) {
-  const m = await manifest;
-  const per = m.docs.per_shard;
-  return (await shard(m, Math.floor(index / per)))[index % per];
-}
-
-/** A document's URL as the visitor's browser should open it; null where it has none or not http(s). */
-export function resolveUrl(m, url, anchor = "") {
-  if (!url && !anchor) return null;
-  try {
-    const u = new URL(url || "", new URL(m.root || "", import.meta.url));
-    if (anchor) u.hash = anchor;
-    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
-  } catch { return null; }
+  return documentOf(await manifest, index);
 }
 
 // ---- the keyword side ----
@@ -372,31 +357,10 @@ async function ranked(text, k, mode) {
   }
 }
 
-/** The first row of document doc: rowDoc is non-decreasing, so a document's rows are consecutive. */
-function firstRow(rowDoc, doc) {
-  let lo = 0, hi = rowDoc.length;
-  while (lo < hi) { const mid = (lo + hi) >>> 1; if (rowDoc[mid] < doc) lo = mid + 1; else hi = mid; }
-  return lo;
-}
-
-/** Results with what a visitor needs: {index, id, url, distance, score, passages: [{row, url, heading, score}]};
- * a result whose document shard cannot be had is left out (counted in gaps.documents). */
+/** Results with their documents (documents.js); one whose shard cannot be had is left out (gaps.documents). */
 async function describe(results, gaps) {
   const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
-  const described = await Promise.all(results.map(async (r) => {
-    const doc = await soft(documentAt(r.index), gaps, "documents");
-    if (!doc) return null;
-    const first = rowDoc ? firstRow(rowDoc, r.index) : r.index;
-    const seen = new Set(); // a long section's windows are one sub-result: its best
-    const passages = r.passages.map(({ row, score }) => {
-      const p = doc.passages?.[row - first];
-      return { row, score, heading: p?.heading ?? "", url: resolveUrl(m, doc.url, p?.anchor ?? ""),
-               start: p?.start ?? 0, end: p?.end ?? doc.text.length };
-    }).filter((p) => { const key = `${p.heading}\n${p.url}`; return !seen.has(key) && seen.add(key); });
-    return { index: r.index, id: doc.id, url: resolveUrl(m, doc.url), distance: r.distance, score: r.score,
-             passages, doc };
-  }));
-  return described.filter(Boolean);
+  return described(m, rowDoc, results, (index) => soft(documentOf(m, index), gaps, "documents"));
 }
 
 /** [{index, id, url, distance, score, passages}], best first: what the page shows for that mode. */

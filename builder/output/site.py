@@ -22,8 +22,8 @@ TEMPLATE_PACKAGE = "builder.web_template"  # the repository's web_template/, ins
 PAGE = "index.html.j2"
 # copied into the site as they are
 ASSETS = ("boot.js", "search.js", "engine.js", "highlight.js", "widget.js", "worker.js", "hamming.js", "lexical.js",
-          "fusion.js", "static.js", "checked.js", "clusters.js", "offline.js", "files.js", "sw.js", "style.css",
-          "widget.css")
+          "fusion.js", "static.js", "checked.js", "clusters.js", "offline.js", "files.js", "documents.js", "sw.js",
+          "style.css", "widget.css")
 
 # what onnxruntime-web loads by itself (its glue module and its WebAssembly): the worker names them to it
 ORT_FILES = {"wasm": "ort-wasm-simd-threaded.wasm", "mjs": "ort-wasm-simd-threaded.mjs"}
