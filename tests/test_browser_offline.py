@@ -88,8 +88,10 @@ def test_after_the_first_visit_the_site_answers_and_loads_with_no_network(browse
     for query, py in zip(NEVER_TYPED[5:], expected[5:], strict=True):
         js = page.evaluate("q => window.hammingSearch.search(q, 10)", query)
         assert same_order(js, py), (query, [r["index"] for r in js], [r[0] for r in py])
-    page.fill("#q", NEVER_TYPED[1])
-    page.wait_for_selector("#results li", timeout=30_000)
+    page.fill("#q", NEVER_TYPED[1])  # the model is kept: the page goes straight to it, no static rows needed
+    page.wait_for_selector("#results[data-ranking=hybrid] li", timeout=30_000)
+    assert "could be had" not in page.text_content("#status"), page.text_content("#status")
+    assert page.evaluate("document.body.dataset.state") == "ready"
     assert not errors, errors
     context.close()
 

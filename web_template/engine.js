@@ -5,7 +5,8 @@
 // loaders are cached as promises.
 import { fetchChecked } from "./checked.js";
 import { described, documentOf } from "./documents.js";
-import { Missing, forgetLoaded, here, keepOffline, keeping, kept, load, loadManifest, parsedFile, saveData } from "./files.js";
+import { Missing, forgetLoaded, here, isKept, keepOffline, keeping, kept, load, loadManifest, parsedFile, saveData }
+  from "./files.js";
 import { matcher } from "./highlight.js";
 import { stem } from "./porter2.mjs";
 import { byDocument, fuse } from "./fusion.js";
@@ -60,8 +61,10 @@ export const rankingFor = (s) => ({ ready: "hybrid", lite: "hybrid-lite", "lite-
  * has none or the visitor saves data. */
 export async function nextTier(mode, s) {
   const m = await manifest;
-
-  if (mode === "lexical" && s === "lexical") (m.static ? startLite() : startSemantic()).catch(() => {});
+  // a visitor who keeps the model (a returning one, or offline) goes straight to it: nothing to download, and the
+  // offline copy holds no static rows for a site with a transformer
+  const straight = !m.static || (m.model && (await isKept(m.model.file)));
+  if (mode === "lexical" && s === "lexical") (straight ? startSemantic() : startLite()).catch(() => {});
   else if (mode === "hybrid-lite" && s === "lite" && m.model && !saveData()) startSemantic().catch(() => {});
   // a ranking with meaning is on screen: the first visit's budget is spent. The rest of the site is kept for
   // offline use once the transformer the page loads next is in (or has failed): it never waits behind the copy

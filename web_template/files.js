@@ -119,6 +119,12 @@ export async function loadManifest() {
   return m;
 }
 
+/** Whether this visit finds `name` kept in the site's cache. */
+export async function isKept(name) {
+  const cache = await siteCache();
+  return Boolean(visited && cache && (await cache.match(here(name)).catch(() => undefined)));
+}
+
 let filling = null;
 /** Fetches in the background, at low priority, every file of build m not kept yet (a file kept meanwhile, as the
  * worker keeps the model it downloads, is not fetched again). Resolves to "off", "caching" (stopped short: a

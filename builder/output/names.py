@@ -121,7 +121,8 @@ def content_names(site: Path, manifest: dict, modules: list[str], runtime: dict[
 def offline_files(m: dict) -> list[str]:
     """Every file a visitor keeps for the site to work offline, in the order the page fetches them in the
     background (the twin of the page's offlineFiles in offline.js): the page, the keyword index, the documents,
-    the static encoder and the codes it ranks, then the transformer's files."""
+    the static encoder's rows (only where it is the site's whole meaning: a visitor who keeps the model goes
+    straight to it), the codes, then the transformer's files."""
     number = lambda n: f"{n:04d}"  # noqa: E731
     files = ["manifest.json", *m["page"]]
     if m.get("passages") and m["passages"]["count"] != m["count"]:
@@ -130,7 +131,7 @@ def offline_files(m: dict) -> list[str]:
     h = m["docs"].get("hashes")
     files += [f"{m['docs']['folder']}/{number(n)}{'.' + h[8 * n : 8 * n + 8] if h else ''}.json"
               for n in range(m["docs"]["shards"])]
-    if m.get("static"):
+    if m.get("static") and not m.get("model"):  # a visitor who keeps the model goes straight to it
         files += [f"{m['static']['folder']}/{number(n)}.bin" for n in range(m["static"]["buckets"])]
     c = m.get("clusters")
     if c:

@@ -12,15 +12,16 @@ const manifest = {
   tokenizer: { file: "tokenizer.ffffffff.json" }, runtime: { wasm: "ort-wasm-simd-threaded.99999999.wasm" },
 };
 
-test("offlineFiles: the page, then the keyword index, documents, static rows, codes, then the transformer", () => {
+test("offlineFiles: the page, then the keyword index, documents, static rows (lite sites), codes, the transformer", () => {
   assert.deepEqual(offlineFiles(manifest), [
     "manifest.json", "index.html", "search.js", "engine.1234abcd.js", "passages.aaaaaaaa.bin",
     "lexical.bbbbbbbb/0000.bin", "lexical.bbbbbbbb/0001.bin", "docs/0000.11111111.json", "docs/0001.22222222.json",
-    "meaning.cccccccc/0000.bin", "codes.dddddddd.bin", "model.eeeeeeee.onnx", "tokenizer.ffffffff.json",
-    "ort-wasm-simd-threaded.99999999.wasm"]);
+    "codes.dddddddd.bin", "model.eeeeeeee.onnx", "tokenizer.ffffffff.json",
+    "ort-wasm-simd-threaded.99999999.wasm"]); // no static rows: a visitor who keeps the model goes straight to it
   const clustered = { ...manifest, model: null, clusters: { folder: "codes.gggggggg", count: 2, centroids: { file: "clusters.hhhhhhhh.bin" } } };
   const files = offlineFiles(clustered);
-  assert.deepEqual(files.slice(-3), ["clusters.hhhhhhhh.bin", "codes.gggggggg/0000.bin", "codes.gggggggg/0001.bin"]);
+  assert.deepEqual(files.slice(-4), ["meaning.cccccccc/0000.bin", "clusters.hhhhhhhh.bin", "codes.gggggggg/0000.bin",
+                                     "codes.gggggggg/0001.bin"]); // a lite site: its rows are its meaning
   assert.ok(!files.includes("codes.dddddddd.bin")); // probed by cluster: codes.bin itself is never fetched
 });
 
