@@ -37,7 +37,8 @@ export async function cachedFetch(url, init = {}) {
   return response;
 }
 
-async function sha256Hex(buffer) {
+/** The hex sha256 of buffer; null without crypto.subtle (plain http on a host other than localhost). */
+export async function sha256Hex(buffer) {
   if (!globalThis.crypto?.subtle) return null; // plain http on a non-local host: sizes are still checked
   const digest = await crypto.subtle.digest("SHA-256", buffer);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");

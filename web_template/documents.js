@@ -1,10 +1,7 @@
 // Documents as the page shows them: a result's document from its shard (docs/NNNN.<hash>.json), its URL as the
 // visitor's browser should open it, and its best passages as sub-results (heading, link, text offsets).
 import { load } from "./files.js";
-
-/** docs/NNNN.<hash>.json (a site built before content names: docs/NNNN.json). */
-export const shardName = (m, n) =>
-  `${m.docs.folder}/${String(n).padStart(4, "0")}${m.docs.hashes ? "." + m.docs.hashes.slice(8 * n, 8 * n + 8) : ""}.json`;
+import { shardName } from "./offline.js";
 
 /** The document at index of build m: {id, title, text, url, passages?} as its shard holds it. */
 export async function documentOf(m, index) {

@@ -24,7 +24,7 @@ export let manifest; // promise of the current build's manifest: replaced when a
 export let lexicon;
 let rowDocs; // each code row's document (passages.bin), or null where no document was split
 function begin(next) {
-  manifest = next.then((m) => m);
+  manifest = next;
   lexicon = manifest.then((m) => ({ m, tok: tokenizer(stem, m.lexical.stopwords) }));
   rowDocs = manifest.then(async (m) => {
     if (!m.passages || m.passages.count === m.count) return null;

@@ -2,7 +2,7 @@
 // offline), every other file by its content name, fetched once and kept in the site's Cache Storage where the
 // visitor keeps the site for offline use (checked.js, offline.js), and what is kept: off, caching, ready. A file
 // that cannot be had is a Missing error, which a query turns into a gap rather than a failure (engine.js).
-import { cacheName, cachedFetch, keepFiles } from "./checked.js";
+import { cacheName, cachedFetch, keepFiles, sha256Hex } from "./checked.js";
 import { fill, missingFiles, offlineFiles, prune } from "./offline.js";
 
 export const here = (name) => new URL(name, import.meta.url).href;
@@ -29,10 +29,8 @@ const OWN_HASH = /\.([0-9a-f]{8})\.[a-z0-9]+$/; // a file named by its own conte
  * http on a host other than localhost) only the parsers' own checks remain. */
 async function checkOwnHash(name, url, buffer) {
   const want = OWN_HASH.exec(name)?.[1];
-  if (!want || !globalThis.crypto?.subtle) return;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buffer));
-  const got = Array.from(digest.slice(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
-  if (got !== want) {
+  const got = want && (await sha256Hex(buffer));
+  if (got && got.slice(0, want.length) !== want) {
     (await siteCache())?.delete(url).catch(() => {});
     throw new Missing(name, 0, "its content does not match the hash in its name: corrupted");
   }

@@ -5,13 +5,16 @@
 
 const number = (n) => String(n).padStart(4, "0");
 
+/** docs/NNNN.<hash>.json (a site built before content names: docs/NNNN.json). */
+export const shardName = (m, n) =>
+  `${m.docs.folder}/${number(n)}${m.docs.hashes ? "." + m.docs.hashes.slice(8 * n, 8 * n + 8) : ""}.json`;
+
 /** The files of build m a visitor keeps, relative to the site's folder, in the order they are fetched. */
 export function offlineFiles(m) {
   const files = ["manifest.json", ...(m.page ?? [])];
   if (m.passages && m.passages.count !== m.count) files.push(m.passages.file);
   for (let n = 0; n < m.lexical.chunks.length; n++) files.push(`${m.lexical.folder}/${number(n)}.bin`);
-  const h = m.docs.hashes;
-  for (let n = 0; n < m.docs.shards; n++) files.push(`${m.docs.folder}/${number(n)}${h ? "." + h.slice(8 * n, 8 * n + 8) : ""}.json`);
+  for (let n = 0; n < m.docs.shards; n++) files.push(shardName(m, n));
   // the static encoder's rows only where it is the site's whole meaning: a visitor who keeps the model goes
   // straight to it (engine.js's nextTier), and the rows are the largest part of a copy (SciFact: 7 of 22 MB gzip)
   if (m.static && !m.model) for (let n = 0; n < m.static.buckets; n++) files.push(`${m.static.folder}/${number(n)}.bin`);
@@ -33,11 +36,10 @@ export async function missingFiles(cache, urls) {
   return urls.filter((u) => !have.has(u));
 }
 
-/** Fills `cache` with those of `urls` not in it yet; tell({state, done, total}) as it goes. gate(url): a promise
- * to await before fetching url (the engine holds the transformer's files until its own download of them is
- * done, and a file kept meanwhile is not fetched again). Resolves to the final state: "ready", or "caching"
- * where a file could not be had (the next visit goes on from there). */
-export async function fill(cache, urls, tell, gate = () => null) {
+/** Fills `cache` with those of `urls` not in it yet (one kept meanwhile, as the worker keeps the model it
+ * downloads, is not fetched again); tell({state, done, total}) as it goes. Resolves to the final state: "ready",
+ * or "caching" where a file could not be had (the next visit goes on from there). */
+export async function fill(cache, urls, tell) {
   const missing = await missingFiles(cache, urls);
   let done = urls.length - missing.length, failed = false;
   tell({ state: missing.length ? "caching" : "ready", done, total: urls.length });
@@ -45,7 +47,6 @@ export async function fill(cache, urls, tell, gate = () => null) {
     while (missing.length && !failed) {
       const url = missing.shift();
       try {
-        await gate(url);
         if (!(await cache.match(url))) {
           const response = await fetch(url, { priority: "low" });
           if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -66,7 +67,6 @@ export async function fill(cache, urls, tell, gate = () => null) {
 
 /** Deletes from `cache` what build m does not use: the previous build's files. */
 export async function prune(cache, m, urlOf) {
-  const current = new Set(offlineFiles(m).map(urlOf));
-  current.add(urlOf("index.html"));
+  const current = new Set(offlineFiles(m).map(urlOf)); // index.html among them (m.page)
   await Promise.all((await cache.keys()).filter((r) => !current.has(r.url)).map((r) => cache.delete(r)));
 }

@@ -68,6 +68,11 @@ def _rename_shards(site: Path, folder: str) -> str:
     return "".join(hashes)
 
 
+def _rewrite(text: str, names: dict[str, str]) -> str:
+    """The `"./name"` string literals of a module (its imports, the worker's URL) naming the renamed modules."""
+    return re.sub(r'"\./([^"]+)"', lambda g: f'"./{names.get(g.group(1), g.group(1))}"', text)
+
+
 def _modules(site: Path, modules: list[str]) -> dict[str, str]:
     """Each page module renamed, leaves first, the references to the ones already renamed rewritten in it
     (`"./name"` string literals: imports, the worker's URL). Returns old -> new."""
@@ -81,8 +86,7 @@ def _modules(site: Path, modules: list[str]) -> dict[str, str]:
         if not ready:
             raise ValueError(f"page modules refer to each other in a cycle: {sorted(set(modules) - set(names))}")
         for m in ready:
-            text = re.sub(r'"\./([^"]+)"', lambda g: f'"./{names.get(g.group(1), g.group(1))}"', texts[m])
-            (site / m).write_text(text, encoding="utf-8")
+            (site / m).write_text(_rewrite(texts[m], names), encoding="utf-8")
             names[m] = _rename(site, m)
     return names
 
@@ -107,8 +111,7 @@ def content_names(site: Path, manifest: dict, modules: list[str], runtime: dict[
     m["runtime"] = {k: _rename(site, v) for k, v in runtime.items()} or None
     for entry in FIXED & set(modules):  # entry scripts keep their names; the imports in them are rewritten
         path = site / entry
-        path.write_text(re.sub(r'"\./([^"]+)"', lambda g: f'"./{names.get(g.group(1), g.group(1))}"',
-                               path.read_text(encoding="utf-8")), encoding="utf-8")
+        path.write_text(_rewrite(path.read_text(encoding="utf-8"), names), encoding="utf-8")
     # what the page itself loads, for the service worker and the offline copy: index.html and its scripts
     # (the worker only where there is a transformer for it to run)
     m["page"] = ["index.html", *sorted(n for n in FIXED & set(modules)),
@@ -116,6 +119,12 @@ def content_names(site: Path, manifest: dict, modules: list[str], runtime: dict[
     # which build this is: manifests of two builds differ here, whatever else they share
     m["build"] = hashlib.sha256(json.dumps(m, sort_keys=True).encode()).hexdigest()[:16]
     return m, names
+
+
+def shard_name(m: dict, n: int) -> str:
+    """docs/NNNN.<hash>.json (a site built before content names: docs/NNNN.json); the page's shardName."""
+    h = m["docs"].get("hashes")
+    return f"{m['docs']['folder']}/{n:04d}{'.' + h[8 * n : 8 * n + 8] if h else ''}.json"
 
 
 def offline_files(m: dict) -> list[str]:
@@ -128,9 +137,7 @@ def offline_files(m: dict) -> list[str]:
     if m.get("passages") and m["passages"]["count"] != m["count"]:
         files.append(m["passages"]["file"])
     files += [f"{m['lexical']['folder']}/{number(n)}.bin" for n in range(len(m["lexical"]["chunks"]))]
-    h = m["docs"].get("hashes")
-    files += [f"{m['docs']['folder']}/{number(n)}{'.' + h[8 * n : 8 * n + 8] if h else ''}.json"
-              for n in range(m["docs"]["shards"])]
+    files += [shard_name(m, n) for n in range(m["docs"]["shards"])]
     if m.get("static") and not m.get("model"):  # a visitor who keeps the model goes straight to it
         files += [f"{m['static']['folder']}/{number(n)}.bin" for n in range(m["static"]["buckets"])]
     c = m.get("clusters")
@@ -166,18 +173,20 @@ def site_path(site: Path, name: str) -> Path:
     folder, _, rest = name.partition("/")
     if rest:
         if folder == "docs":
-            n, h = int(rest.split(".")[0]), m["docs"].get("hashes")
-            return site / folder / (f"{n:04d}.{h[8 * n : 8 * n + 8]}.json" if h else rest)
-        entry = {"lexical": m.get("lexical"), "meaning": m.get("static"), "codes": m.get("clusters")}[folder]
-        return site / entry["folder"] / rest
+            return site / shard_name(m, int(rest.split(".")[0]))
+        return site / _folder(m, folder) / rest
     stem, _, ext = name.rpartition(".")
     found = [p for p in m.get("page", []) if re.fullmatch(rf"{re.escape(stem)}\.[0-9a-f]{{{DIGITS}}}\.{ext}", p)]
     found += [f for f in (m.get("runtime") or {}).values() if f.startswith(stem + ".")]
     return site / (found[0] if found else name)
 
 
+def _folder(m: dict, name: str) -> str:
+    """The content name of the folder a site called `name` (lexical, meaning, codes; docs keeps its name)."""
+    entry = m.get({"lexical": "lexical", "meaning": "static", "codes": "clusters"}.get(name, ""))
+    return entry["folder"] if entry else name
+
+
 def site_folder(site: Path, name: str) -> Path:
     """Where a site keeps the folder it called `name` (lexical, meaning, codes; docs keeps its name)."""
-    m = json.loads((Path(site) / "manifest.json").read_text(encoding="utf-8"))
-    entry = {"lexical": m.get("lexical"), "meaning": m.get("static"), "codes": m.get("clusters")}.get(name)
-    return Path(site) / (entry["folder"] if entry else name)
+    return Path(site) / _folder(json.loads((Path(site) / "manifest.json").read_text(encoding="utf-8")), name)
