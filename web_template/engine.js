@@ -303,15 +303,14 @@ const MODES = ["hybrid", "lexical", "semantic", "lite", "hybrid-lite"];
 
 /** What a query could not have ({keywords, meaning, documents}: files missing; gone: one was deleted by a deploy). */
 const noGaps = () => ({ keywords: 0, meaning: 0, documents: 0, gone: false });
-/** p, or null where the file it loads is missing (counted in gaps[kind]): the query goes on with what it has. */
-function soft(p, gaps, kind) {
-  return p.catch((e) => {
-    if (!(e instanceof Missing) || !gaps) throw e;
-    gaps[kind] += 1;
-    gaps.gone ||= e.status === 404;
-    return null;
-  });
+/** Counts error e as a gap of the query (gaps[kind]) where it is a missing file; throws it otherwise. */
+function gap(e, gaps, kind) {
+  if (!(e instanceof Missing) || !gaps) throw e;
+  gaps[kind] += 1;
+  gaps.gone ||= e.status === 404;
 }
+/** p, or null where the file it loads is missing (counted in gaps[kind]): the query goes on with what it has. */
+function soft(p, gaps, kind) { return p.catch((e) => { gap(e, gaps, kind); return null; }); }
 
 async function lexicalResults(m, rowDoc, text, k, gaps) {
   const { lexical, tiers } = await keywords(text, gaps);
@@ -337,8 +336,7 @@ async function rankWith(text, k, mode, gaps) {
       light ? staticVector(text, gaps) : ask({ type: "embed", text }), fused ? keywords(text, gaps) : null]);
     set = await rowsFor(m, light ? embedded : embedded.q, light, gaps);
   } catch (e) {
-    if (!(e instanceof Missing) || !gaps) throw e;
-    await soft(Promise.reject(e), gaps, "meaning");
+    gap(e, gaps, "meaning");
     return lexicalResults(m, rowDoc, text, k, gaps);
   }
   const q = light ? embedded : embedded.q;
