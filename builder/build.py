@@ -45,6 +45,7 @@ from builder.reuse.records import document_hashes
 from builder.reuse.records import write as write_rebuild
 from builder.teacher.embed import embed, shared_pools
 from builder.teacher.load import fingerprint, load_teacher, resolve_device
+from builder.teacher.on_ray import RayTeacher
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -121,7 +122,9 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         with stage("teacher"):
             plan = previous.plan(passages, hashes) if previous is not None else None
             encode = texts if plan is None else [texts[r] for r in plan.encode]  # reuse: new or changed documents
-            t_docs, t_views, teacher_stats = _teacher(config, cache, teacher, teacher_sha, encode, views, progress)
+            words = list(_static_words(texts).values()) if config.engine == "ray" and previous is None else []
+            t_docs, t_views, teacher_stats = _teacher(config, cache, teacher, teacher_sha, encode, views, words,
+                                                      progress)
         with stage("binarize"):
             if previous is not None:  # the site's map: unchanged documents' rows copied, the others' projected
                 space, binarizer_stats, doc_floats = previous.binarizer, previous.report.get("binarizer"), None
@@ -218,14 +221,35 @@ def _teacher_run(config: BuildConfig) -> dict:
     return {"backend": "torch", "processes": 1}
 
 
-def _teacher(config: BuildConfig, cache: Path, teacher, teacher_sha: str, texts, views, progress):
-    """The teacher's vectors of the passages to encode and of the views, and what it did (encoded, cached)."""
+def _teacher(config: BuildConfig, cache: Path, teacher, teacher_sha: str, texts, views, words, progress):
+    """The teacher's vectors of the passages to encode and of the views, and what it did (encoded, cached).
+    With --engine ray a Ray Data job first writes what the cache lacks of these and of the static encoder's
+    words into the cache, from which they are then read as after any earlier build."""
     stats: dict = {}
     run = {"stats": stats, **_teacher_run(config)}
+    filled = None
+    if config.engine == "ray":  # the static encoder's words too: one job, one start of the actors
+        with RayTeacher(config.teacher, cache, resolve_device(config.device), config.teacher_processes) as ray:
+            filled = ray.fill([(texts, "document"), (views, "query"), (words, "query")], teacher, teacher_sha,
+                              run["backend"], progress)
     with shared_pools():  # documents and views: one pool start
         t_docs = embed(texts, teacher, "document", cache, teacher_sha, progress, **run)
         t_views = embed(views, teacher, "query", cache, teacher_sha, progress, **run)
+    if filled is not None:  # the job encoded what embed() then read from the cache
+        docs, views, words = filled.pop("encoded")
+        stats.update(filled, encoded=stats["encoded"] + docs + views + words, cached=stats["cached"] - docs - views,
+                     seconds=stats["seconds"] + filled["seconds"])
     return t_docs, t_views, stats
+
+
+def _static_words(texts) -> dict[str, str]:
+    """The static encoder's words as the teacher reads them: term -> its commonest written form, terms sorted."""
+    forms: dict[str, Counter] = {}
+    for text in texts:
+        for word in words(text):
+            for term in terms(word):  # none for a stop word, else the word's stem
+                forms.setdefault(term, Counter())[word] += 1
+    return {t: forms[t].most_common(1)[0][0] for t in sorted(forms)}
 
 
 def _binarizer(config: BuildConfig, t_docs, t_views, progress):
@@ -240,16 +264,9 @@ def _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats, teach
     targets = np.concatenate([space.project(t_views), doc_floats]) if len(t_views) else doc_floats
     word_values = None
     if config.static_init != "centroids":  # each term's commonest written form, as the teacher reads it alone
-        forms: dict[str, Counter] = {}
-        for text in texts:
-            for word in words(text):
-                for term in terms(word):  # none for a stop word, else the word's stem
-                    forms.setdefault(term, Counter())[word] += 1
-        surface = {t: c.most_common(1)[0][0] for t, c in forms.items()}
-        names = sorted(surface)
-        vectors = embed([surface[t] for t in names], teacher, "query", cache, teacher_sha, None,
-                        **_teacher_run(config))
-        word_values = dict(zip(names, space.project(vectors), strict=True))
+        surface = _static_words(texts)
+        vectors = embed(list(surface.values()), teacher, "query", cache, teacher_sha, None, **_teacher_run(config))
+        word_values = dict(zip(surface, space.project(vectors), strict=True))
     table, stats = fit_static(counts, targets, np.concatenate([t_views, t_docs]), t_docs, doc_floats,
                               epochs=config.static_epochs, seed=config.seed, word_values=word_values,
                               mix=config.static_init)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 from builder import UserError
-from builder.teacher.load import BACKENDS, DEFAULT_BACKEND, DEFAULT_TEACHER, DEVICES, resolve_device
+from builder.teacher.load import BACKENDS, DEFAULT_BACKEND, DEFAULT_TEACHER, DEVICES, ENGINES, resolve_device
 
 
 @dataclass(frozen=True)
@@ -17,8 +18,10 @@ class BuildConfig:
     bits: int = 256  # code length: a multiple of 32 from 32 to 1024
     teacher: str = DEFAULT_TEACHER  # sentence-transformers name or path; supplies the targets only
     teacher_backend: str = DEFAULT_BACKEND  # runs the teacher: onnx-int8 (1.7x torch's speed), onnx (fp32) or torch
-    teacher_processes: int = 0  # teacher processes (one thread each); 0 = one per core from 4,000 texts to encode
+    # teacher processes (one thread each), or Ray actors; 0 = one per core from 4,000 texts to encode (Ray: per CPU)
+    teacher_processes: int = 0
     device: str = "auto"  # the teacher pass: auto (cuda, then mps, where torch sees one; else cpu), cpu, cuda, mps
+    engine: str = "local"  # the teacher pass: local, or ray (a Ray Data job on RAY_ADDRESS, else a local Ray)
     student: str = DEFAULT_TEACHER  # model whose layers and tokenizer the student is cut from
     student_layers: int = 3  # layers the student keeps (spread evenly); 6 = all: the teacher's own trunk, undistilled
     query_model: str = "shared"  # shared: student distilled once per teacher on a shipped sample; corpus: per corpus
@@ -116,6 +119,10 @@ class BuildConfig:
             raise UserError(f"--teacher-backend {self.teacher_backend} is not allowed: use {', '.join(BACKENDS)}.")
         if self.device not in DEVICES:
             raise UserError(f"--device {self.device} is not allowed: use {', '.join(DEVICES)}.")
+        if self.engine not in ENGINES:
+            raise UserError(f"--engine {self.engine} is not allowed: use {', '.join(ENGINES)}.")
+        if self.engine == "ray" and importlib.util.find_spec("ray") is None:
+            raise UserError("--engine ray needs Ray with Ray Data: pip install 'hamming-site[ray]'.")
         resolve_device(self.device)  # cuda or mps where there is none: one sentence now, not after the input is read
         if self.teacher_processes < 0:
             raise UserError(f"--teacher-processes {self.teacher_processes} is negative: use 0 (auto) or more.")
@@ -129,7 +136,7 @@ class BuildConfig:
 
     def options(self) -> dict:
         """The options that determine the output bytes (for the manifest and cache keys)."""
-        skip = {"corpus", "out", "force", "cache_dir", "teacher_processes", "device"}  # where and how
+        skip = {"corpus", "out", "force", "cache_dir", "teacher_processes", "device", "engine"}  # where and how
         skip |= {"model_from", "retrain"}  # where the model comes from: a reuse makes the same bytes as a new build
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
 

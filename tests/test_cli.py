@@ -65,6 +65,21 @@ def test_missing_file_directory_bad_bits_unknown_teacher(tmp_path, tiny_model):
     assert_user_error(run("build-site", corpus, "--teacher-backend", "tpu"), "use torch, onnx, onnx-int8")
     assert_user_error(run("build-site", corpus, "--teacher", "no-such-org/no-such-model"), "cannot load teacher")
     assert_user_error(run("build-site", corpus, "--device", "tpu"), "use auto, cpu, cuda, mps")
+    assert_user_error(run("build-site", corpus, "--engine", "spark"), "use local, ray")
+
+
+def test_engine_ray_without_ray_is_one_sentence(tmp_path, monkeypatch):
+    import importlib.util
+
+    from builder import UserError
+    from builder.config import BuildConfig
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("hello\n")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    with pytest.raises(UserError, match=r"--engine ray needs Ray .*pip install 'hamming-site\[ray\]'"):
+        BuildConfig(corpus=corpus, engine="ray").validate()
 
 
 def test_a_device_the_machine_lacks_is_one_sentence(tmp_path, tiny_model):

@@ -28,7 +28,7 @@ def test_an_edited_list_encodes_only_the_changed_texts(model, tmp_path):
     sha = fingerprint(model)
     stats = {}
     before = embed(SENTENCES, model, "document", tmp_path, sha, stats=stats, backend="torch")
-    assert stats == {"encoded": 12, "cached": 0, "seconds": stats["seconds"], "backend": "torch"}
+    assert stats == {"encoded": 12, "cached": 0, "seconds": stats["seconds"], "backend": "torch", "workers": 1}
     seen = []
     real = model.encode_document
     model.encode_document = lambda texts, **kw: seen.extend(texts) or real(texts, **kw)

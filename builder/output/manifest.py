@@ -82,6 +82,8 @@ def report(config, tmp: Path, manifest: dict, *, documents: int, skipped: dict, 
                                      if teacher.get("encoded") else None),
         "teacher": teacher,
         "device": device,  # where the teacher ran (builder/teacher/load.py's resolve_device); training runs on the CPU
+        # what ran the teacher pass: this machine's processes or a Ray Data job's actors (the most a pass used)
+        "engine": {"name": config.engine, "workers": teacher.get("workers", 0)},
         "binarizer": binarizer,
         "train": model.train,  # per-corpus distillation, or the shared model's adaptation to this corpus
         # the shared query model: its cache key, whether it came from the cache, its one-off cost

