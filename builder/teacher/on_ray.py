@@ -88,9 +88,9 @@ class RayTeacher:
             # made here first, so a local instance's actors find the ONNX export on disk, and so the tag is known
             _, used = teacher_encoder(model, backend, self.cache_dir, teacher_sha, 1, probes=probes)
             rows = [{"chunk": i, "kind": kind, "texts": texts} for i, (_, kind, texts) in enumerate(chunks)]
-            gpu = self.device != "cpu"
+            gpu, pool = self.device != "cpu", ray.data.ActorPoolStrategy(size=min(self.workers, len(rows)))
             ds = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
-                TeacherActor, batch_size=1, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=self.workers),
+                TeacherActor, batch_size=1, batch_format="numpy", compute=pool,
                 num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0,
                 fn_constructor_kwargs={"teacher": self.teacher, "cache_dir": str(self.cache_dir),
                                        "teacher_sha": teacher_sha, "backend": backend, "device": self.device,
@@ -112,7 +112,8 @@ class RayTeacher:
                 if cause is None:
                     raise
                 raise cause from None
-        return {"encoded": encoded, "seconds": time.perf_counter() - t0, "backend": used, "workers": self.workers}
+        return {"encoded": encoded, "seconds": time.perf_counter() - t0, "backend": used,
+                "workers": min(self.workers, len(chunks))}
 
 
 def _user_error(e: BaseException) -> UserError | None:
