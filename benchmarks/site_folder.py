@@ -5,15 +5,17 @@
 
 For each passage that starts an h1-h3 section, its heading is the query; a hit is the section's own page among
 the first 3 results with the section among that page's sub-results (its best 1-3 passages), as the page shows
-them. Counted per mode: hybrid (the page's default), lexical, semantic. Every URL of every result and
-sub-result is resolved against the site folder: the file must exist, and a #fragment must name an element's
-id (or an <a name>) in it.
+them. Counted per mode: hybrid (the page's default), lexical, semantic; over every section, and over the sections
+whose heading no other section has (a heading on hundreds of pages, "Description", names none of them). Every
+URL of every result and sub-result is resolved against the site folder: the file must exist, and a #fragment
+must name an element's id (or an <a name>) in it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -88,6 +90,10 @@ def main() -> None:
 
     hits = {m: 0 for m in ("hybrid", "lexical", "semantic")}
     first = {m: 0 for m in hits}
+    # a heading many pages share ("Description", "Examples" on every reference page) cannot name its own page:
+    # the figures are also given over the headings that occur once in the site
+    said = Counter(heading.casefold() for heading, _, _ in sections)
+    distinct = {m: 0 for m in hits}
     broken, links, misses = [], 0, []
     for heading, d, anchor in sections:
         query = ranker.query(heading)
@@ -100,6 +106,7 @@ def main() -> None:
                     found = True
                     first[mode] += rank == 0 and anchors[0] == anchor
             hits[mode] += found
+            distinct[mode] += found and said[heading.casefold()] == 1
             if mode == "hybrid":
                 if not found:
                     misses.append(heading)
@@ -121,6 +128,9 @@ def main() -> None:
         "sections": n,
         f"section_in_top{TOP}": {m: round(v / n, 4) for m, v in hits.items()},
         "section_first": {m: round(v / n, 4) for m, v in first.items()},
+        "distinct_headings": sum(said[h.casefold()] == 1 for h, _, _ in sections),
+        f"distinct_section_in_top{TOP}": {m: round(v / max(1, sum(c == 1 for c in said.values())), 4)
+                                         for m, v in distinct.items()},
         "links_checked": links,
         "links_broken": len(broken),
         "broken_examples": sorted(set(broken))[:10],

@@ -402,3 +402,17 @@ def test_folder_with_html_and_markdown_reads_both(tmp_path):
         ("b.html", "b.html", "From HTML"),
         ("c.markdown", "c.html", "text"),
     ]
+
+
+def test_docbook_section_ids_sit_on_the_wrapper_around_the_title():
+    """PostgreSQL's documentation (DocBook XSL): the id is on the section's div, the heading three divs down."""
+    doc = page(
+        "<main><div class='sect1' id='EXPLICIT-LOCKING'><div class='titlepage'><div><div>"
+        "<h2 class='title'>13.3. Explicit Locking</h2></div></div></div><p>Locks.</p>"
+        "<div class='sect2' id='LOCKING-TABLES'><div class='titlepage'><div><div>"
+        "<h3 class='title'>13.3.1. Table-Level Locks</h3></div></div></div><p>Table locks.</p>"
+        "<div class='tip'><h3 class='title'>Tip</h3><p>x</p></div></div>"
+        "<div id='later'><p>text first</p><div><h3>After text</h3></div></div></div></main>"
+    )
+    assert anchors(doc) == [("13.3. Explicit Locking", "EXPLICIT-LOCKING"), ("13.3.1. Table-Level Locks",
+                            "LOCKING-TABLES"), ("Tip", ""), ("After text", "")]

@@ -162,6 +162,12 @@ def test_the_widget_closes_on_escape_and_the_page_shows_sub_results(browser, ser
     page.wait_for_selector("hamming-search [role=option]", timeout=60_000)
     box.press("Escape")
     assert box.get_attribute("aria-expanded") == "false"
+    # the same query ranked again once the model is in: the list stays closed until the visitor asks
+    page.wait_for_selector("hamming-search ul[data-ranking=hybrid]", state="attached", timeout=60_000)
+    assert box.get_attribute("aria-expanded") == "false"
+    assert page.locator("hamming-search [role=listbox]").is_hidden()
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-expanded") == "true"
     search = browser.new_page()
     search.goto(served + "hamming/?q=zip%20archive")
     search.wait_for_selector("#results li ul.passages a", timeout=60_000)

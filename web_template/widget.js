@@ -39,7 +39,9 @@ class HammingSearch extends HTMLElement {
     this.idBase = id;
     this.active = -1;
     this.generation = 0;
+    this.dismissed = false; // Escape closed the list
     this.input.addEventListener("input", () => {
+      this.dismissed = false;
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.run(this.input.value), DEBOUNCE_MS);
     });
@@ -47,7 +49,9 @@ class HammingSearch extends HTMLElement {
     this.input.addEventListener("blur", () => setTimeout(() => {
       if (!root.activeElement) this.close();
     }, 150));
-    this.input.addEventListener("focus", () => { if (this.list.children.length) this.open(); });
+    this.input.addEventListener("focus", () => {
+      if (this.list.children.length) { this.dismissed = false; this.open(); }
+    });
     // once the static encoder, then the model, is in, the query on screen is ranked again (hybrid-lite, hybrid)
     // data-state mirrors the engine's (loading, lexical, lite, ready, lite-only, lexical-only, error)
     this.unsubscribe = onState((state, detail) => {
@@ -87,6 +91,7 @@ class HammingSearch extends HTMLElement {
     const n = this.options.length;
     if (e.key === "ArrowDown" && n) {
       e.preventDefault();
+      this.dismissed = false;
       this.open();
       this.select(Math.min(this.active + 1, n - 1));
     } else if (e.key === "ArrowUp" && n) {
@@ -96,7 +101,11 @@ class HammingSearch extends HTMLElement {
       const option = this.options[this.active >= 0 ? this.active : 0];
       if (option?.dataset.url) { e.preventDefault(); location.assign(option.dataset.url); }
     } else if (e.key === "Escape") {
-      if (!this.list.hidden) { e.preventDefault(); this.close(); } else { this.input.value = ""; }
+      // closed until the visitor types or asks again: a later tier's list of this query must not reopen it
+      if (this.list.hidden) { this.input.value = ""; return; }
+      e.preventDefault();
+      this.dismissed = true;
+      this.close();
     }
   }
 
@@ -165,7 +174,7 @@ class HammingSearch extends HTMLElement {
     }
     this.list.replaceChildren(...items);
     this.select(-1);
-    if (items.length) this.open(); else this.close();
+    if (items.length && !this.dismissed) this.open(); else this.close();
   }
 }
 

@@ -81,6 +81,7 @@ class _Frame:
     tag: str
     id: str
     mark: int  # len(walker.buf) when it opened: its own text is buf[mark:]
+    lines: int = 0  # len(walker.lines) when it opened: lines its content has made since
     href: str = ""
     saw_heading: bool = False  # some heading already lies inside it
 
@@ -150,7 +151,7 @@ class _Walker:
         return tag in ("nav", "aside") or not self.parts
 
     def _enter(self, tag: str, attrs: dict, frames: list[_Frame]) -> _Frame:
-        frame = _Frame(tag, attrs.get("id") or "", len(self.buf))
+        frame = _Frame(tag, attrs.get("id") or "", len(self.buf), len(self.lines))
         if tag in BLOCK_TAGS:
             self._break()
         elif tag in CELL_TAGS:
@@ -171,13 +172,27 @@ class _Walker:
             if tag in SECTION_TAGS and heading is None:
                 self._flush()
                 frame.mark = 0
-                parent_id = parent.id if parent is not None and first_in_parent else ""
+                parent_id = self._part_id(frames) if first_in_parent else ""
                 self.heading = _Heading(frame, int(tag[1]), (frame.id, parent_id))
         elif heading is not None:
             # MediaWiki's <span id>, old <a name>: an anchor inside the heading
             if not heading.inner_id:
                 heading.inner_id = frame.id or (attrs.get("name") or "" if tag == "a" else "")
         return frame
+
+    def _part_id(self, frames: list[_Frame]) -> str:
+        """The id of the part a heading opens: its parent's; else, as DocBook writes <div class="sect1" id=x>
+        <div class="titlepage"><div><div><h2>, the nearest ancestor's of which the heading is the first content."""
+        if frames[-1].id:
+            return frames[-1].id
+        for frame in reversed(frames):
+            if (frame is not frames[-1] and frame.saw_heading) or frame.tag in NOT_SECTION_PARENTS:
+                return ""
+            if frame.lines != len(self.lines) or _collapse("".join(self.buf[frame.mark :])):
+                return ""  # content before the heading: the id would name that, not the heading's part
+            if frame.id:
+                return frame.id
+        return ""
 
     def _leave(self, frame: _Frame, frames: list[_Frame]) -> None:
         frames.pop()
