@@ -122,9 +122,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         with stage("teacher"):
             plan = previous.plan(passages, hashes) if previous is not None else None
             encode = texts if plan is None else [texts[r] for r in plan.encode]  # reuse: new or changed documents
-            words = list(_static_words(texts).values()) if config.engine == "ray" and previous is None else []
-            t_docs, t_views, teacher_stats = _teacher(config, cache, teacher, teacher_sha, encode, views, words,
-                                                      progress)
+            t_docs, t_views, teacher_stats = _teacher(config, cache, teacher, teacher_sha, encode, views,
+                                                      texts if previous is None else [], progress)
         with stage("binarize"):
             if previous is not None:  # the site's map: unchanged documents' rows copied, the others' projected
                 space, binarizer_stats, doc_floats = previous.binarizer, previous.report.get("binarizer"), None
@@ -221,14 +220,16 @@ def _teacher_run(config: BuildConfig) -> dict:
     return {"backend": "torch", "processes": 1}
 
 
-def _teacher(config: BuildConfig, cache: Path, teacher, teacher_sha: str, texts, views, words, progress):
+def _teacher(config: BuildConfig, cache: Path, teacher, teacher_sha: str, texts, views, fitted, progress):
     """The teacher's vectors of the passages to encode and of the views, and what it did (encoded, cached).
-    With --engine ray a Ray Data job first writes what the cache lacks of these and of the static encoder's
-    words into the cache, from which they are then read as after any earlier build."""
+    With --engine ray a Ray Data job first writes what the cache lacks of these, and of the static encoder's
+    words where it is fitted on the passages `fitted`, into the cache, from which they are then read."""
     stats: dict = {}
     run = {"stats": stats, **_teacher_run(config)}
     filled = None
     if config.engine == "ray":  # the static encoder's words too: one job, one start of the actors
+        static = config.meaning != "full" and config.static_init != "centroids"
+        words = list(_static_words(fitted).values()) if static else []
         with RayTeacher(config.teacher, cache, resolve_device(config.device), config.teacher_processes) as ray:
             filled = ray.fill([(texts, "document"), (views, "query"), (words, "query")], teacher, teacher_sha,
                               run["backend"], progress)
@@ -236,9 +237,9 @@ def _teacher(config: BuildConfig, cache: Path, teacher, teacher_sha: str, texts,
         t_docs = embed(texts, teacher, "document", cache, teacher_sha, progress, **run)
         t_views = embed(views, teacher, "query", cache, teacher_sha, progress, **run)
     if filled is not None:  # the job encoded what embed() then read from the cache
-        docs, views, words = filled.pop("encoded")
-        stats.update(filled, encoded=stats["encoded"] + docs + views + words, cached=stats["cached"] - docs - views,
-                     seconds=stats["seconds"] + filled["seconds"])
+        n_docs, n_views, n_words = filled.pop("encoded")
+        stats.update(filled, encoded=stats["encoded"] + n_docs + n_views + n_words,
+                     cached=stats["cached"] - n_docs - n_views, seconds=stats["seconds"] + filled["seconds"])
     return t_docs, t_views, stats
 
 
