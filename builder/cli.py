@@ -80,14 +80,10 @@ def _config(args, corpus: Path, out: Path | None):
     from dataclasses import fields
 
     from builder.config import BuildConfig
+    from builder.options import config_from
 
-    given = {f.name: getattr(args, f.name) for f in fields(BuildConfig)
-             if f.name not in _NOT_OPTIONS and getattr(args, f.name, None) is not None}
-    if given.get("model_from") is not None:  # the options not given are the site's (a given one must agree)
-        from builder.reuse.policy import site_options
-
-        given = {**site_options(given["model_from"], {f.name for f in fields(BuildConfig)}), **given}
-    return BuildConfig(corpus=corpus, out=out, **given).validate()
+    return config_from(corpus, out, {f.name: getattr(args, f.name) for f in fields(BuildConfig)
+                                     if f.name not in _NOT_OPTIONS and getattr(args, f.name, None) is not None})
 
 
 def _run(main) -> int:

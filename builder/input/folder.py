@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from builder import MARKER, TMP_PREFIX, UserError
 from builder.input.corpus import Document
-from builder.input.html import decode_page, page_from_html
+from builder.input.html import Ignored, decode_page, page_from_html
 from builder.input.markdown import page_from_markdown
 
 READERS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
@@ -59,6 +59,8 @@ def _url(rel: str, kind: str, base_url: str, pretty_urls: bool) -> str:
             rel = f"{folder}{path.stem}/" if pretty_urls else f"{folder}{path.stem}.html"
         if not rel and not base_url:
             rel = "./"  # the site's top page; "" would be no link at all
+    elif pretty_urls and path.name.lower() == "index.html":  # MkDocs' links: folder/, never folder/index.html
+        rel = "./" if str(path.parent) == "." and not base_url else "" if str(path.parent) == "." else f"{path.parent}/"
     return base_url + quote(rel, safe="/")
 
 
@@ -91,6 +93,8 @@ def _page(folder: Path, rel: str, base_url: str, pretty_urls: bool) -> tuple[Doc
     url = _url(rel, kind, base_url, pretty_urls)
     try:
         doc = page_from_html(text, url, rel) if kind == "html" else page_from_markdown(text, url, rel)
+    except Ignored:
+        return None, "marked to be ignored"
     except UserError as e:  # its message starts with `rel`: make that the path the user can open
         raise UserError(f"{folder}/{e}") from None
     return (doc, "") if doc is not None else (None, "no text")

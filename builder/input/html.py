@@ -285,8 +285,13 @@ def _sections(lines: list[str], heads: list[_Head]) -> tuple[Section, ...]:
     return tuple(sections)
 
 
+class Ignored(Exception):
+    """A page that asks to be left out: <meta name="hamming-search" content="ignore"> (as the Sphinx extension
+    marks Sphinx's search, index and highlighted-source pages)."""
+
+
 def page_from_html(html: str, url: str, name: str) -> Document | None:
-    """The page's main content as a Document with id `name`; None if it has no text.
+    """The page's main content as a Document with id `name`; None if it has no text; Ignored if it asks.
 
     Content: the elements marked data-hamming-body, else the first <main> or [role=main], else <body> less
     its nav, header, footer and aside. Sections start at h1-h3; each links to, in this order, its heading's
@@ -294,6 +299,8 @@ def page_from_html(html: str, url: str, name: str) -> Document | None:
     fragment of the heading's permalink (¶).
     """
     tree = LexborHTMLParser(html)
+    if tree.css_first('meta[name="hamming-search"][content="ignore"]') is not None:
+        raise Ignored(name)
     roots, drop_chrome = _content_roots(tree)
     walker = _Walker(drop_chrome)
     for root in roots:

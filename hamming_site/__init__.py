@@ -1,0 +1,56 @@
+"""hamming-site's Python API: build a search site from a corpus file, a folder of pages, or records made in code.
+
+    import hamming_site
+    hamming_site.build("docs/_build/html")                     # the site goes into docs/_build/html/hamming/
+    hamming_site.build([{"id": "a", "title": "Alpha", "text": "...", "url": "a.html"}], out="site")
+
+Options are build-site's, with underscores (`bits=256`, `model_from="site"`, `teacher_processes=2`); mistakes
+raise hamming_site.UserError with the one sentence the CLI prints. The Sphinx extension (hamming_site.sphinx)
+and the MkDocs plugin (hamming_site.mkdocs) call build(). The implementation lives in the `builder` package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from builder import UserError, __version__
+
+__all__ = ["RECORD_FIELDS", "UserError", "__version__", "build"]
+
+RECORD_FIELDS = ("id", "title", "text", "url")  # a record's fields: a .jsonl corpus line's (README, "Input")
+RECORDS_NAME = "records.jsonl"  # records are built as a corpus of this name: a rebuild into the same `out` reuses
+
+
+def build(source: str | os.PathLike | Iterable[Mapping], out: str | os.PathLike | None = None, *,
+          progress: Callable[[str, int, int], None] | None = None, **options):
+    """Build a site and return builder.build.BuildResult (`out`, `manifest`, `report`).
+
+    source: a corpus file (.txt, .jsonl), a folder of .html/.md pages, or records ({"id", "title", "text",
+    "url"}; text required). out: the site folder (default: FOLDER/hamming/ for a folder, else site/).
+    progress(stage, done, total) is called as the stages go."""
+    from builder.build import build_site
+    from builder.options import config_from
+
+    if isinstance(source, (str, os.PathLike)):
+        return build_site(config_from(Path(source), out, options), progress)
+    with tempfile.TemporaryDirectory(prefix="hamming-records-") as work:
+        corpus = Path(work) / RECORDS_NAME
+        _write_records(source, corpus)
+        return build_site(config_from(corpus, Path(out) if out is not None else Path("site"), options), progress)
+
+
+def _write_records(records: Iterable[Mapping], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for n, record in enumerate(records, 1):
+            if not isinstance(record, Mapping):
+                raise UserError(f"record {n} is a {type(record).__name__}, not a mapping of "
+                                f"{', '.join(RECORD_FIELDS)}.")
+            extra = sorted(set(record) - set(RECORD_FIELDS))
+            if extra:
+                raise UserError(f"record {n} has {', '.join(map(repr, extra))}: a record's fields are "
+                                f"{', '.join(RECORD_FIELDS)}.")
+            f.write(json.dumps({k: record[k] for k in RECORD_FIELDS if k in record}, ensure_ascii=False) + "\n")
