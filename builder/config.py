@@ -52,8 +52,7 @@ class BuildConfig:
     views_per_doc: int = 3  # query-like views (sentences, spans) made from each document
     max_views: int = 8192  # views kept at most, drawn evenly: the teacher encodes them and the binarizer trains on them
     base_url: str = ""  # site folders: prefix of every page's URL (e.g. /docs/); "" = relative to the folder
-    # a Markdown page's URL is page/ (Hugo, MkDocs) rather than page.html, an HTML folder's index.html its folder/
-    pretty_urls: bool = False
+    pretty_urls: bool = False  # URLs page/ for Markdown's page.md (Hugo, MkDocs) and folder/ for an index.html
     docs_per_shard: int = 4  # documents per docs/NNNN.json shard: small, so 10 results cost little to show
     offline: str = "auto"  # auto: visitors keep the site for offline use once a ranking with meaning is shown; off
     bm25_k1: float = 1.2  # keyword index: BM25 term-frequency saturation (tuned on SciFact train)

@@ -416,3 +416,18 @@ def test_docbook_section_ids_sit_on_the_wrapper_around_the_title():
     )
     assert anchors(doc) == [("13.3. Explicit Locking", "EXPLICIT-LOCKING"), ("13.3.1. Table-Level Locks",
                             "LOCKING-TABLES"), ("Tip", ""), ("After text", "")]
+
+
+def test_pretty_urls_link_an_html_index_as_its_folder(tmp_path):
+    from builder.input.folder import read_folder
+
+    for rel in ("index.html", "guide/index.html", "guide/other.html"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f"<main><h1>{rel}</h1><p>text</p></main>")
+    urls = lambda pretty: sorted(d.url for d in read_folder(tmp_path, pretty_urls=pretty)[0])  # noqa: E731
+    assert urls(True) == ["./", "guide/", "guide/other.html"]
+    assert urls(False) == ["guide/index.html", "guide/other.html", "index.html"]
+    marked = '<head><meta name="hamming-search" content="ignore"></head><main><p>the search page</p></main>'
+    (tmp_path / "search.html").write_text(marked)
+    docs, skipped = read_folder(tmp_path)
+    assert "search.html" not in [d.id for d in docs] and skipped == {"marked to be ignored": 1}
