@@ -49,7 +49,9 @@ def _build(app: Sphinx, exception: Exception | None) -> None:
     import hamming_site
 
     try:
-        result = hamming_site.build(Path(app.outdir), **dict(app.config.hamming_options))
+        # dirhtml writes page/index.html and links page/: the results link the same way
+        options = {"pretty_urls": app.builder.name == "dirhtml", **app.config.hamming_options}
+        result = hamming_site.build(Path(app.outdir), **options)
     except UserError as e:
         raise ExtensionError(f"hamming-site: {e}") from None
     report = result.report

@@ -56,7 +56,8 @@ FREE_OPTIONS = ("overlap", "base_url", "pretty_urls", "docs_per_shard", "offline
                 "chunk_bytes", "fusion_alpha", "fusion_depth", "cluster_rows", "clusters_from", "sign_centroids_from",
                 "transformer_codes")
 # where and how, never what
-NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain", "teacher_processes", "device")
+NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain", "teacher_processes", "device",
+                 "engine")
 # options added since sites began to record theirs, with the value a site that lacks one was built with: such a
 # site stays reusable (--model-from takes that value, as it takes any option not given), and a plain rebuild with
 # today's default retrains it once
