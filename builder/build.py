@@ -152,7 +152,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                 (tmp / "tokenizer.json").write_text(model.tokenizer, encoding="utf-8")
             write_rebuild(tmp / REBUILD_FOLDER, tmp, space, records.teacher_entry(config, teacher_sha),
                           corpus_name(config), docs, passages, hashes)  # what a later reuse needs
-            shards = write_shards(tmp / "docs", docs, config.docs_per_shard, passages)
+            shards = write_shards(tmp, docs, config.docs_per_shard, passages)
             manifest = records.manifest(config, tmp, site_root(config, out), len(docs), len(passages), shards,
                                         lexical, static, clusters, teacher_sha, model.student)
             manifest = render_page(tmp, manifest, template, *runtime)  # every fetched file named by its content

@@ -21,6 +21,7 @@ from builder.model.export import OnnxEncoder
 from builder.model.student import Tokenizer
 from builder.output.clusters import ClusterIndex
 from builder.output.codes import asymmetric, hamming, pack, rank, read_codes
+from builder.output.filters import FilterIndex, fill_allowed, sort_results
 from builder.output.names import site_file
 from builder.output.static import StaticReader
 
@@ -82,6 +83,7 @@ class SiteRanker:
         self.clusters = self.manifest.get("clusters")
         # what the page reads: the centroids, and each cluster's rows (its codes are codes.bin's)
         self.cluster_index = ClusterIndex(self.site, self.clusters) if self.clusters else None
+        self.filter_index = FilterIndex(self.site, self.manifest)
 
     def file(self, name: str) -> str:
         """Where the site keeps model.onnx, tokenizer.json, codes.bin or passages.bin (its content name)."""
@@ -113,9 +115,23 @@ class SiteRanker:
                      bm25_scores(self.reader, text, n), title_tiers(self.reader, text, n), lite,
                      None if lite is None else hamming(pack(lite[None, :])[0], self.codes))
 
-    def results(self, query: Query, k: int, mode: str = "hybrid") -> list[dict]:
-        """What the page's search(text, k, {mode}) ranks: documents by their best passage, with their best
-        passages: [{index, score, distance, passages: [{row, score}]}]."""
+    def results(self, query: Query, k: int, mode: str = "hybrid", filters: dict | None = None,
+                sort: dict | None = None) -> list[dict]:
+        """What the page's search(text, k, {mode, filters, sort}) ranks: documents by their best passage, with their
+        best passages: [{index, score, distance, passages: [{row, score}]}]. filters ({key: [values]}) apply before
+        the top k; a sort ({key: "asc" | "desc"}) re-orders the first fusion-depth results, then takes k (the
+        page's rankWith)."""
+        allowed = self.filter_index.allowed(filters)
+        key, direction = next(iter((sort or {}).items()), (None, None))
+        want = max(k, self.depth) if key else k
+        out = fill_allowed(self._results(query, want, mode, allowed), allowed, want, self.first_row)
+        values = self.filter_index.sort_values(key) if key else None
+        return (sort_results(out, *values, direction) if values else out)[:k]
+
+    def first_row(self, doc: int) -> int:
+        return doc if self.row_doc is None else int(np.searchsorted(self.row_doc, doc))
+
+    def _results(self, query: Query, k: int, mode: str, allowed: set[int] | None) -> list[dict]:
         split = self.row_doc is not None
         n = len(self.codes)
         if self.encoder is None:  # a --meaning lite site: the page's hybrid and semantic are its static encoder's
@@ -127,16 +143,21 @@ class SiteRanker:
         else:
             q, dist = query.q, query.dist
         light = mode in ("lite", "hybrid-lite")
+        bm25, tiers = query.bm25, query.tiers
+        if allowed is not None:  # filtered: the other documents' rows out of the keyword side, last on the meaning's
+            ok = np.isin(np.arange(n) if self.row_doc is None else self.row_doc, np.fromiter(allowed, dtype=np.int64))
+            bm25, tiers = np.where(ok, bm25, 0), np.where(ok, tiers, 0)
+            dist = None if dist is None else np.where(ok, dist, self.bits + 1)
         if mode in ("semantic", "lite"):
             want = min(n, k * SEMANTIC_ROWS_PER_RESULT) if split else k
-            rows = [(i, s, d) for i, d, s in self.meaning(q, dist, want, light)]
+            rows = [(i, s, d) for i, d, s in self.meaning(q, dist, want, light) if d <= self.bits]
         elif mode == "lexical":
-            rows = [(i, float(query.bm25[i]), None) for i in lexical_order(query.bm25, query.tiers, n if split else k)]
+            rows = [(i, float(bm25[i]), None) for i in lexical_order(bm25, tiers, n if split else k)]
         elif mode in ("hybrid", "hybrid-lite"):
             fetched = self.probed(q, light)  # a row whose codes were not fetched has no meaning score: the lowest
-            meaning = [r[0] for r in self._ranked_over(q, dist, max(k, self.depth), fetched)]
+            meaning = [r[0] for r in self._ranked_over(q, dist, max(k, self.depth), fetched) if r[1] <= self.bits]
             known = np.ones(n, dtype=bool) if fetched is None else np.isin(np.arange(n), fetched)
-            fused = fuse(query.bm25, query.tiers, meaning,
+            fused = fuse(bm25, tiers, meaning,
                          lambda c: np.where(known[c], asymmetric(q, self.codes[c], self.bits), np.nan),
                          n if split else k, self.alpha, self.depth)
             rows = [(i, s, int(dist[i]) if known[i] else None) for i, s in fused]

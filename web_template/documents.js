@@ -20,14 +20,15 @@ export function resolveUrl(m, url, anchor = "") {
 }
 
 /** The first row of document doc: rowDoc is non-decreasing, so a document's rows are consecutive. */
-function firstRow(rowDoc, doc) {
+export function firstRow(rowDoc, doc) {
   let lo = 0, hi = rowDoc.length;
   while (lo < hi) { const mid = (lo + hi) >>> 1; if (rowDoc[mid] < doc) lo = mid + 1; else hi = mid; }
   return lo;
 }
 
 /** Ranked results with what a visitor needs: {index, id, url, distance, score, passages: [{row, url, heading,
- * score, start, end}], doc}; docOf(index) resolves to a result's document, or null to leave the result out. */
+ * score, start, end}], meta, filters, doc}; docOf(index) resolves to a result's document, or null to leave the
+ * result out. */
 export async function described(m, rowDoc, results, docOf) {
   const out = await Promise.all(results.map(async (r) => {
     const doc = await docOf(r.index);
@@ -39,8 +40,9 @@ export async function described(m, rowDoc, results, docOf) {
       return { row, score, heading: p?.heading ?? "", url: resolveUrl(m, doc.url, p?.anchor ?? ""),
                start: p?.start ?? 0, end: p?.end ?? doc.text.length };
     }).filter((p) => { const key = `${p.heading}\n${p.url}`; return !seen.has(key) && seen.add(key); });
+    // meta: the title always, then what the page set (data-hamming-meta, front matter); filters: {key: [values]}
     return { index: r.index, id: doc.id, url: resolveUrl(m, doc.url), distance: r.distance, score: r.score,
-             passages, doc };
+             passages, meta: { title: doc.title, ...doc.meta }, filters: doc.filters ?? {}, doc };
   }));
   return out.filter(Boolean);
 }

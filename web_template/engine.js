@@ -4,21 +4,20 @@
 // ranked here, by the same code. Every URL is relative to this module, so any page of the site can use it. Lazy
 // loaders are cached as promises.
 import { fetchChecked } from "./checked.js";
-import { described, documentOf } from "./documents.js";
+import { described, documentOf, firstRow } from "./documents.js";
+import { allowedDocuments, fillAllowed, filterCounts, keepKeywords, sortResults, sortValues } from "./filters.js";
 import { Missing, forgetLoaded, here, isKept, keepOffline, keeping, kept, load, loadManifest, parsedFile, saveData }
   from "./files.js";
 import { matcher } from "./highlight.js";
 import { stem } from "./porter2.mjs";
-import { byDocument, fuse } from "./fusion.js";
-import { asymmetricScore, parseCodes, rank, scan, signBits, wasmScanner } from "./hamming.js";
+import { byDocument, meaningRows } from "./fusion.js";
+import { parseCodes, scan, wasmScanner } from "./hamming.js";
 import { bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer } from "./lexical.js";
 import { bucketOf, encodeStatic, parseBucket, termCounts } from "./static.js";
 import { mergeClusters, parseCentroids, parseCluster, probe } from "./clusters.js";
 
 export { Missing, onOffline, saveData } from "./files.js";
 export { resolveUrl } from "./documents.js";
-const SEMANTIC_ROWS_PER_RESULT = 4; // builder/ranking.py's: rows ranked per result when documents were split
-const RERANK_DEPTH = 100; // worker.js's and builder/ranking.py's
 
 export let manifest; // promise of the current build's manifest: replaced when a deploy replaced the build
 export let lexicon;
@@ -279,26 +278,6 @@ function switchBuild() {
 /** Rows ranked by a query vector q over the rows fetched for it: Hamming + rerank (semantic, lite) or fused with
  * the keyword side (hybrid, hybrid-lite; a row whose codes were not fetched has no meaning score), as
  * builder/ranking.py's SiteRanker.results ranks them. */
-function meaningRows(m, set, rowDoc, q, k, mode, keys) {
-  const { ids, words, count, scanner } = set;
-  const bits = m.bits, rows = m.passages?.count ?? m.count;
-  const row = (i) => (ids ? ids[i] : i);
-  if (mode === "semantic" || mode === "lite") {
-    const ranked = rank(words, count, bits, q, rowDoc ? Math.min(rows, k * SEMANTIC_ROWS_PER_RESULT) : k, RERANK_DEPTH, scanner);
-    return ranked.map((r) => ({ ...r, index: row(r.index) }));
-  }
-  const { alpha, depth } = m.fusion;
-  const dist = scanner(words, signBits(q), count);
-  const meaning = rank(words, count, bits, q, Math.max(k, depth), RERANK_DEPTH, () => dist);
-  const local = ids ? new Map(Array.from(ids, (id, i) => [id, i])) : null;
-  const at = (r) => (local ? local.get(r) : r); // the row's place in the fetched set, undefined if not fetched
-  const w = bits / 32;
-  const fused = fuse(keys.lexical, keys.tiers, meaning.map((r) => row(r.index)),
-                     (r) => (at(r) === undefined ? null : asymmetricScore(words, at(r) * w, q)),
-                     rowDoc ? rows : k, alpha, depth);
-  return fused.map(({ index, score }) => ({ index, distance: at(index) === undefined ? null : dist[at(index)], score }));
-}
-
 const MODES = ["hybrid", "lexical", "semantic", "lite", "hybrid-lite"];
 
 /** What a query could not have ({keywords, meaning, documents}: files missing; gone: one was deleted by a deploy). */
@@ -312,22 +291,40 @@ function gap(e, gaps, kind) {
 /** p, or null where the file it loads is missing (counted in gaps[kind]): the query goes on with what it has. */
 function soft(p, gaps, kind) { return p.catch((e) => { gap(e, gaps, kind); return null; }); }
 
-async function lexicalResults(m, rowDoc, text, k, gaps) {
-  const { lexical, tiers } = await keywords(text, gaps);
+async function lexicalResults(m, rowDoc, text, k, gaps, allowed) {
+  const { lexical, tiers } = restricted(await keywords(text, gaps), rowDoc, allowed);
   const rows = lexicalOrder(lexical, tiers, rowDoc ? m.passages.count : k)
     .map((index) => ({ index, distance: null, score: lexical.scores[index] }));
   return { results: byDocument(rows, rowDoc, k), mode: "lexical" };
 }
 
+const restricted = (keys, rowDoc, allowed) => (allowed && keys ? keepKeywords(keys, rowDoc, allowed) : keys);
+
+/** rankOver with filters ({key: [values]}: before the top k) and a sort ({key: "asc" | "desc"}: the first
+ * fusion-depth results re-ordered by it, then the top k), as builder/ranking.py's results. */
+async function rankWith(text, k, mode, gaps, { filters, sort } = {}) {
+  const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
+  const allowed = await allowedDocuments(m, filters);
+  const [key, direction] = Object.entries(sort ?? {})[0] ?? [];
+  const want = key ? Math.max(k, m.fusion.depth) : k;
+  const out = await rankOver(text, want, mode, gaps, allowed);
+  out.results = fillAllowed(out.results, allowed, want, (d) => (rowDoc ? firstRow(rowDoc, d) : d));
+  const values = key ? await sortValues(m, key) : null;
+  if (values) out.results = sortResults(out.results, values, direction);
+  out.results = out.results.slice(0, k);
+  return out;
+}
+
 /** {results, mode (the ranking made), timings?, tokens?}: where the meaning side cannot be had (its codes or the
- * static encoder's rows missing), the keyword ranking. gaps: null to fail on any missing file. */
-async function rankWith(text, k, mode, gaps) {
+ * static encoder's rows missing), the keyword ranking. gaps: null to fail on any missing file. allowed: a Set of
+ * the documents a filter allows, or null. */
+async function rankOver(text, k, mode, gaps, allowed) {
   if (mode === "hybrid" && state === "lexical-only") mode = "lexical";
   if (mode === "hybrid" && state === "lite-only") mode = "hybrid-lite";
   if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode}: use ${MODES.join(", ")}`);
   const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
   if (!m.model) mode = { hybrid: "hybrid-lite", semantic: "lite" }[mode] ?? mode; // a --meaning lite site
-  if (mode === "lexical") return lexicalResults(m, rowDoc, text, k, gaps);
+  if (mode === "lexical") return lexicalResults(m, rowDoc, text, k, gaps, allowed);
   const light = mode === "lite" || mode === "hybrid-lite";
   const fused = mode === "hybrid" || mode === "hybrid-lite";
   let embedded, keys, set;
@@ -337,11 +334,12 @@ async function rankWith(text, k, mode, gaps) {
     set = await rowsFor(m, light ? embedded : embedded.q, light, gaps);
   } catch (e) {
     gap(e, gaps, "meaning");
-    return lexicalResults(m, rowDoc, text, k, gaps);
+    return lexicalResults(m, rowDoc, text, k, gaps, allowed);
   }
   const q = light ? embedded : embedded.q;
   const t0 = performance.now();
-  const results = byDocument(meaningRows(m, set, rowDoc, q, k, mode, keys), rowDoc, k);
+  const results = byDocument(meaningRows(m, set, rowDoc, q, k, mode, restricted(keys, rowDoc, allowed), allowed),
+                             rowDoc, k);
   if (light) return { results, mode };
   const timings = { tokenize: embedded.tokenize, model: embedded.model, scan: performance.now() - t0 };
   return { results, mode, timings, tokens: embedded.ids.length };
@@ -349,10 +347,10 @@ async function rankWith(text, k, mode, gaps) {
 
 /** rankWith and the documents of its results; where a file of the build on screen was deleted by a deploy, the
  * new build's manifest and the query again, once: results always come from one build. */
-async function ranked(text, k, mode) {
+async function ranked(text, k, mode, options) {
   for (let attempt = 0; ; attempt++) {
     const gaps = noGaps();
-    const out = await rankWith(String(text), k, mode, gaps);
+    const out = await rankWith(String(text), k, mode, gaps, options);
     const results = await describe(out.results, gaps);
     if (!gaps.gone || attempt > 0 || !(await switchBuild())) return { ...out, results, gaps };
   }
@@ -364,21 +362,27 @@ async function describe(results, gaps) {
   return described(m, rowDoc, results, (index) => soft(documentOf(m, index), gaps, "documents"));
 }
 
-/** [{index, id, url, distance, score, passages}], best first: what the page shows for that mode. */
-export async function search(text, k = 10, { mode = "hybrid" } = {}) {
-  return (await ranked(text, k, mode)).results.map(({ doc, ...r }) => r);
+/** [{index, id, url, distance, score, passages, meta, filters}], best first: what the page shows for that mode;
+ * options {mode, filters: {key: [values]}, sort: {key: "asc" | "desc"}}. */
+export async function search(text, k = 10, { mode = "hybrid", ...options } = {}) {
+  return (await ranked(text, k, mode, options)).results.map(({ doc, ...r }) => r);
 }
 
 /** search() plus each result's document ({id, title, text, url, passages}), for rendering. */
-export async function searchDocuments(text, k = 10, { mode = "hybrid" } = {}) {
-  return (await ranked(text, k, mode)).results;
+export async function searchDocuments(text, k = 10, { mode = "hybrid", ...options } = {}) {
+  return (await ranked(text, k, mode, options)).results;
 }
 
 /** What the page and the widget show: {results (with their documents), mode (the ranking that made them), gaps
  * ({keywords, meaning, documents}: files this query could not have, offline before they were kept)}. */
-export async function searchReport(text, k = 10, { mode = "hybrid" } = {}) {
-  const { results, mode: made, gaps } = await ranked(text, k, mode);
+export async function searchReport(text, k = 10, { mode = "hybrid", ...options } = {}) {
+  const { results, mode: made, gaps } = await ranked(text, k, mode, options);
   return { results, mode: made, gaps };
+}
+
+/** {key: {value: documents with it}}: the site's filters and how many documents each value has. */
+export async function filters() {
+  return filterCounts(await manifest);
 }
 
 /** The model's float projection of text and its token ids. */
@@ -390,6 +394,6 @@ export async function embed(text) {
 /** A semantic or hybrid search plus where the time went: {results, timings: {tokenize, model, scan} ms, tokens}. */
 export async function profile(text, k = 10, { mode = "hybrid" } = {}) {
   if (mode !== "semantic" && mode !== "hybrid") throw new Error("profile times the model: mode semantic or hybrid");
-  const { results, timings, tokens } = await rankWith(String(text), k, mode, null);
+  const { results, timings, tokens } = await rankOver(String(text), k, mode, null, null);
   return { results, timings, tokens };
 }

@@ -15,6 +15,8 @@ export function offlineFiles(m) {
   if (m.passages && m.passages.count !== m.count) files.push(m.passages.file);
   for (let n = 0; n < m.lexical.chunks.length; n++) files.push(`${m.lexical.folder}/${number(n)}.bin`);
   for (let n = 0; n < m.docs.shards; n++) files.push(shardName(m, n));
+  const f = m.filters; // the filter and sort index: filtered queries offline too
+  if (f) for (let n = 0; n < f.keys.length + f.sort.length; n++) files.push(`${f.folder}/${number(n)}.json`);
   // the static encoder's rows only where it is the site's whole meaning: a visitor who keeps the model goes
   // straight to it (engine.js's nextTier), and the rows are the largest part of a copy (SciFact: 7 of 22 MB gzip)
   if (m.static && !m.model) for (let n = 0; n < m.static.buckets; n++) files.push(`${m.static.folder}/${number(n)}.bin`);

@@ -1,11 +1,12 @@
 // The standalone search page: a box, a status line and results (documents with their best passages) over
-// engine.js. Public API: window.hammingSearch.search(text, k, {mode}). Corpus text only ever enters the DOM as
+// engine.js. Public API: window.hammingSearch.search(text, k, {mode, filters, sort}) and .filters(). Corpus text only ever enters the DOM as
 // text nodes. #results carries data-ranking: the ranking that made the list on screen (lexical, hybrid-lite,
 // hybrid). What it loads, in order: the keyword chunks of a query; then the static encoder's rows and the codes
 // (hybrid-lite); then, once a hybrid-lite list is on screen and unless the visitor asked to save data, the
 // transformer (hybrid).
-import { embed, getState, highlighter, lexicon, manifest, nextTier, onOffline, onState, profile, queryTermCount,
-         rankingFor, saveData, search, searchReport, startLite, startSemantic } from "./engine.js";
+import { embed, filters, getState, highlighter, lexicon, manifest, nextTier, onOffline, onState, profile,
+         queryTermCount, rankingFor, saveData, search, searchReport, startLite, startSemantic } from "./engine.js";
+import { filterControls } from "./choices.js";
 import { appendHighlighted, linkOrText, snippet } from "./highlight.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,7 +18,7 @@ const SHOWN = 10;
 const IDLE_MS = 1000; // with the keyword index in, the model starts loading after this long without a query
 
 window.hammingSearch = {
-  search, embed, profile,
+  search, embed, profile, filters,
   ready: () => startSemantic().then(() => true),
   liteReady: () => startLite(),
   keywordsReady: () => lexicon.then(() => true),
@@ -80,6 +81,19 @@ let timer = null;
 let shown = null; // what the keyword results on screen were, so loading progress adds to them, never hides them
 let loaded = null; // percent of the meaning-based search downloaded
 
+let chosen = {}; // the filters checked: {key: [values]}
+let offered = null;
+/** The site's filters as checkboxes under the box, once a first list is on screen (their files are fetched only
+ * then, so a first result costs what it did); a change runs the query again. */
+function offerFilters(m) {
+  if (offered || !m.filters?.keys.length) return;
+  offered = filters().then((counts) => {
+    const { element } = filterControls(counts, null, (selected) => { chosen = selected; onInput($("q").value, false); });
+    element.id = "filters";
+    $("search-form").after(element);
+  }).catch(() => { offered = null; });
+}
+
 async function onInput(text, pushUrl = true) {
   const mine = ++generation; // a slower, older query never overwrites a newer one
   const m = await manifest;
@@ -92,7 +106,7 @@ async function onInput(text, pushUrl = true) {
   const t0 = performance.now();
   try {
     const state = getState();
-    const { results, mode, gaps } = await searchReport(text, SHOWN, { mode: rankingFor(state) });
+    const { results, mode, gaps } = await searchReport(text, SHOWN, { mode: rankingFor(state), filters: chosen });
     if (mine !== generation) return;
     const match = await highlighter(text);
     $("results").replaceChildren(...results.map((r) => renderResult(r, match)));
@@ -102,6 +116,7 @@ async function onInput(text, pushUrl = true) {
     status(describe(mode === "hybrid" ? "ready" : getState(), shown, loaded));
     if (pushUrl) history.replaceState(null, "", `?q=${encodeURIComponent(text)}`);
     nextTier(mode, state);
+    offerFilters(m);
     if (mode !== "lexical") keepPage(m);
   } catch (e) {
     if (mine !== generation) return;

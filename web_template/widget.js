@@ -3,8 +3,10 @@
 //   <hamming-search placeholder="Search the docs"></hamming-search>
 // Keyword results come at once; the model loads after the first query and then makes them hybrid. Arrows move
 // through the results, Enter opens one (its best passage: page.html#section), Escape closes the list.
-// Styled through CSS custom properties (--hamming-*, widget.css) and ::part(input|list|option).
-import { getState, highlighter, nextTier, onOffline, onState, rankingFor, searchReport } from "./engine.js";
+// Styled through CSS custom properties (--hamming-*, widget.css) and ::part(input|list|option|filters).
+// filters="tag,section": checkboxes for those filter keys (their files fetched when the box is first focused).
+import { filterControls } from "./choices.js";
+import { filters, getState, highlighter, nextTier, onOffline, onState, rankingFor, searchReport } from "./engine.js";
 import { appendHighlighted, snippet } from "./highlight.js";
 
 const DEBOUNCE_MS = 120;
@@ -49,6 +51,7 @@ class HammingSearch extends HTMLElement {
     this.input.addEventListener("blur", () => setTimeout(() => {
       if (!root.activeElement) this.close();
     }, 150));
+    this.input.addEventListener("focus", () => this.offerFilters(root), { once: true });
     this.input.addEventListener("focus", () => {
       if (this.list.children.length) { this.dismissed = false; this.open(); }
     });
@@ -61,6 +64,20 @@ class HammingSearch extends HTMLElement {
     });
     // data-offline: what the site's offline copy is (off, caching, ready), kept by the engine from any page
     this.unkeep = onOffline(({ state }) => { if (state) this.dataset.offline = state; });
+  }
+
+  /** The filter controls the filters attribute asks for, under the box; a change re-runs the query. */
+  async offerFilters(root) {
+    const keys = this.getAttribute("filters")?.split(",").map((k) => k.trim()).filter(Boolean);
+    if (!keys?.length) return;
+    const { element, selected } = filterControls(await filters(), keys, (chosen) => {
+      this.chosen = chosen;
+      this.dismissed = false;
+      if (this.input.value.trim()) this.run(this.input.value);
+    });
+    element.setAttribute("part", "filters");
+    root.insertBefore(element, this.list);
+    this.chosen = selected();
   }
 
   disconnectedCallback() { this.unsubscribe?.(); this.unkeep?.(); }
@@ -115,7 +132,7 @@ class HammingSearch extends HTMLElement {
     const k = Number(this.getAttribute("results")) || 8;
     try {
       const state = getState();
-      const { results, mode, gaps } = await searchReport(text, k, { mode: rankingFor(state) });
+      const { results, mode, gaps } = await searchReport(text, k, { mode: rankingFor(state), filters: this.chosen });
       if (mine !== this.generation) return;
       const match = await highlighter(text);
       if (mine !== this.generation) return;

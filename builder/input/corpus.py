@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builder import UserError
+from builder.input.attributes import record_attributes
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class Document:
     text: str
     url: str
     sections: tuple[Section, ...] = ()  # in text order; () = one section, the whole text
+    # (key, value) pairs, builder/input/attributes.py: a filter key may repeat, meta and sort keys do not
+    filters: tuple[tuple[str, str], ...] = ()
+    meta: tuple[tuple[str, str], ...] = ()  # "title" among them where the page was read with attributes
+    sort: tuple[tuple[str, str], ...] = ()
 
     def parts(self) -> tuple[Section, ...]:
         return self.sections or (Section("", "", 0, len(self.text)),)
@@ -79,7 +84,8 @@ def _from_json(path: Path, number: int, line: str) -> Document:
         if not isinstance(value, str):
             raise UserError(f"{path}:{number}: \"{key}\" must be a string.")
         fields[key] = value.strip()
-    return Document(str(doc_id), fields["title"], text.strip(), fields["url"])
+    filters, meta, sort = record_attributes(obj, fields["title"], f"{path}:{number}")
+    return Document(str(doc_id), fields["title"], text.strip(), fields["url"], (), filters, meta, sort)
 
 
 def read_corpus(path: Path) -> list[Document]:

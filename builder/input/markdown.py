@@ -12,6 +12,7 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from builder import UserError
+from builder.input.attributes import first_values, front_matter_attributes
 from builder.input.corpus import Document
 from builder.input.html import page_from_html
 
@@ -78,7 +79,12 @@ def page_from_markdown(text: str, url: str, name: str, slug_style: str = "github
         meta = _yaml_front_matter(tokens, name)
     # Wrapped in <main>: all of a Markdown page is content, its own <nav> or <aside> included.
     doc = page_from_html("<main>" + md.renderer.render(tokens, md.options, {}) + "</main>", url, name)
+    if doc is None:
+        return None
     title = meta.get("title")
-    if doc is None or title is None or not str(title).strip():
-        return doc
-    return dataclasses.replace(doc, title=" ".join(str(title).split()))
+    if title is not None and str(title).strip():
+        doc = dataclasses.replace(doc, title=" ".join(str(title).split()))
+    filters, fm_meta, sort = front_matter_attributes(meta, doc.title)
+    # the page's own data-hamming-* (raw HTML in Markdown) first, then its front matter's
+    return dataclasses.replace(doc, filters=tuple(dict.fromkeys(doc.filters + filters)),
+                               meta=first_values(fm_meta + doc.meta), sort=first_values(doc.sort + sort))

@@ -32,7 +32,7 @@ def teacher_entry(config, teacher_sha: str) -> dict:
     return {"name": display_name(config.teacher), "sha256": teacher_sha}
 
 
-def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: int, lexical: dict,
+def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: dict, lexical: dict,
              static: dict | None, clusters: dict | None, teacher_sha: str, student: dict) -> dict:
     """The manifest of the site being written in tmp (its model.onnx, codes.bin and passages.bin are there)."""
     return {
@@ -52,7 +52,9 @@ def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: int
         # the codes by cluster (builder/output/clusters.py); None: a query fetches codes.bin whole
         "clusters": clusters,
         "tokenizer": {"file": "tokenizer.json", "max_length": config.max_length} if student else None,
-        "docs": {"folder": "docs", "per_shard": config.docs_per_shard, "shards": shards},
+        "docs": {"folder": "docs", "per_shard": config.docs_per_shard, "shards": shards["shards"]},
+        # the filter and sort index (builder/output/filters.py), only where pages set filters or sort keys
+        **({"filters": shards["filters"]} if shards["filters"] else {}),
         # visitors keep the site's files for offline use (--offline auto), or not (off)
         "offline": config.offline != "off",
         "lexical": lexical,

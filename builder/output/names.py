@@ -103,7 +103,7 @@ def content_names(site: Path, manifest: dict, modules: list[str], runtime: dict[
         c = m["clusters"]
         m["clusters"] = {**c, "folder": _rename_folder(site, c["folder"]),
                          "centroids": {**c["centroids"], "file": _rename(site, c["centroids"]["file"])}}
-    for key in ("lexical", "static"):
+    for key in ("lexical", "static", "filters"):
         if m.get(key):
             m[key] = {**m[key], "folder": _rename_folder(site, m[key]["folder"])}
     m["docs"] = {**m["docs"], "hashes": _rename_shards(site, m["docs"]["folder"])}
@@ -138,6 +138,9 @@ def offline_files(m: dict) -> list[str]:
         files.append(m["passages"]["file"])
     files += [f"{m['lexical']['folder']}/{number(n)}.bin" for n in range(len(m["lexical"]["chunks"]))]
     files += [shard_name(m, n) for n in range(m["docs"]["shards"])]
+    if m.get("filters"):
+        f = m["filters"]
+        files += [f"{f['folder']}/{number(n)}.json" for n in range(len(f["keys"]) + len(f["sort"]))]
     if m.get("static") and not m.get("model"):  # a visitor who keeps the model goes straight to it
         files += [f"{m['static']['folder']}/{number(n)}.bin" for n in range(m["static"]["buckets"])]
     c = m.get("clusters")
@@ -182,8 +185,9 @@ def site_path(site: Path, name: str) -> Path:
 
 
 def _folder(m: dict, name: str) -> str:
-    """The content name of the folder a site called `name` (lexical, meaning, codes; docs keeps its name)."""
-    entry = m.get({"lexical": "lexical", "meaning": "static", "codes": "clusters"}.get(name, ""))
+    """The content name of the folder a site called `name` (lexical, meaning, codes, filters; docs keeps its
+    name)."""
+    entry = m.get({"lexical": "lexical", "meaning": "static", "codes": "clusters", "filters": "filters"}.get(name, ""))
     return entry["folder"] if entry else name
 
 

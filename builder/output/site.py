@@ -16,13 +16,16 @@ import jinja2
 from builder import MARKER, TMP_PREFIX, UserError
 from builder.input.corpus import Document
 from builder.input.passages import Passage
+from builder.output.filters import shard_fields, write_filters
 from builder.output.names import content_names
 
 TEMPLATE_PACKAGE = "builder.web_template"  # the repository's web_template/, installed inside the package
 PAGE = "index.html.j2"
 # copied into the site as they are
 ASSETS = ("boot.js", "search.js", "engine.js", "highlight.js", "widget.js", "worker.js", "hamming.js", "lexical.js",
-          "fusion.js", "static.js", "checked.js", "clusters.js", "offline.js", "files.js", "documents.js", "sw.js",
+          "fusion.js", "static.js", "checked.js", "clusters.js", "offline.js", "files.js", "documents.js", "filters.js",
+          "choices.js",
+          "sw.js",
           "style.css", "widget.css")
 
 # what onnxruntime-web loads by itself (its glue module and its WebAssembly): the worker names them to it
@@ -103,7 +106,7 @@ def _utf16(text: str, at: int) -> int:
 
 
 def _shard_row(doc: Document, passages: list[Passage]) -> dict:
-    row = {"id": doc.id, "title": doc.title, "text": doc.text, "url": doc.url}
+    row = {"id": doc.id, "title": doc.title, "text": doc.text, "url": doc.url, **shard_fields(doc)}
     if len(passages) > 1 or any(p.heading or p.anchor for p in passages):
         # the page shows a matching passage as a sub-result: its heading, link and text[start:end]
         row["passages"] = [{"heading": p.heading, "anchor": p.anchor, "start": _utf16(doc.text, p.start),
@@ -119,8 +122,10 @@ def site_root(config, out: Path) -> str:
     return Path(os.path.relpath(Path(config.corpus).resolve(), out.resolve())).as_posix() + "/"
 
 
-def write_shards(folder: Path, docs: list[Document], per_shard: int, passages: list[Passage]) -> int:
-    """docs/NNNN.json: per_shard documents a file, with their passages."""
+def write_shards(tmp: Path, docs: list[Document], per_shard: int, passages: list[Passage]) -> dict:
+    """docs/NNNN.json: per_shard documents a file, with their passages; and the filter and sort index
+    (builder/output/filters.py). {"shards": how many, "filters": manifest.json's entry or None}."""
+    folder = tmp / "docs"
     folder.mkdir()
     by_doc: list[list[Passage]] = [[] for _ in docs]
     for p in passages:
@@ -130,7 +135,7 @@ def write_shards(folder: Path, docs: list[Document], per_shard: int, passages: l
         rows = [_shard_row(docs[i], by_doc[i]) for i in range(start, min(len(docs), start + per_shard))]
         (folder / f"{shards:04d}.json").write_text(json.dumps(rows, ensure_ascii=False, separators=(",", ":")))
         shards += 1
-    return shards
+    return {"shards": shards, "filters": write_filters(tmp, docs)}
 
 
 MODEL_LICENCE = """model.onnx: a student distilled from {student} (sentence-transformers/all-MiniLM-L6-v2 is
