@@ -119,8 +119,8 @@ class SiteRanker:
                 sort: dict | None = None) -> list[dict]:
         """What the page's search(text, k, {mode, filters, sort}) ranks: documents by their best passage, with their
         best passages: [{index, score, distance, passages: [{row, score}]}]. filters ({key: [values]}) apply before
-        the top k; a sort ({key: "asc" | "desc"}) re-orders the first fusion-depth results, then takes k (the
-        page's rankWith)."""
+        the top k; a sort ({key: "asc" | "desc"}) re-orders the first fusion-depth results (those without the key
+        left out), then takes k (the page's rankWith)."""
         allowed = self.filter_index.allowed(filters)
         key, direction = next(iter((sort or {}).items()), (None, None))
         want = max(k, self.depth) if key else k

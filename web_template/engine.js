@@ -301,7 +301,7 @@ async function lexicalResults(m, rowDoc, text, k, gaps, allowed) {
 const restricted = (keys, rowDoc, allowed) => (allowed && keys ? keepKeywords(keys, rowDoc, allowed) : keys);
 
 /** rankOver with filters ({key: [values]}: before the top k) and a sort ({key: "asc" | "desc"}: the first
- * fusion-depth results re-ordered by it, then the top k), as builder/ranking.py's results. */
+ * fusion-depth results re-ordered by it, those without it out, then the top k), as builder/ranking.py's. */
 async function rankWith(text, k, mode, gaps, { filters, sort } = {}) {
   const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
   const allowed = await allowedDocuments(m, filters);

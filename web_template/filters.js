@@ -44,16 +44,12 @@ export async function sortValues(m, key) {
 }
 
 /** results (best first) stably re-ordered by a sort key: "asc" or "desc", numbers as numbers where the key is
- * numeric, else strings by code unit; documents without the key last, in their order. */
+ * numeric, else strings by code unit; documents without the key left out, as Pagefind leaves them out. */
 export function sortResults(results, { numeric, values }, direction) {
   const sign = direction === "desc" ? -1 : 1;
-  const value = (r) => values[r.index] ?? null;
   const order = (a, b) => (numeric ? a - b : a < b ? -1 : a > b ? 1 : 0);
-  return results.map((r, i) => ({ r, i })).sort((x, y) => {
-    const a = value(x.r), b = value(y.r);
-    if (a === null || b === null) return (a === null) - (b === null) || x.i - y.i;
-    return sign * order(a, b) || x.i - y.i;
-  }).map(({ r }) => r);
+  return results.map((r, i) => ({ r, i, v: values[r.index] ?? null })).filter(({ v }) => v !== null)
+    .sort((x, y) => sign * order(x.v, y.v) || x.i - y.i).map(({ r }) => r);
 }
 
 /** The keyword side of a query with only the allowed documents' rows (allowed: a Set of documents). */

@@ -117,15 +117,15 @@ class FilterIndex:
 
 def sort_results(results: list[dict], numeric: bool, values: list, direction: str) -> list[dict]:
     """results (best first) stably re-ordered by a sort key (web_template/filters.js's sortResults): numbers as
-    numbers where the key is numeric, else strings by code unit; documents without the key last, in their order."""
+    numbers where the key is numeric, else strings by code unit; documents without the key left out, as Pagefind
+    leaves them out."""
     have = [r for r in results if values[r["index"]] is not None]
-    lack = [r for r in results if values[r["index"]] is None]
 
     def key(r):
         v = values[r["index"]]
         return v if numeric else v.encode("utf-16-be")  # JavaScript compares strings by UTF-16 code unit
 
-    return sorted(have, key=key, reverse=direction == "desc") + lack  # reverse keeps equal keys in their order
+    return sorted(have, key=key, reverse=direction == "desc")  # reverse keeps equal keys in their order
 
 
 def fill_allowed(results: list[dict], allowed: set[int] | None, k: int, row_of) -> list[dict]:

@@ -8,12 +8,12 @@ import { sinkDistances } from "../../web_template/fusion.js";
 const r = (...indices) => indices.map((index) => ({ index }));
 const ids = (results) => results.map((x) => x.index);
 
-test("numeric keys sort as numbers, others by code unit; missing last; ties keep their ranking", () => {
+test("numeric keys sort as numbers, others by code unit; without the key left out; ties keep their ranking", () => {
   const numeric = { numeric: true, values: [10, 2.5, null, 2.5, 3] };
-  assert.deepEqual(ids(sortResults(r(0, 1, 2, 3, 4), numeric, "asc")), [1, 3, 4, 0, 2]);
-  assert.deepEqual(ids(sortResults(r(0, 1, 2, 3, 4), numeric, "desc")), [0, 4, 1, 3, 2]);
+  assert.deepEqual(ids(sortResults(r(0, 1, 2, 3, 4), numeric, "asc")), [1, 3, 4, 0]);
+  assert.deepEqual(ids(sortResults(r(0, 1, 2, 3, 4), numeric, "desc")), [0, 4, 1, 3]);
   const text = { numeric: false, values: ["b", "B", "a", null, "é"] };
-  assert.deepEqual(ids(sortResults(r(3, 0, 1, 2, 4), text, "asc")), [1, 2, 0, 4, 3]);
+  assert.deepEqual(ids(sortResults(r(3, 0, 1, 2, 4), text, "asc")), [1, 2, 0, 4]);
 });
 
 test("filtered results short of k are filled with the other allowed documents, by index", () => {
