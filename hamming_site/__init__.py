@@ -2,7 +2,8 @@
 
     import hamming_site
     hamming_site.build("docs/_build/html")                     # the site goes into docs/_build/html/hamming/
-    hamming_site.build([{"id": "a", "title": "Alpha", "text": "...", "url": "a.html"}], out="site")
+    hamming_site.build([{"id": "a", "title": "Alpha", "text": "...", "url": "a.html",
+                         "filters": {"tag": ["intro"]}, "meta": {"image": "a.png"}}], out="site")
 
 Options are build-site's, with underscores (`bits=256`, `model_from="site"`, `teacher_processes=2`); mistakes
 raise hamming_site.UserError with the one sentence the CLI prints. The Sphinx extension (hamming_site.sphinx)
@@ -21,7 +22,9 @@ from builder import UserError, __version__
 
 __all__ = ["RECORD_FIELDS", "UserError", "__version__", "build"]
 
-RECORD_FIELDS = ("id", "title", "text", "url")  # a record's fields: a .jsonl corpus line's (README, "Input")
+# a record's fields: a .jsonl corpus line's (README, "Input"); filters {key: [values]}, meta {key: value} and sort
+# {key: value} as Pagefind's custom records have them (builder/input/attributes.py)
+RECORD_FIELDS = ("id", "title", "text", "url", "filters", "meta", "sort")
 RECORDS_NAME = "records.jsonl"  # records are built as a corpus of this name: a rebuild into the same `out` reuses
 
 
@@ -30,8 +33,8 @@ def build(source: str | os.PathLike | Iterable[Mapping], out: str | os.PathLike 
     """Build a site and return builder.build.BuildResult (`out`, `manifest`, `report`).
 
     source: a corpus file (.txt, .jsonl), a folder of .html/.md pages, or records ({"id", "title", "text",
-    "url"}; text required). out: the site folder (default: FOLDER/hamming/ for a folder, else site/).
-    progress(stage, done, total) is called as the stages go."""
+    "url", "filters", "meta", "sort"}; text required). out: the site folder (default: FOLDER/hamming/ for a
+    folder, else site/). progress(stage, done, total) is called as the stages go."""
     from builder.build import build_site
     from builder.options import config_from
 

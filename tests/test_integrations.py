@@ -27,16 +27,18 @@ GUIDE = [("Install", "open a file and read the text to install the python packag
 
 
 def test_records_made_in_code_build_a_site(options, tmp_path):
-    records = [{"id": f"r{i}", "title": title, "text": text, "url": f"page{i}.html"}
+    records = [{"id": f"r{i}", "title": title, "text": text, "url": f"page{i}.html", "filters": {"part": [str(i % 2)]}}
                for i, (title, text) in enumerate(GUIDE)]
     result = hamming_site.build(records, out=tmp_path / "site", **options)
     assert result.report["documents"] == 3 and (tmp_path / "site" / "manifest.json").is_file()
+    assert result.manifest["filters"]["keys"] == ["part"]
     again = hamming_site.build(records, out=tmp_path / "site", **options)  # the same records: all reused
     assert again.report["encoded"] == {"documents": 0, "reused": 3}
 
 
 @pytest.mark.parametrize("records,message", [
-    ([{"id": "a", "text": "x", "tags": ["a"]}], "record 1 has 'tags': a record's fields are id, title, text, url"),
+    ([{"id": "a", "text": "x", "tags": ["a"]}], "record 1 has 'tags': a record's fields are id, title, text, url, "
+                                                "filters, meta, sort"),
     (["just text"], "record 1 is a str, not a mapping"),
 ])
 def test_a_bad_record_is_one_sentence(options, tmp_path, records, message):
