@@ -208,8 +208,14 @@ def _lexical(config: BuildConfig, tmp: Path, docs, passages) -> dict:
     first_rows = {p.doc: r for r, p in reversed(list(enumerate(passages)))}
     spans = sections(passages)
     scored = [(p.keyword_title(docs[p.doc]), docs[p.doc].text[p.start : passages[r + n - 1].end],
-               p.names(docs[p.doc], first_rows[p.doc] == r)) for r, n in spans for p in [passages[r]]]
+               p.names(docs[p.doc], first_rows[p.doc] == r), _weighted(docs[p.doc], p.start, passages[r + n - 1].end))
+              for r, n in spans for p in [passages[r]]]
     return write_index(tmp / "lexical", scored, params, [n for _, n in spans])
+
+
+def _weighted(doc, start: int, end: int) -> tuple:
+    """The text of doc's data-hamming-weight elements within text[start:end], with their weights."""
+    return tuple((doc.text[max(a, start) : min(b, end)], w) for a, b, w in doc.weights if a < end and b > start)
 
 
 def _teacher_run(config: BuildConfig) -> dict:

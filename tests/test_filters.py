@@ -193,3 +193,28 @@ def test_the_page_and_the_widget_offer_the_filters(browser, filtered_site):  # n
                       "'[role=option].result')]; return o.length === 5 && o.every(e => /extra/.test(e.dataset.url)); }")
     finally:
         httpd.shutdown()
+
+
+def test_weights_lift_the_weighted_page_and_zero_leaves_words_out(tmp_path, tiny_model):
+    from builder import UserError
+    from builder.config import BuildConfig
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    body = "<p>a page about gardens, soil and water in the summer months of the year</p>"
+    (pages / "plain.html").write_text(f"<title>Plain</title><main>{body}<p>tomato</p></main>")
+    (pages / "lifted.html").write_text(f'<title>Lifted</title><main>{body}<p data-hamming-weight="5">tomato</p></main>')
+    (pages / "hidden.html").write_text(f'<title>Hidden</title><main>{body}<p data-hamming-weight="0">tomato</p></main>')
+    docs, _ = read_folder(pages)
+    assert {d.id: d.weights for d in docs}["lifted.html"] == ((len(docs[1].text) - 6, len(docs[1].text), 5.0),)
+    config = BuildConfig(corpus=pages, out=tmp_path / "site", bits=64, teacher=str(tiny_model),
+                         student=str(tiny_model), student_layers=2, epochs=1, max_length=64, query_texts=400,
+                         cache_dir=tmp_path / "cache")
+    build_site(config)
+    ranker = SiteRanker(tmp_path / "site")
+    ids = [d.id for d in read_folder(pages)[0]]
+    found = [ids[r["index"]] for r in ranker.results(ranker.query("tomato"), 3, "lexical")]
+    assert found == ["lifted.html", "plain.html"]  # weighted first; weight 0: its words are not indexed
+    (pages / "bad.html").write_text('<main><p data-hamming-weight="11">x</p></main>')
+    with pytest.raises(UserError, match=r'bad.html: data-hamming-weight="11" must be a number from 0 to 10'):
+        read_folder(pages)

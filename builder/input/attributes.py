@@ -121,3 +121,30 @@ def record_attributes(obj: dict, title: str, where: str) -> tuple[Pairs, Pairs, 
         out.append(pairs)
     filters, meta, sort = out
     return tuple(dict.fromkeys(filters)), first_values([*meta, ("title", title)]), first_values(sort)
+
+
+MAX_WEIGHT = 10.0
+
+
+def weighted_ranges(roots, text: str, where: str) -> tuple[tuple[int, int, float], ...]:
+    """(start, end, weight) in `text` (the page's text, as the reader joined it) of each element marked
+    data-hamming-weight in the content, found in document order; UserError naming `where` for a weight that is
+    not a number from 0 to 10."""
+    out, at = [], 0
+    for root in roots:
+        for node in root.css("[data-hamming-weight]"):
+            raw = node.attributes.get("data-hamming-weight") or ""
+            try:
+                weight = float(raw)
+            except ValueError:
+                weight = -1.0
+            if not 0 <= weight <= MAX_WEIGHT:
+                raise UserError(f'{where}: data-hamming-weight="{raw}" must be a number from 0 to 10.')
+            fragment = _collapse(node.text(deep=True) or "")
+            found = text.find(fragment, at) if fragment else -1
+            if found < 0:
+                found = text.find(fragment) if fragment else -1
+            if found >= 0 and weight != 1:
+                out.append((found, found + len(fragment), weight))
+                at = found + len(fragment)
+    return tuple(out)

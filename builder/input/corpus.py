@@ -32,6 +32,9 @@ class Document:
     filters: tuple[tuple[str, str], ...] = ()
     meta: tuple[tuple[str, str], ...] = ()  # "title" among them where the page was read with attributes
     sort: tuple[tuple[str, str], ...] = ()
+    # (start, end, weight): text[start:end] is an element marked data-hamming-weight (0-10; 1 = as any text),
+    # its words counted weight times by the keyword index
+    weights: tuple[tuple[int, int, float], ...] = ()
 
     def parts(self) -> tuple[Section, ...]:
         return self.sections or (Section("", "", 0, len(self.text)),)

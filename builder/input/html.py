@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 
 from selectolax.lexbor import LexborHTMLParser
 
-from builder.input.attributes import page_attributes
+from builder.input.attributes import page_attributes, weighted_ranges
 from builder.input.corpus import Document, Section
 
 # Never text a reader sees. head: a stray <head> in content still holds no page text.
@@ -312,5 +312,6 @@ def page_from_html(html: str, url: str, name: str) -> Document | None:
     title = _collapse(title_node.text()) if title_node is not None else ""
     if not title:
         title = next((h.text for h in walker.heads if h.level == 1), "") or PurePosixPath(name).stem
-    return Document(name, title, "\n".join(walker.lines), url, _sections(walker.lines, walker.heads),
-                    *page_attributes(tree, roots, title))
+    text = "\n".join(walker.lines)
+    return Document(name, title, text, url, _sections(walker.lines, walker.heads), *page_attributes(tree, roots, title),
+                    weighted_ranges(roots, text, name))

@@ -71,11 +71,17 @@ def _read_varint(data: bytes, at: int) -> tuple[int, int]:
 
 
 def impacts(texts: list[tuple], params: Bm25) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """(title, text) or (title, text, names) per row -> {key: (row indices ascending, u8 impacts)}. A row is a
-    document or a passage; `names` are the strings it answers to exactly (title keys), by default its title."""
+    """(title, text), (title, text, names) or (title, text, names, weighted) per row -> {key: (row indices
+    ascending, u8 impacts)}. A row is a document or a passage; `names` are the strings it answers to exactly
+    (title keys), by default its title; `weighted`: (fragment of text, weight) pairs whose words count weight
+    times (data-hamming-weight: 0 leaves them out, 2 counts them twice)."""
     counts, lengths = [], []
-    for title, text, *_ in texts:
+    for title, text, *rest in texts:
         tf = Counter(terms(text))
+        for fragment, weight in rest[1] if len(rest) > 1 else ():
+            for t in terms(fragment):
+                tf[t] += weight - 1
+        tf = Counter({t: f for t, f in tf.items() if f > 1e-9})
         for t in terms(title):
             tf[t] += params.title_weight
         counts.append(tf)
