@@ -71,13 +71,10 @@ JS_HAMMING = """async () => {
 }"""
 
 
-def main() -> None:
+def compare(pagefind: str, **options) -> dict:
+    """Both sites built and opened in Chromium (this module's docstring); options: build-site's for our site."""
     from playwright.sync_api import sync_playwright
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pagefind", default="/tmp/pf/node_modules/.bin/pagefind")
-    ap.add_argument("--json", type=Path)
-    args = ap.parse_args()
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
         ours, theirs = work / "hamming-pages", work / "pagefind-pages"
@@ -85,10 +82,10 @@ def main() -> None:
         theirs.mkdir()
         for page in ours.glob("*.html"):
             (theirs / page.name).write_text(page.read_text().replace("data-hamming-", "data-pagefind-"))
-        subprocess.run([args.pagefind, "--site", str(theirs)], check=True, capture_output=True)
-        build_site(BuildConfig(corpus=ours))
-        result = {"pages": len(list(ours.glob("*.html"))), "pagefind": "pagefind " + subprocess.run(
-            [args.pagefind, "--version"], capture_output=True, text=True).stdout.split()[-1]}
+        subprocess.run([pagefind, "--site", str(theirs)], check=True, capture_output=True)
+        build_site(BuildConfig(corpus=ours, **options))
+        version = subprocess.run([pagefind, "--version"], capture_output=True, text=True).stdout.split()[-1]
+        result = {"pages": len(list(ours.glob("*.html"))), "pagefind": f"pagefind {version}"}
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
             httpd, url = serve(theirs)
@@ -116,7 +113,15 @@ def main() -> None:
         result["filter_index_gzip"] = {
             "pagefind": gz((theirs / "pagefind" / "filter").glob("*")),
             "hamming": gz(site_folder(ours / "hamming", "filters").glob("*.json"))}
-    emit(result, args.json)
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pagefind", default="/tmp/pf/node_modules/.bin/pagefind")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    emit(compare(args.pagefind), args.json)
 
 
 if __name__ == "__main__":

@@ -218,3 +218,21 @@ def test_weights_lift_the_weighted_page_and_zero_leaves_words_out(tmp_path, tiny
     (pages / "bad.html").write_text('<main><p data-hamming-weight="11">x</p></main>')
     with pytest.raises(UserError, match=r'bad.html: data-hamming-weight="11" must be a number from 0 to 10'):
         read_folder(pages)
+
+
+PAGEFIND = Path("/tmp/pf/node_modules/.bin/pagefind")  # .ci/run: npm install --prefix /tmp/pf pagefind@1.6.0
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not (CHROMIUM.exists() and PAGEFIND.exists()), reason="needs chromium and npm's pagefind")
+def test_filter_counts_and_sorted_order_equal_pagefinds(tiny_model, tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from pagefind_filters import compare
+
+    result = compare(str(PAGEFIND), teacher=str(tiny_model), student=str(tiny_model), student_layers=2, bits=64,
+                     epochs=1, max_length=64, query_texts=400, cache_dir=tmp_path / "cache")
+    assert result["filter_counts_equal"], result["filters"]
+    for d in ("asc", "desc"):
+        assert result[f"sorted_{d}"]["same_pages"] and result[f"sorted_{d}"]["same_order_up_to_ties"], result
