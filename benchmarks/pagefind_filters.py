@@ -71,10 +71,18 @@ JS_HAMMING = """async () => {
 }"""
 
 
-def compare(pagefind: str, **options) -> dict:
-    """Both sites built and opened in Chromium (this module's docstring); options: build-site's for our site."""
-    from playwright.sync_api import sync_playwright
+def compare(pagefind: str, browser=None, **options) -> dict:
+    """Both sites built and opened in Chromium (this module's docstring): in `browser` (a Playwright browser), else
+    one of its own; options: build-site's for our site."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
 
+        with sync_playwright() as p:
+            own = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+            try:
+                return compare(pagefind, own, **options)
+            finally:
+                own.close()
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
         ours, theirs = work / "hamming-pages", work / "pagefind-pages"
@@ -86,21 +94,18 @@ def compare(pagefind: str, **options) -> dict:
         build_site(BuildConfig(corpus=ours, **options))
         version = subprocess.run([pagefind, "--version"], capture_output=True, text=True).stdout.split()[-1]
         result = {"pages": len(list(ours.glob("*.html"))), "pagefind": f"pagefind {version}"}
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-            httpd, url = serve(theirs)
-            page = browser.new_page()
-            page.goto(url + "index.html")
-            pf = page.evaluate(JS_PAGEFIND, [None])
-            httpd.shutdown()
-            httpd, url = serve(ours)
-            page = browser.new_page()
-            page.goto(url + "hamming/")
-            page.wait_for_selector("body[data-state=lexical], body[data-state=lite], body[data-state=ready]",
-                                   state="attached")
-            ham = page.evaluate(JS_HAMMING)
-            httpd.shutdown()
-            browser.close()
+        httpd, url = serve(theirs)
+        page = browser.new_page()
+        page.goto(url + "index.html")
+        pf = page.evaluate(JS_PAGEFIND, [None])
+        httpd.shutdown()
+        httpd, url = serve(ours)
+        page = browser.new_page()
+        page.goto(url + "hamming/")
+        page.wait_for_selector("body[data-state=lexical], body[data-state=lite], body[data-state=ready]",
+                               state="attached")
+        ham = page.evaluate(JS_HAMMING)
+        httpd.shutdown()
         strip = lambda urls: [u.rstrip("/").rsplit("/", 1)[-1].removesuffix(".html") or "index" for u in urls]  # noqa: E731
         result["filter_counts_equal"] = pf["counts"] == ham["counts"]
         result["filters"] = {"pagefind": pf["counts"], "hamming": ham["counts"]}

@@ -225,14 +225,14 @@ PAGEFIND = Path("/tmp/pf/node_modules/.bin/pagefind")  # .ci/run: npm install --
 
 @pytest.mark.browser
 @pytest.mark.skipif(not (CHROMIUM.exists() and PAGEFIND.exists()), reason="needs chromium and npm's pagefind")
-def test_filter_counts_and_sorted_order_equal_pagefinds(tiny_model, tmp_path):
+def test_filter_counts_and_sorted_order_equal_pagefinds(browser, tiny_model, tmp_path):  # noqa: F811
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from pagefind_filters import compare
 
-    result = compare(str(PAGEFIND), teacher=str(tiny_model), student=str(tiny_model), student_layers=2, bits=64,
-                     epochs=1, max_length=64, query_texts=400, cache_dir=tmp_path / "cache")
+    result = compare(str(PAGEFIND), browser, teacher=str(tiny_model), student=str(tiny_model), student_layers=2,
+                     bits=64, epochs=1, max_length=64, query_texts=400, cache_dir=tmp_path / "cache")
     assert result["filter_counts_equal"], result["filters"]
     for d in ("asc", "desc"):
         assert result[f"sorted_{d}"]["same_pages"] and result[f"sorted_{d}"]["same_order_up_to_ties"], result

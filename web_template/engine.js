@@ -5,7 +5,6 @@
 // loaders are cached as promises.
 import { fetchChecked } from "./checked.js";
 import { described, documentOf, firstRow } from "./documents.js";
-import { allowedDocuments, fillAllowed, filterCounts, keepKeywords, sortResults, sortValues } from "./filters.js";
 import { Missing, forgetLoaded, here, isKept, keepOffline, keeping, kept, load, loadManifest, parsedFile, saveData }
   from "./files.js";
 import { matcher } from "./highlight.js";
@@ -298,19 +297,23 @@ async function lexicalResults(m, rowDoc, text, k, gaps, allowed) {
   return { results: byDocument(rows, rowDoc, k), mode: "lexical" };
 }
 
-const restricted = (keys, rowDoc, allowed) => (allowed && keys ? keepKeywords(keys, rowDoc, allowed) : keys);
+let filtering = null, f = null; // filters.js (f: once in), fetched by the first query that filters or sorts
+const filterModule = () => (filtering ??= import("./filters.js"));
+const restricted = (keys, rowDoc, allowed) => (allowed && keys ? f.keepKeywords(keys, rowDoc, allowed) : keys);
 
 /** rankOver with filters ({key: [values]}: before the top k) and a sort ({key: "asc" | "desc"}: the first
  * fusion-depth results re-ordered by it, those without it out, then the top k), as builder/ranking.py's. */
 async function rankWith(text, k, mode, gaps, { filters, sort } = {}) {
-  const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
-  const allowed = await allowedDocuments(m, filters);
   const [key, direction] = Object.entries(sort ?? {})[0] ?? [];
+  if (!key && !Object.values(filters ?? {}).some((v) => [v].flat().length)) return rankOver(text, k, mode, gaps, null);
+  f = await filterModule();
+  const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
+  const allowed = await f.allowedDocuments(m, filters);
   const want = key ? Math.max(k, m.fusion.depth) : k;
   const out = await rankOver(text, want, mode, gaps, allowed);
-  out.results = fillAllowed(out.results, allowed, want, (d) => (rowDoc ? firstRow(rowDoc, d) : d));
-  const values = key ? await sortValues(m, key) : null;
-  if (values) out.results = sortResults(out.results, values, direction);
+  out.results = f.fillAllowed(out.results, allowed, want, (d) => (rowDoc ? firstRow(rowDoc, d) : d));
+  const values = key ? await f.sortValues(m, key) : null;
+  if (values) out.results = f.sortResults(out.results, values, direction);
   out.results = out.results.slice(0, k);
   return out;
 }
@@ -381,9 +384,7 @@ export async function searchReport(text, k = 10, { mode = "hybrid", ...options }
 }
 
 /** {key: {value: documents with it}}: the site's filters and how many documents each value has. */
-export async function filters() {
-  return filterCounts(await manifest);
-}
+export const filters = async () => (await filterModule()).filterCounts(await manifest);
 
 /** The model's float projection of text and its token ids. */
 export async function embed(text) {

@@ -6,7 +6,6 @@
 // transformer (hybrid).
 import { embed, filters, getState, highlighter, lexicon, manifest, nextTier, onOffline, onState, profile,
          queryTermCount, rankingFor, saveData, search, searchReport, startLite, startSemantic } from "./engine.js";
-import { filterControls } from "./choices.js";
 import { appendHighlighted, linkOrText, snippet } from "./highlight.js";
 
 const $ = (id) => document.getElementById(id);
@@ -87,7 +86,7 @@ let offered = null;
  * then, so a first result costs what it did); a change runs the query again. */
 function offerFilters(m) {
   if (offered || !m.filters?.keys.length) return;
-  offered = filters().then((counts) => {
+  offered = Promise.all([import("./choices.js"), filters()]).then(([{ filterControls }, counts]) => {
     const { element } = filterControls(counts, null, (selected) => { chosen = selected; onInput($("q").value, false); });
     element.id = "filters";
     $("search-form").after(element);

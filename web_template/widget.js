@@ -5,7 +5,6 @@
 // through the results, Enter opens one (its best passage: page.html#section), Escape closes the list.
 // Styled through CSS custom properties (--hamming-*, widget.css) and ::part(input|list|option|filters).
 // filters="tag,section": checkboxes for those filter keys (their files fetched when the box is first focused).
-import { filterControls } from "./choices.js";
 import { filters, getState, highlighter, nextTier, onOffline, onState, rankingFor, searchReport } from "./engine.js";
 import { appendHighlighted, snippet } from "./highlight.js";
 
@@ -70,7 +69,8 @@ class HammingSearch extends HTMLElement {
   async offerFilters(root) {
     const keys = this.getAttribute("filters")?.split(",").map((k) => k.trim()).filter(Boolean);
     if (!keys?.length) return;
-    const { element, selected } = filterControls(await filters(), keys, (chosen) => {
+    const [{ filterControls }, counts] = await Promise.all([import("./choices.js"), filters()]);
+    const { element, selected } = filterControls(counts, keys, (chosen) => {
       this.chosen = chosen;
       this.dismissed = false;
       if (this.input.value.trim()) this.run(this.input.value);
