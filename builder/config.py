@@ -53,7 +53,7 @@ class BuildConfig:
     max_views: int = 8192  # views kept at most, drawn evenly: the teacher encodes them and the binarizer trains on them
     base_url: str = ""  # site folders: prefix of every page's URL (e.g. /docs/); "" = relative to the folder
     pretty_urls: bool = False  # URLs page/ for Markdown's page.md (Hugo, MkDocs) and folder/ for an index.html
-    docs_per_shard: int = 4  # documents per docs/NNNN.json shard: small, so 10 results cost little to show
+    docs_per_shard: int = 0  # documents per docs/NNNN.json shard; 0 = auto: 4, fewer for long pages (about 16 KB)
     offline: str = "auto"  # auto: visitors keep the site for offline use once a ranking with meaning is shown; off
     bm25_k1: float = 1.2  # keyword index: BM25 term-frequency saturation (tuned on SciFact train)
     bm25_b: float = 0.75  # keyword index: BM25 length normalisation
@@ -88,8 +88,8 @@ class BuildConfig:
             raise UserError(f"--fusion-alpha {self.fusion_alpha} must be between 0 and 1.")
         if not 1 <= self.fusion_depth <= 10_000:
             raise UserError(f"--fusion-depth {self.fusion_depth} must be between 1 and 10000.")
-        if self.docs_per_shard < 1:
-            raise UserError(f"--docs-per-shard {self.docs_per_shard} must be 1 or more.")
+        if self.docs_per_shard < 0:
+            raise UserError(f"--docs-per-shard {self.docs_per_shard} must be 0 (auto) or more.")
         if self.bm25_k1 < 0 or not 0 <= self.bm25_b <= 1 or self.title_weight < 0:
             raise UserError("--bm25-k1 must be >= 0, --bm25-b between 0 and 1 and --title-weight >= 0.")
         if self.chunk_bytes < 256:

@@ -262,8 +262,10 @@ def test_a_five_megabyte_line_builds_and_is_kept_whole(tiny_config, tmp_path):
     build_site(config)
     manifest = json.loads((config.out / "manifest.json").read_text())
     assert manifest["count"] == 3
-    shard = json.loads(site_path(config.out, "docs/0000.json").read_text())
-    assert shard[1]["text"] == huge and len(huge.encode()) == 5 * 2**20  # whole in the shard
+    per = manifest["docs"]["per_shard"]
+    assert per == 1  # auto: a shard of about 16 KB, so a 5 MB page is one alone
+    shard = json.loads(site_path(config.out, f"docs/{1 // per:04d}.json").read_text())
+    assert shard[1 % per]["text"] == huge and len(huge.encode()) == 5 * 2**20  # whole in the shard
 
 
 def test_a_teacher_of_another_family_is_one_clear_error(tmp_path):

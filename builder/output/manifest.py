@@ -52,7 +52,7 @@ def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: dic
         # the codes by cluster (builder/output/clusters.py); None: a query fetches codes.bin whole
         "clusters": clusters,
         "tokenizer": {"file": "tokenizer.json", "max_length": config.max_length} if student else None,
-        "docs": {"folder": "docs", "per_shard": config.docs_per_shard, "shards": shards["shards"]},
+        "docs": {"folder": "docs", "per_shard": shards["per_shard"], "shards": shards["shards"]},
         # the filter and sort index (builder/output/filters.py), only where pages set filters or sort keys
         **({"filters": shards["filters"]} if shards["filters"] else {}),
         # visitors keep the site's files for offline use (--offline auto), or not (off)

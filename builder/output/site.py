@@ -122,20 +122,30 @@ def site_root(config, out: Path) -> str:
     return Path(os.path.relpath(Path(config.corpus).resolve(), out.resolve())).as_posix() + "/"
 
 
+SHARD_BYTES = 16384  # --docs-per-shard 0 (auto): about this many bytes a shard, 4 documents at most
+MAX_PER_SHARD = 4
+
+
 def write_shards(tmp: Path, docs: list[Document], per_shard: int, passages: list[Passage]) -> dict:
-    """docs/NNNN.json: per_shard documents a file, with their passages; and the filter and sort index
-    (builder/output/filters.py). {"shards": how many, "filters": manifest.json's entry or None}."""
+    """docs/NNNN.json: per_shard documents a file (0: auto, fewer where pages are long: a result's shard is
+    fetched to show it, so long pages shared four to a shard made PostgreSQL's ten results cost 150 KB), with
+    their passages; and the filter and sort index (builder/output/filters.py). {"shards": how many, "per_shard":
+    documents a shard, "filters": manifest.json's entry or None}."""
     folder = tmp / "docs"
     folder.mkdir()
     by_doc: list[list[Passage]] = [[] for _ in docs]
     for p in passages:
         by_doc[p.doc].append(p)
+    rows = [json.dumps(_shard_row(doc, by_doc[i]), ensure_ascii=False, separators=(",", ":"))
+            for i, doc in enumerate(docs)]
+    if not per_shard:
+        mean = sum(len(r.encode()) for r in rows) / max(len(rows), 1)
+        per_shard = max(1, min(MAX_PER_SHARD, int(SHARD_BYTES // max(mean, 1))))
     shards = 0
     for start in range(0, len(docs), per_shard):
-        rows = [_shard_row(docs[i], by_doc[i]) for i in range(start, min(len(docs), start + per_shard))]
-        (folder / f"{shards:04d}.json").write_text(json.dumps(rows, ensure_ascii=False, separators=(",", ":")))
+        (folder / f"{shards:04d}.json").write_text("[" + ",".join(rows[start : start + per_shard]) + "]")
         shards += 1
-    return {"shards": shards, "filters": write_filters(tmp, docs)}
+    return {"shards": shards, "per_shard": per_shard, "filters": write_filters(tmp, docs)}
 
 
 MODEL_LICENCE = """model.onnx: a student distilled from {student} (sentence-transformers/all-MiniLM-L6-v2 is
