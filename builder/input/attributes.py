@@ -39,7 +39,7 @@ def _specs(value: str, node) -> list[tuple[str, str]]:
     value = value.strip()
     if not value:
         return []
-    parts = [p for p in value.split(",")] if _ATTRIBUTE.match(value.split(",")[0]) else [value]
+    parts = value.split(",") if _ATTRIBUTE.match(value.split(",")[0]) else [value]
     out = []
     for part in parts:
         found = _ATTRIBUTE.match(part)
@@ -141,10 +141,12 @@ def weighted_ranges(roots, text: str, where: str) -> tuple[tuple[int, int, float
             if not 0 <= weight <= MAX_WEIGHT:
                 raise UserError(f'{where}: data-hamming-weight="{raw}" must be a number from 0 to 10.')
             fragment = _collapse(node.text(deep=True) or "")
-            found = text.find(fragment, at) if fragment else -1
-            if found < 0:
-                found = text.find(fragment) if fragment else -1
-            if found >= 0 and weight != 1:
+            if not fragment or weight == 1:
+                continue
+            found = text.find(fragment, at)
+            if found < 0:  # before the last one found: nested, or repeated out of order
+                found = text.find(fragment)
+            if found >= 0:
                 out.append((found, found + len(fragment), weight))
                 at = found + len(fragment)
     return tuple(out)

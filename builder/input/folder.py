@@ -51,16 +51,16 @@ def _find_pages(folder: Path, skipped: Counter) -> list[str]:
 
 def _url(rel: str, kind: str, base_url: str, pretty_urls: bool) -> str:
     path = PurePosixPath(rel)
+    folder = "" if str(path.parent) == "." else f"{path.parent}/"
     if kind == "markdown":
-        folder = "" if str(path.parent) == "." else f"{path.parent}/"
         if path.stem.lower() in FOLDER_PAGES:
             rel = folder
         else:
             rel = f"{folder}{path.stem}/" if pretty_urls else f"{folder}{path.stem}.html"
-        if not rel and not base_url:
-            rel = "./"  # the site's top page; "" would be no link at all
     elif pretty_urls and path.name.lower() == "index.html":  # MkDocs' links: folder/, never folder/index.html
-        rel = "./" if str(path.parent) == "." and not base_url else "" if str(path.parent) == "." else f"{path.parent}/"
+        rel = folder
+    if not rel and not base_url:
+        rel = "./"  # the site's top page; "" would be no link at all
     return base_url + quote(rel, safe="/")
 
 

@@ -78,10 +78,12 @@ def impacts(texts: list[tuple], params: Bm25) -> dict[str, tuple[np.ndarray, np.
     counts, lengths = [], []
     for title, text, *rest in texts:
         tf = Counter(terms(text))
-        for fragment, weight in rest[1] if len(rest) > 1 else ():
+        weighted = rest[1] if len(rest) > 1 else ()
+        for fragment, weight in weighted:
             for t in terms(fragment):
                 tf[t] += weight - 1
-        tf = Counter({t: f for t, f in tf.items() if f > 1e-9})
+        if weighted:  # weight 0 took words out: no posting for them
+            tf = Counter({t: f for t, f in tf.items() if f > 1e-9})
         for t in terms(title):
             tf[t] += params.title_weight
         counts.append(tf)

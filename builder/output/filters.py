@@ -45,18 +45,19 @@ def write_filters(tmp: Path, docs: list[Document]) -> dict | None:
     folder = tmp / FOLDER
     folder.mkdir()
     files = [{"key": key, "values": {v: keys[key][v] for v in sorted(keys[key])}} for key in sorted(keys)]
-    numeric = {key: all(v is None or _number(v) is not None for v in values) for key, values in sorts.items()}
+    numbers = {key: [None if v is None else _number(v) for v in values] for key, values in sorts.items()}
+    numeric = {key: all(v is None or n is not None for v, n in zip(sorts[key], numbers[key], strict=True))
+               for key in sorts}
     for key in sorted(sorts):
-        values = [v if v is None or not numeric[key] else _json_number(v) for v in sorts[key]]
-        files.append({"key": key, "values": values})
+        files.append({"key": key, "values": [_json_number(n) for n in numbers[key]] if numeric[key] else sorts[key]})
     for n, content in enumerate(files):
         (folder / f"{n:04d}.json").write_text(json.dumps(content, ensure_ascii=False, separators=(",", ":")))
     return {"folder": FOLDER, "keys": sorted(keys), "sort": [{"key": k, "numeric": numeric[k]} for k in sorted(sorts)]}
 
 
-def _json_number(text: str) -> int | float:
-    value = float(text)
-    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+def _json_number(value: float | None) -> int | float | None:
+    """An integral value as a JSON integer (5, not 5.0)."""
+    return int(value) if value is not None and value.is_integer() and abs(value) < 2**53 else value
 
 
 def shard_fields(doc: Document) -> dict:

@@ -42,9 +42,16 @@ def is_cached(texts: list[str], model, kind: str, cache_dir: Path, teacher_sha: 
         return True
     if not (Path(cache_dir) / "teacher" / DB_NAME).exists():
         return False
-    keys = text_keys(distinct, teacher_sha, kind, model.max_seq_length, backend_tag(model, backend))
     with EmbeddingCache(cache_dir) as db:
-        return len(db.get(keys, dimension(model))) == len(keys)
+        return len(cached_vectors(db, distinct, model, kind, teacher_sha, backend)) == len(distinct)
+
+
+def cached_vectors(db: EmbeddingCache, distinct: list[str], model, kind: str, teacher_sha: str,
+                   backend: str) -> dict[str, np.ndarray]:
+    """The vectors the cache holds of these distinct texts, by text."""
+    keys = text_keys(distinct, teacher_sha, kind, model.max_seq_length, backend_tag(model, backend))
+    hits = db.get(keys, dimension(model))
+    return {t: hits[k] for t, k in zip(distinct, keys, strict=True) if k in hits}
 
 
 def embed(
@@ -82,9 +89,7 @@ def embed(
     try:
         if db is not None:
             teacher_sha = teacher_sha or fingerprint(model)
-            keys = text_keys(distinct, teacher_sha, kind, model.max_seq_length, backend_tag(model, backend))
-            hits = db.get(keys, dim)
-            vectors = {t: hits[k] for t, k in zip(distinct, keys, strict=True) if k in hits}
+            vectors = cached_vectors(db, distinct, model, kind, teacher_sha, backend)
         cached = len(vectors)
         todo = encode_order(t for t in distinct if t not in vectors)
         (used, workers), t0 = ("cache", 0), time.perf_counter()

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from builder import UserError
-from builder.teacher.backends import PROBES, backend_tag, teacher_encoder
+from builder.teacher.backends import PROBES, teacher_encoder
 from builder.teacher.cache import EmbeddingCache, text_keys
-from builder.teacher.embed import BATCH_SIZE, CHUNK_BATCHES, ENCODE, encode_order
+from builder.teacher.embed import BATCH_SIZE, CHUNK_BATCHES, ENCODE, cached_vectors, encode_order
 from builder.teacher.load import BACKENDS, dimension
 
 log = logging.getLogger(__name__)
@@ -133,13 +133,12 @@ def _user_error(e: BaseException) -> UserError | None:
 def _missing_chunks(jobs, db, model, teacher_sha, backend, size) -> list[tuple[int, str, list[str]]]:
     """(job, kind, texts) of each chunk to encode, as embed() would cut them in one process, the jobs one after
     another: a text an earlier job of its kind encodes is then in the cache, not encoded again."""
-    chunks, tag, dim, planned = [], backend_tag(model, backend), dimension(model), {}
+    chunks, planned = [], {}
     for job, (texts, kind) in enumerate(jobs):
         earlier = planned.setdefault(kind, set())
         distinct = [t for t in dict.fromkeys(texts) if t not in earlier]
-        keys = text_keys(distinct, teacher_sha, kind, model.max_seq_length, tag)
-        hits = db.get(keys, dim)
-        todo = encode_order(t for t, k in zip(distinct, keys, strict=True) if k not in hits)
+        have = cached_vectors(db, distinct, model, kind, teacher_sha, backend)
+        todo = encode_order(t for t in distinct if t not in have)
         earlier.update(todo)
         chunks += [(job, kind, todo[i : i + size]) for i in range(0, len(todo), size)]
     return chunks
