@@ -10,7 +10,7 @@ import numpy as np
 
 from builder.build import build_site
 from builder.lexical.tokenize import terms
-from builder.model.static import StaticTable, fit_static
+from builder.model.static import StaticTable, TermBags, fit_static
 from builder.output.static import StaticReader, bucket_of, parse_bucket, quantize, write_static
 from builder.ranking import SiteRanker
 
@@ -36,7 +36,7 @@ def _topics(seed: int = 0):
 def test_the_fitted_table_ranks_texts_of_the_queried_topic_first():
     texts, topics, teacher, words = _topics()
     values = teacher - teacher.mean(0)  # the binarizer's values: here the identity map
-    table, stats = fit_static(texts, values, teacher, teacher, values, epochs=4, seed=0)
+    table, stats = fit_static(TermBags.of(texts), values, teacher, teacher, values, epochs=4, seed=0)
     assert stats["terms"] == 4 * 12 + 1 and stats["steps"] > 0
     signs = np.where(values > 0, 1.0, -1.0)
     for t in range(4):
@@ -60,8 +60,8 @@ def test_training_ranks_more_like_the_teacher_than_its_start():
             shares.append(len(ours & theirs) / 20)
         return float(np.mean(shares))
 
-    start, _ = fit_static(texts, values, teacher, teacher, values, epochs=0, seed=0)
-    trained, _ = fit_static(texts, values, teacher, teacher, values, epochs=4, seed=0)
+    start, _ = fit_static(TermBags.of(texts), values, teacher, teacher, values, epochs=0, seed=0)
+    trained, _ = fit_static(TermBags.of(texts), values, teacher, teacher, values, epochs=4, seed=0)
     assert agreement(trained) > agreement(start)
 
 
@@ -123,3 +123,10 @@ def test_a_lite_site_ships_no_transformer_and_ranks_by_its_static_encoder(tiny_c
     again = build_site(tiny_config(meaning="lite", out=tmp_path / "again", model_from=result.out))
     assert again.report["encoded"]["reused"] == again.report["documents"]
     assert again.manifest["model"] is None and again.manifest["static"] == manifest["static"]
+
+
+def test_term_bags_hold_each_texts_counts_in_first_occurrence_order():
+    bags = TermBags.of(iter([Counter(["b", "a", "b"]), Counter(), Counter(["c", "a"])]))
+    assert bags.terms == ["a", "b", "c"] and len(bags) == 3
+    flat, offsets, weights = bags.batch([2, 1, 0])
+    assert flat.tolist() == [2, 0, 1, 0] and offsets.tolist() == [0, 2, 2] and weights.tolist() == [1, 1, 2, 1]

@@ -4,13 +4,16 @@ keyword-index row; documents stay the unit of results (passages.bin maps rows to
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 from tokenizers import Tokenizer
 
 from builder.input.corpus import Document
 
+ENCODE_BATCH = 1024  # strings (titles, sections, headings) tokenized in one call
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]: the model's input holds them besides the passage's own tokens
 
 
@@ -68,14 +71,8 @@ def split_passages(docs: list[Document], tokenizer: Tokenizer, max_length: int, 
     tok = Tokenizer.from_str(tokenizer.to_str())  # a copy: truncation off, the caller's tokenizer untouched
     tok.no_truncation()
     tok.no_padding()
-    # every string tokenized in one batch (the tokenizer's own threads): one call per string cost SciFact ~4 s
     parts = [list(doc.parts()) for doc in docs]
-    strings = []
-    for doc, secs in zip(docs, parts, strict=True):
-        strings.append(doc.title or "")
-        for sec in secs:
-            strings += [doc.text[sec.start : sec.end], sec.heading or ""]
-    encoded = iter(tok.encode_batch(strings, add_special_tokens=False))
+    encoded = _encoded(tok, _strings(docs, parts))
     out: list[Passage] = []
     for d, secs in enumerate(parts):
         title_tokens = len(next(encoded).ids)  # "" has none
@@ -92,6 +89,22 @@ def split_passages(docs: list[Document], tokenizer: Tokenizer, max_length: int, 
                 end = section.start + (text_length if b == len(offsets) else offsets[b - 1][1])
                 out.append(Passage(d, section.heading, section.anchor, start, end, j == 0))
     return out
+
+
+def _strings(docs: list[Document], parts: list) -> Iterator[str]:
+    """What split_passages tokenizes, in its order: each document's title, then each section's text and heading."""
+    for doc, secs in zip(docs, parts, strict=True):
+        yield doc.title or ""
+        for sec in secs:
+            yield doc.text[sec.start : sec.end]
+            yield sec.heading or ""
+
+
+def _encoded(tok: Tokenizer, strings: Iterator[str]) -> Iterator:
+    """Each string's encoding, in order, tokenized ENCODE_BATCH strings a call: one call per string cost SciFact
+    ~4 s (the tokenizer's threads idle), one call for all held every encoding (offsets, tokens) of a site at once."""
+    while batch := list(islice(strings, ENCODE_BATCH)):
+        yield from tok.encode_batch(batch, add_special_tokens=False)
 
 
 def row_documents(passages: list[Passage]) -> np.ndarray:

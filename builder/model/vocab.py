@@ -16,6 +16,8 @@ from collections import Counter
 import torch
 from torch import nn
 
+from builder.model.student import ENCODE_BATCH
+
 
 def choose_tokens(tok_json: str, texts: list[str], size: int) -> list[int]:
     """Ids (ascending) of the pieces to keep: special tokens, ASCII characters, the corpus's characters, then
@@ -28,8 +30,10 @@ def choose_tokens(tok_json: str, texts: list[str], size: int) -> list[int]:
         return sorted(vocab.values())
     prefix = spec["model"].get("continuing_subword_prefix", "##")
     counts: Counter[int] = Counter()
-    for encoding in HFTokenizer.from_str(tok_json).encode_batch(texts):
-        counts.update(encoding.ids)
+    tokenizer = HFTokenizer.from_str(tok_json)
+    for start in range(0, len(texts), ENCODE_BATCH):  # a batch at a time (see ENCODE_BATCH)
+        for encoding in tokenizer.encode_batch(texts[start : start + ENCODE_BATCH]):
+            counts.update(encoding.ids)
     keep = {t["id"] for t in spec.get("added_tokens", []) if t.get("special")}
     ascii_chars = set(string.ascii_lowercase + string.ascii_uppercase + string.digits + string.punctuation)
     for token, i in vocab.items():
