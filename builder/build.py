@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -121,7 +122,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     # the page's runtime: fetched once and cached, before the heavy stages (a lite site needs only the stemmer)
     runtime = runtime_files(transformer=config.meaning != "lite")
     torch.manual_seed(config.seed)
-    torch.use_deterministic_algorithms(True)
+    _deterministic(resolve_device(config.device))
     stage, t_start = Stages(progress), time.perf_counter()
     tmp = make_temp_dir(out)  # made first, so an interrupt at any stage exercises the same cleanup
     try:
@@ -131,7 +132,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         if config.query_model == "shared" and previous is None and config.meaning != "lite":
             with stage("query model"):  # distilled once per teacher and shape, then from the cache
                 student, query_record = query_model(teacher, teacher_sha, base, QueryModelSpec.from_config(config),
-                                                    cache, progress, *_teacher_run(config).values())
+                                                    cache, progress, *_teacher_run(config).values(),
+                                                    resolve_device(config.device))
         with stage("passages"):
             passages, texts, views, hashes = _passages(config, tmp, docs, teacher, fresh=previous is None)
         with stage("lexical"):
@@ -190,6 +192,15 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     return BuildResult(out, manifest, report, doc_floats)
 
 
+def _deterministic(device: str) -> None:
+    """The CPU build is the reference, reproducible byte for byte: torch's deterministic kernels, or an error. A GPU
+    lacks some (the static encoder's EmbeddingBag backward, index_add): there they only warn, and cuBLAS gets the
+    fixed workspace that makes its matrix products repeatable (PyTorch's reproducibility notes)."""
+    if device == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=device != "cpu")
+
+
 def _load_models(config: BuildConfig, cache: Path, previous):
     """(teacher, its sha256, the model the student is cut from, previous): previous stays only if its teacher is
     the one loaded (else an error for --model-from, or None: build afresh). A reuse never loads the student."""
@@ -198,7 +209,7 @@ def _load_models(config: BuildConfig, cache: Path, previous):
     if previous is not None:
         previous = previous.check_teacher(teacher_sha, config.teacher)
     reusing = previous is not None
-    # the student is cut and trained on the CPU: the teacher itself only where it runs there
+    # the student is cut on the CPU (then trained on the device): the teacher itself only where it runs there
     on_cpu = resolve_device(config.device) == "cpu"
     base = teacher if (config.student == config.teacher and on_cpu) or reusing else load_teacher(config.student, cache)
     return teacher, teacher_sha, base, previous
@@ -279,7 +290,7 @@ def _static_words(texts) -> dict[str, str]:
 def _binarizer(config: BuildConfig, t_docs, t_views, progress):
     init = fit_pca_itq(t_docs, config.bits, config.seed)
     return train_binarizer(init, t_docs, t_views, epochs=config.binarizer_epochs, seed=config.seed,
-                           recon_weight=config.recon_weight, progress=progress)
+                           recon_weight=config.recon_weight, progress=progress, device=resolve_device(config.device))
 
 
 def _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats, teacher, teacher_sha, cache) -> dict:
@@ -293,7 +304,7 @@ def _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats, teach
         word_values = dict(zip(surface, space.project(vectors), strict=True))
     table, stats = fit_static(bags, targets, np.concatenate([t_views, t_docs]), t_docs, doc_floats,
                               epochs=config.static_epochs, seed=config.seed, word_values=word_values,
-                              mix=config.static_init)
+                              mix=config.static_init, device=resolve_device(config.device))
     log.info("static encoder: %s", stats)
     return write_static(tmp, table.terms, table.rows, config.static_bucket_bytes)
 
@@ -334,7 +345,7 @@ def _make_model(config, tmp, stage, base, student, query_record, texts, views, t
                                 prior=config.refit_prior, views=config.refit_views,
                                 rank_epochs=config.rank_epochs, tune=config.tune_views,
                                 batch_size=config.batch_size, lr=config.lr, seed=config.seed,
-                                weight_bits=config.weight_bits)
+                                weight_bits=config.weight_bits, device=resolve_device(config.device))
         else:
             student, kept, train_stats = _distill(config, base, keep, tokenizer, views, texts, t_views, t_docs,
                                                   space, progress)
@@ -367,6 +378,7 @@ def _distill(config, base, keep, tokenizer, views, texts, t_views, t_docs, space
         student, token_ids, targets, space,
         epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
         seed=config.seed, int4_epochs=1 if config.weight_bits == 4 else 0, progress=progress,
+        device=resolve_device(config.device),
     )
     return student, kept, stats
 

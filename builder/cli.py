@@ -51,7 +51,10 @@ def _field_help() -> dict[str, str]:
     from builder.config import BuildConfig
 
     source = inspect.getsource(BuildConfig)
-    return {m[1]: m[2].strip() for m in re.finditer(r"^    (\w+): [^=#\n]+(?:=[^#\n]*)?#(.*)$", source, re.M)}
+    described = {m[1]: m[2].strip() for m in re.finditer(r"^    (\w+): [^=#\n]+(?:=[^#\n]*)?#(.*)$", source, re.M)}
+    for m in re.finditer(r"^    #(.*)\n    (\w+): [^#\n]*$", source, re.M):  # a comment on the line above: too long
+        described.setdefault(m[2], m[1].strip())
+    return described
 
 
 def _common(p: argparse.ArgumentParser, skip: frozenset = frozenset()) -> None:

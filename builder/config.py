@@ -20,7 +20,7 @@ class BuildConfig:
     teacher_backend: str = DEFAULT_BACKEND  # runs the teacher: onnx-int8 (1.7x torch's speed), onnx (fp32) or torch
     # teacher processes (one thread each), or Ray actors; 0 = one per core from 4,000 texts to encode (Ray: per CPU)
     teacher_processes: int = 0
-    device: str = "auto"  # the teacher pass: auto (cuda, then mps, where torch sees one; else cpu), cpu, cuda, mps
+    device: str = "auto"  # teacher and training: auto (cuda, then mps, where torch sees one; else cpu), cpu, cuda, mps
     engine: str = "local"  # the teacher pass: local, or ray (a Ray Data job on RAY_ADDRESS, else a local Ray)
     student: str = DEFAULT_TEACHER  # model whose layers and tokenizer the student is cut from
     student_layers: int = 3  # layers the student keeps (spread evenly); 6 = all: the teacher's own trunk, undistilled

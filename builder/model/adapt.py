@@ -38,16 +38,20 @@ def compose(student: Student, space: Binarizer, dim: int) -> None:
 
 
 @torch.no_grad()
-def pooled_vectors(student: Student, token_ids: list[list[int]], weight_bits: int = 32) -> torch.Tensor:
-    """The student's pooled vectors (what its projection reads) of these texts, float64; weight_bits 4: those
-    of the int4 weights model.onnx stores, so what is fitted to them is what the page computes."""
+def pooled_vectors(student: Student, token_ids: list[list[int]], weight_bits: int = 32,
+                   device: str = "cpu") -> torch.Tensor:
+    """The student's pooled vectors (what its projection reads) of these texts, float64 on the CPU; weight_bits
+    4: those of the int4 weights model.onnx stores, so what is fitted to them is what the page computes. The
+    forward passes run on `device`; the student is back on the CPU after."""
     order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))  # little padding
     pooled = torch.zeros(len(token_ids), student.proj.in_features, dtype=torch.float64)
+    student.to(device)
     with int4_aware(student) if weight_bits == 4 else contextlib.nullcontext(), parametrize.cached():
         for start in range(0, len(order), 64):
             idx = order[start : start + 64]
-            ids, mask = (torch.from_numpy(a) for a in pad_batch([token_ids[i] for i in idx]))
-            pooled[idx] = student.pooled(ids, mask).double()
+            ids, mask = (torch.from_numpy(a).to(device) for a in pad_batch([token_ids[i] for i in idx]))
+            pooled[idx] = student.pooled(ids, mask).double().cpu()
+    student.to("cpu")
     return pooled
 
 
@@ -75,7 +79,8 @@ def refit(student: Student, token_ids: list[list[int]], targets: np.ndarray, pri
 
 
 def rank_tune(student: Student, pooled: torch.Tensor, targets: np.ndarray, teacher_views: np.ndarray,
-              teacher_docs: np.ndarray, doc_values: np.ndarray, *, epochs: int, seed: int) -> dict | None:
+              teacher_docs: np.ndarray, doc_values: np.ndarray, *, epochs: int, seed: int,
+              device: str = "cpu") -> dict | None:
     """Train the projection alone, on the pooled vectors refit() read, for what the page does with it: the
     query's floats against the passages' sign bits should rank the passages as the teacher's cosine does (the
     binarizer's listwise loss), refit()'s squared error keeping it near the refit. The refit regresses values,
@@ -83,21 +88,21 @@ def rank_tune(student: Student, pooled: torch.Tensor, targets: np.ndarray, teach
     hamming+rerank, 0.6078 -> 0.6119 in under a second (4 passes; 2 / 8 / 16: 0.6100 / 0.6107 / 0.6128)."""
     if not epochs or not len(pooled) or not len(teacher_docs):
         return None
-    generator = torch.Generator().manual_seed(seed)
-    x, y = pooled.float(), torch.from_numpy(targets)
-    signs = torch.from_numpy(np.where(doc_values > 0, 1.0, -1.0).astype(np.float32))
-    t_views = F.normalize(torch.from_numpy(teacher_views.astype(np.float32)), dim=1)
-    t_docs = F.normalize(torch.from_numpy(teacher_docs.astype(np.float32)), dim=1)
-    weight = nn.Parameter(student.proj.weight.detach().clone())
-    bias = nn.Parameter(student.proj.bias.detach().clone())
+    generator = torch.Generator().manual_seed(seed)  # on the CPU: a GPU run draws what a CPU run draws
+    x, y = pooled.float().to(device), torch.from_numpy(targets).to(device)
+    signs = torch.from_numpy(np.where(doc_values > 0, 1.0, -1.0).astype(np.float32)).to(device)
+    t_views = F.normalize(torch.from_numpy(teacher_views.astype(np.float32)).to(device), dim=1)
+    t_docs = F.normalize(torch.from_numpy(teacher_docs.astype(np.float32)).to(device), dim=1)
+    weight = nn.Parameter(student.proj.weight.detach().clone().to(device))
+    bias = nn.Parameter(student.proj.bias.detach().clone().to(device))
     opt = torch.optim.Adam([weight, bias], lr=RANK_LR)
     batches = -(-len(x) // RANK_BATCH)
     for _ in range(epochs):
-        order = torch.randperm(len(x), generator=generator)
+        order = torch.randperm(len(x), generator=generator).to(device)
         sums = [0.0, 0.0]  # the last pass's mean losses are reported
         for start in range(0, len(x), RANK_BATCH):
             v = order[start : start + RANK_BATCH]
-            d = torch.randint(0, len(t_docs), (min(DOCS_PER_STEP, len(t_docs)),), generator=generator)
+            d = torch.randint(0, len(t_docs), (min(DOCS_PER_STEP, len(t_docs)),), generator=generator).to(device)
             q = x[v] @ weight.T + bias
             rank = listwise(rerank_cosine(q, signs[d]), F.log_softmax(t_views[v] @ t_docs[d].T / TAU, 1))
             mse = F.mse_loss(q, y[v])
@@ -113,11 +118,12 @@ def rank_tune(student: Student, pooled: torch.Tensor, targets: np.ndarray, teach
 
 def adapt(student: Student, token_ids: list[list[int]], teacher_views: np.ndarray, space: Binarizer,
           teacher_docs: np.ndarray, doc_values: np.ndarray, *, prior: float, views: int, rank_epochs: int,
-          tune: int, batch_size: int, lr: float, seed: int, weight_bits: int = 32) -> dict:
+          tune: int, batch_size: int, lr: float, seed: int, weight_bits: int = 32, device: str = "cpu") -> dict:
     """Fit the composed model to a corpus briefly, on its query-like views (whose teacher embeddings the
     binarizer needed anyway): refit() the projection on `views` of them, rank_tune() it on the same views
     against the passages' codes (doc_values: the map's values of teacher_docs), then one pass of the whole
-    student over `tune` of them (off by default: docs/benchmarks.md, issue 15)."""
+    student over `tune` of them (off by default: docs/benchmarks.md, issue 15). The forward passes and the
+    training run on `device`; the refit's closed form on the CPU, in float64."""
     if not token_ids:
         return {"refit": None, "rank": None, "tune": None}
     order = np.random.default_rng(seed).permutation(len(token_ids))
@@ -125,14 +131,14 @@ def adapt(student: Student, token_ids: list[list[int]], teacher_views: np.ndarra
     fitted = ranked = None
     if len(part):
         part_ids = [token_ids[i] for i in part]
-        pooled, part_views = pooled_vectors(student, part_ids, weight_bits), teacher_views[part]
+        pooled, part_views = pooled_vectors(student, part_ids, weight_bits, device), teacher_views[part]
         targets = space.project(part_views)
         fitted = refit(student, part_ids, targets, prior, weight_bits, pooled)
         ranked = rank_tune(student, pooled, targets, part_views, teacher_docs, doc_values, epochs=rank_epochs,
-                           seed=seed)
+                           seed=seed, device=device)
     tuned = None
     if tune:
         pick = order[:tune]
         tuned = train(student, [token_ids[i] for i in pick], teacher_views[pick], space, epochs=1,
-                      batch_size=batch_size, lr=lr, seed=seed)
+                      batch_size=batch_size, lr=lr, seed=seed, device=device)
     return {"refit": fitted, "rank": ranked, "tune": tuned}

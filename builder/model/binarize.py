@@ -88,16 +88,18 @@ def train_binarizer(
     batch_size: int = 256,
     lr: float = 1e-3,
     progress: Progress | None = None,
+    device: str = "cpu",
 ) -> tuple[Binarizer, dict]:
-    """Train the map on the teacher's embeddings (a few seconds an epoch on CPU: 384-d vectors, no text)."""
+    """Train the map on the teacher's embeddings (a few seconds an epoch on CPU: 384-d vectors, no text), on
+    `device`; the draws come from a CPU generator, so a GPU run sees the batches a CPU run sees."""
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    mean = torch.from_numpy(init.mean)
-    weight = nn.Parameter(torch.from_numpy(init.matrix.copy()))
-    docs = torch.from_numpy(teacher_docs.astype(np.float32))
-    views = torch.from_numpy(teacher_views.astype(np.float32)) if len(teacher_views) else docs
+    mean = torch.from_numpy(init.mean).to(device)
+    weight = nn.Parameter(torch.from_numpy(init.matrix.copy()).to(device))
+    docs = torch.from_numpy(teacher_docs.astype(np.float32)).to(device)
+    views = torch.from_numpy(teacher_views.astype(np.float32)).to(device) if len(teacher_views) else docs
     bits, dim = init.matrix.shape[1], teacher_docs.shape[1]
-    decoder = nn.Linear(bits, dim)
+    decoder = nn.Linear(bits, dim).to(device)
     with torch.no_grad():  # the decoder starts as the pseudo-inverse of the map
         decoder.weight.copy_(torch.from_numpy(np.linalg.pinv(init.matrix).T.astype(np.float32)))
         decoder.bias.copy_(mean)
@@ -108,8 +110,8 @@ def train_binarizer(
         order = torch.randperm(len(views), generator=generator)
         sums = [0.0, 0.0]
         for step in range(steps):
-            v = views[order[step * batch_size : (step + 1) * batch_size]]
-            d = docs[torch.randint(0, len(docs), (min(DOCS_PER_STEP, len(docs)),), generator=generator)]
+            v = views[order[step * batch_size : (step + 1) * batch_size].to(device)]
+            d = docs[torch.randint(0, len(docs), (min(DOCS_PER_STEP, len(docs)),), generator=generator).to(device)]
             zv, zd = (v - mean) @ weight, (d - mean) @ weight
             code = _sign_st(zd)
             teacher_log_p = F.log_softmax(F.normalize(v, dim=1) @ F.normalize(d, dim=1).T / TAU, 1)
@@ -126,4 +128,4 @@ def train_binarizer(
             if progress:
                 progress("binarize", epoch * steps + step + 1, epochs * steps)
         stats = {"rank": sums[0] / steps, "recon": sums[1] / steps, "steps": (epoch + 1) * steps}
-    return Binarizer(init.mean, weight.detach().numpy().copy()), stats
+    return Binarizer(init.mean, weight.detach().cpu().numpy().copy()), stats

@@ -105,13 +105,15 @@ def train(
     seed: int,
     int4_epochs: int = 0,
     progress: Progress | None = None,
+    device: str = "cpu",
 ) -> dict:
     """Fit the student to space.project(teacher). The last int4_epochs epochs train through the int4
     rounding the export will apply (quant.py), so the weights settle where rounding costs least. Returns the
-    last epoch's mean loss."""
+    last epoch's mean loss. Trained on `device`, handed back on the CPU (export and parity read it there)."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    targets = torch.from_numpy(space.project(teacher))
+    targets = torch.from_numpy(space.project(teacher)).to(device)
+    student.to(device)
     # Token embeddings stay the teacher's: most of the parameters, costly to update, and what lets a word
     # seen only in queries keep its meaning.
     student.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
@@ -135,7 +137,8 @@ def train(
         with aware:
             for batch in _batches(lengths, batch_size, rng):
                 ids, mask = pad_batch([token_ids[i] for i in batch])
-                loss = F.mse_loss(student(torch.from_numpy(ids), torch.from_numpy(mask)), targets[batch])
+                ids, mask = torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
+                loss = F.mse_loss(student(ids, mask), targets[batch])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
@@ -148,4 +151,5 @@ def train(
         stats = {"hpd": total_loss / len(token_ids), "steps": step}
         log.info("epoch %d: hpd %.4f", epoch + 1, stats["hpd"])
     student.eval()
+    student.to("cpu")
     return stats

@@ -94,15 +94,17 @@ def model_key(teacher_sha: str, student_sha: str, spec: QueryModelSpec) -> str:
 
 def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir: Path,
                 progress: Progress | None = None, backend: str = DEFAULT_BACKEND,
-                processes: int = 0) -> tuple[Student, dict]:
+                processes: int = 0, device: str = "cpu") -> tuple[Student, dict]:
     """The student whose head outputs the teacher's embedding (times sqrt(dim)): the package's, else the cache's,
     else trained now and cached. Returns it and its record (model.json), "source" saying which (package, cache,
-    trained; teacher for the teacher's own trunk) and "cached" whether it was made before this build."""
+    trained; teacher for the teacher's own trunk) and "cached" whether it was made before this build. Trained on
+    `device`; base may be the teacher's copy on the CPU (where the teacher runs on a GPU): the same weights."""
     dim = _dim(teacher)
     student, kept = make_student(base, spec.layers, dim)
-    if base is teacher and len(kept) == _layers(teacher):  # no key: nothing is distilled or cached
-        return student, _teacher_trunk(student, base, spec, teacher_sha, kept, dim)
     student_sha = teacher_sha if base is teacher else fingerprint(base)
+    same = student_sha == teacher_sha  # cut from the teacher itself, wherever each copy lives
+    if same and len(kept) == _layers(teacher):  # no key: nothing is distilled or cached
+        return student, _teacher_trunk(student, base, spec, teacher_sha, kept, dim)
     key = model_key(teacher_sha, student_sha, spec)
     folder = Path(cache_dir) / "query-model" / key
     shipped = shipped_model(key)
@@ -125,13 +127,13 @@ def query_model(teacher, teacher_sha: str, base, spec: QueryModelSpec, cache_dir
     tokenizer = Tokenizer(tokenizer_json(base, spec.max_length), spec.max_length)
     token_ids = [truncate_ids(ids, spec.max_length) for ids in tokenizer.ids(texts)]
     space = _space(dim)
-    if base is teacher:
+    if same:
         init_projection(student, space, token_ids[:: max(1, len(token_ids) // 256)][:256])
     else:
         pick = np.random.default_rng(spec.seed).permutation(len(token_ids))[:2048]
         init_projection(student, space, [token_ids[i] for i in pick], targets[pick])
     stats = train(student, token_ids, targets, space, epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr,
-                  seed=spec.seed, int4_epochs=min(1, spec.epochs), progress=progress)
+                  seed=spec.seed, int4_epochs=min(1, spec.epochs), progress=progress, device=device)
     # the one-off cost, paid by the first build with this teacher and shape on a machine
     seconds = {"teacher": round(t_teacher, 1), "train": round(time.perf_counter() - t0 - t_teacher, 1)}
     record = _record(key, teacher_sha, student_sha, sample_sha, spec, kept, dim, stats, seconds)

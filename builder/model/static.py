@@ -119,10 +119,11 @@ def _with_words(rows: np.ndarray, terms: list[str], word_values: dict[str, np.nd
 
 def fit_static(bags: TermBags, targets: np.ndarray, teacher: np.ndarray, teacher_docs: np.ndarray,
                doc_values: np.ndarray, *, epochs: int, seed: int, word_values: dict | None = None,
-               mix: str = "centroids") -> tuple[StaticTable, dict]:
+               mix: str = "centroids", device: str = "cpu") -> tuple[StaticTable, dict]:
     """The table for this corpus. bags: each training text's term counts (views and passages);
     targets: the binarizer's values of their teacher embeddings [texts, bits]; teacher: those embeddings;
-    teacher_docs / doc_values: the passages' teacher embeddings and binarizer values (the codes' signs)."""
+    teacher_docs / doc_values: the passages' teacher embeddings and binarizer values (the codes' signs).
+    Trained on `device`, with the CPU generator's draws."""
     terms = bags.terms
     rows = _initial_rows(bags, targets)
     if word_values and mix != "centroids":
@@ -134,11 +135,11 @@ def fit_static(bags: TermBags, targets: np.ndarray, teacher: np.ndarray, teacher
     # from the rows, not a random init: the global generator stays as it was for the stages after this one
     # sparse: a batch touches a few thousand of the table's rows; a dense Adam step moves all of them (SciFact,
     # 16 passes: 23 s instead of about 33 s, lite nDCG@10 on train 0.6660 against 0.6686, hybrid-lite 0.7298 / 0.7304)
-    table = nn.EmbeddingBag.from_pretrained(torch.from_numpy(rows), freeze=False, mode="sum", sparse=True)
-    y = torch.from_numpy(targets.astype(np.float32))
-    t_texts = F.normalize(torch.from_numpy(teacher.astype(np.float32)), dim=1)
-    t_docs = F.normalize(torch.from_numpy(teacher_docs.astype(np.float32)), dim=1)
-    signs = torch.from_numpy(np.where(doc_values > 0, 1.0, -1.0).astype(np.float32))
+    table = nn.EmbeddingBag.from_pretrained(torch.from_numpy(rows), freeze=False, mode="sum", sparse=True).to(device)
+    y = torch.from_numpy(targets.astype(np.float32)).to(device)
+    t_texts = F.normalize(torch.from_numpy(teacher.astype(np.float32)).to(device), dim=1)
+    t_docs = F.normalize(torch.from_numpy(teacher_docs.astype(np.float32)).to(device), dim=1)
+    signs = torch.from_numpy(np.where(doc_values > 0, 1.0, -1.0).astype(np.float32)).to(device)
     opt = torch.optim.SparseAdam(list(table.parameters()), lr=STATIC_LR)
     has_terms = np.flatnonzero(np.diff(bags.starts)).tolist()
     batches = math.ceil(len(has_terms) / STATIC_BATCH)
@@ -147,9 +148,10 @@ def fit_static(bags: TermBags, targets: np.ndarray, teacher: np.ndarray, teacher
         sums = [0.0, 0.0]
         for start in range(0, len(order), STATIC_BATCH):
             v = [has_terms[i] for i in order[start : start + STATIC_BATCH]]
-            flat, offsets, weights = bags.batch(v)
+            flat, offsets, weights = (a.to(device) for a in bags.batch(v))
             q = table(flat, offsets, per_sample_weights=weights)
-            d = torch.randint(0, len(t_docs), (min(DOCS_PER_STEP, len(t_docs)),), generator=generator)
+            d = torch.randint(0, len(t_docs), (min(DOCS_PER_STEP, len(t_docs)),), generator=generator).to(device)
+            v = torch.tensor(v, device=device)
             rank = listwise(rerank_cosine(q, signs[d]), F.log_softmax(t_texts[v] @ t_docs[d].T / TAU, 1))
             direction = 1 - F.cosine_similarity(q, y[v]).mean()
             opt.zero_grad(set_to_none=True)
@@ -157,4 +159,4 @@ def fit_static(bags: TermBags, targets: np.ndarray, teacher: np.ndarray, teacher
             opt.step()
             sums = [sums[0] + rank.item(), sums[1] + direction.item()]
         stats = {**stats, "steps": stats["steps"] + batches, "rank": sums[0] / batches, "cosine": sums[1] / batches}
-    return StaticTable(terms, table.weight.detach().numpy().copy()), stats
+    return StaticTable(terms, table.weight.detach().cpu().numpy().copy()), stats

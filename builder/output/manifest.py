@@ -83,7 +83,7 @@ def report(config, tmp: Path, manifest: dict, *, documents: int, skipped: dict, 
         "teacher_texts_per_second": (round(teacher["encoded"] / seconds["teacher"], 1)
                                      if teacher.get("encoded") else None),
         "teacher": teacher,
-        "device": device,  # where the teacher ran (builder/teacher/load.py's resolve_device); training runs on the CPU
+        "device": device,  # where the teacher and the training ran (load.py's resolve_device); the export: the CPU
         # what ran the teacher pass: this machine's processes or a Ray Data job's actors (the most a pass used)
         "engine": {"name": config.engine, "workers": teacher.get("workers", 0)},
         "binarizer": binarizer,
