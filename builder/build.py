@@ -7,20 +7,16 @@ where the teacher's work is planned, where the codes are assembled and where the
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
-import os
 import shutil
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from builder.config import BuildConfig
 from builder.input import read_input
@@ -45,6 +41,7 @@ from builder.reuse.policy import corpus_name, find
 from builder.reuse.records import FOLDER as REBUILD_FOLDER
 from builder.reuse.records import document_hashes
 from builder.reuse.records import write as write_rebuild
+from builder.stages import Stages, reproducible
 from builder.teacher.embed import embed, shared_pools
 from builder.teacher.load import fingerprint, load_teacher, resolve_device
 from builder.teacher.on_ray import RayTeacher
@@ -72,43 +69,6 @@ class ModelFiles:
     fidelity: dict | None  # the site's ranking against the teacher's on query-like views
 
 
-class Stages:
-    """Times each stage and announces it through the progress callback (total 0 = a stage header)."""
-
-    def __init__(self, progress: Progress | None):
-        self.progress = progress
-        self.seconds: dict[str, float] = {}
-
-    def __call__(self, name: str):
-        self.name, self.t0 = name, time.perf_counter()
-        if self.progress:
-            self.progress(name, 0, 0)
-        return self
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds[self.name] = round(time.perf_counter() - self.t0, 3)
-        log.info("%s: %.1f s", self.name, self.seconds[self.name])
-        _trim()
-
-
-def _trim() -> None:
-    """Hand the memory a stage freed back to the system. glibc keeps what torch's threads freed in their arenas:
-    the compose stage's forward passes left 390 MB resident that no later stage used, and every later peak stood
-    on it (dask's workers trim the same way). Elsewhere than glibc: nothing to do."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-try:
-    _LIBC = ctypes.CDLL("libc.so.6")
-    _LIBC.malloc_trim  # noqa: B018  (musl has no malloc_trim: then nothing to trim)
-except (OSError, AttributeError):
-    _LIBC = None
-
-
 def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     config.validate()
     out = config.site_folder()
@@ -121,9 +81,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     template = template_files()  # the page's own files: a broken installation fails here, not at the end
     # the page's runtime: fetched once and cached, before the heavy stages (a lite site needs only the stemmer)
     runtime = runtime_files(transformer=config.meaning != "lite")
-    torch.manual_seed(config.seed)
-    _deterministic(resolve_device(config.device))
-    stage, t_start = Stages(progress), time.perf_counter()
+    reproducible(config.seed, resolve_device(config.device))
+    stage = Stages(progress)
     tmp = make_temp_dir(out)  # made first, so an interrupt at any stage exercises the same cleanup
     try:
         with stage("load models"):
@@ -178,7 +137,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         report = records.report(
             config, tmp, manifest, documents=len(docs), skipped=skipped, views=len(views), seconds=stage.seconds,
-            t_start=t_start, teacher=teacher_stats, binarizer=binarizer_stats, model=model,
+            t_start=stage.started, teacher=teacher_stats, binarizer=binarizer_stats, model=model,
             query_model=(previous.report.get("query_model") if previous is not None else
                          None if query_record is None else
                          {k: query_record[k] for k in ("key", "source", "cached", "seconds", "train")}),
@@ -190,15 +149,6 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return BuildResult(out, manifest, report, doc_floats)
-
-
-def _deterministic(device: str) -> None:
-    """The CPU build is the reference, reproducible byte for byte: torch's deterministic kernels, or an error. A GPU
-    lacks some (the static encoder's EmbeddingBag backward, index_add): there they only warn, and cuBLAS gets the
-    fixed workspace that makes its matrix products repeatable (PyTorch's reproducibility notes)."""
-    if device == "cuda":
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True, warn_only=device != "cpu")
 
 
 def _load_models(config: BuildConfig, cache: Path, previous):
