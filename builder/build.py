@@ -252,7 +252,7 @@ def _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats, teach
         surface = _static_words(texts)
         vectors = embed(list(surface.values()), teacher, "query", cache, teacher_sha, None, **_teacher_run(config))
         word_values = dict(zip(surface, space.project(vectors), strict=True))
-    table, stats = fit_static(bags, targets, np.concatenate([t_views, t_docs]), t_docs, doc_floats,
+    table, stats = fit_static(bags, targets, np.concatenate([t_views, t_docs]), len(t_views),
                               epochs=config.static_epochs, seed=config.seed, word_values=word_values,
                               mix=config.static_init, device=resolve_device(config.device))
     log.info("static encoder: %s", stats)

@@ -90,9 +90,9 @@ def rank_tune(student: Student, pooled: torch.Tensor, targets: np.ndarray, teach
         return None
     generator = torch.Generator().manual_seed(seed)  # on the CPU: a GPU run draws what a CPU run draws
     x, y = pooled.float().to(device), torch.from_numpy(targets).to(device)
-    signs = torch.from_numpy(np.where(doc_values > 0, 1.0, -1.0).astype(np.float32)).to(device)
-    t_views = F.normalize(torch.from_numpy(teacher_views.astype(np.float32)).to(device), dim=1)
-    t_docs = F.normalize(torch.from_numpy(teacher_docs.astype(np.float32)).to(device), dim=1)
+    signs = torch.where(torch.from_numpy(doc_values).to(device) > 0, 1.0, -1.0)
+    t_views = F.normalize(torch.from_numpy(np.asarray(teacher_views, dtype=np.float32)).to(device), dim=1)
+    t_docs = F.normalize(torch.from_numpy(np.asarray(teacher_docs, dtype=np.float32)).to(device), dim=1)
     weight = nn.Parameter(student.proj.weight.detach().clone().to(device))
     bias = nn.Parameter(student.proj.bias.detach().clone().to(device))
     opt = torch.optim.Adam([weight, bias], lr=RANK_LR)

@@ -96,8 +96,9 @@ def train_binarizer(
     torch.manual_seed(seed)
     mean = torch.from_numpy(init.mean).to(device)
     weight = nn.Parameter(torch.from_numpy(init.matrix.copy()).to(device))
-    docs = torch.from_numpy(teacher_docs.astype(np.float32)).to(device)
-    views = torch.from_numpy(teacher_views.astype(np.float32)).to(device) if len(teacher_views) else docs
+    # read only, so the caller's float32 arrays themselves on the CPU (a copy of a million passages' is 1.5 GB)
+    docs = torch.from_numpy(np.asarray(teacher_docs, dtype=np.float32)).to(device)
+    views = torch.from_numpy(np.asarray(teacher_views, dtype=np.float32)).to(device) if len(teacher_views) else docs
     bits, dim = init.matrix.shape[1], teacher_docs.shape[1]
     decoder = nn.Linear(bits, dim).to(device)
     with torch.no_grad():  # the decoder starts as the pseudo-inverse of the map

@@ -117,29 +117,30 @@ def _with_words(rows: np.ndarray, terms: list[str], word_values: dict[str, np.nd
     return out
 
 
-def fit_static(bags: TermBags, targets: np.ndarray, teacher: np.ndarray, teacher_docs: np.ndarray,
-               doc_values: np.ndarray, *, epochs: int, seed: int, word_values: dict | None = None,
-               mix: str = "centroids", device: str = "cpu") -> tuple[StaticTable, dict]:
-    """The table for this corpus. bags: each training text's term counts (views and passages);
-    targets: the binarizer's values of their teacher embeddings [texts, bits]; teacher: those embeddings;
-    teacher_docs / doc_values: the passages' teacher embeddings and binarizer values (the codes' signs).
-    Trained on `device`, with the CPU generator's draws."""
+def fit_static(bags: TermBags, targets: np.ndarray, teacher: np.ndarray, docs_from: int, *, epochs: int,
+               seed: int, word_values: dict | None = None, mix: str = "centroids",
+               device: str = "cpu") -> tuple[StaticTable, dict]:
+    """The table for this corpus. bags: each training text's term counts (views, then passages); targets: the
+    binarizer's values of their teacher embeddings [texts, bits]; teacher: those embeddings; the texts from
+    docs_from on are the passages, whose values' signs are the codes. The passages are read as that tail, never
+    copied apart: at a million passages each copy of their vectors is 1.5 GB. Trained on `device`, with the CPU
+    generator's draws."""
     terms = bags.terms
     rows = _initial_rows(bags, targets)
     if word_values and mix != "centroids":
         rows = _with_words(rows, terms, word_values, mix)
     stats = {"terms": len(terms), "texts": len(bags), "epochs": epochs, "steps": 0}
-    if not terms or not epochs or not len(teacher_docs):
+    if not terms or not epochs or docs_from >= len(teacher):
         return StaticTable(terms, rows), stats
     generator = torch.Generator().manual_seed(seed)
     # from the rows, not a random init: the global generator stays as it was for the stages after this one
     # sparse: a batch touches a few thousand of the table's rows; a dense Adam step moves all of them (SciFact,
     # 16 passes: 23 s instead of about 33 s, lite nDCG@10 on train 0.6660 against 0.6686, hybrid-lite 0.7298 / 0.7304)
     table = nn.EmbeddingBag.from_pretrained(torch.from_numpy(rows), freeze=False, mode="sum", sparse=True).to(device)
-    y = torch.from_numpy(targets.astype(np.float32)).to(device)
-    t_texts = F.normalize(torch.from_numpy(teacher.astype(np.float32)).to(device), dim=1)
-    t_docs = F.normalize(torch.from_numpy(teacher_docs.astype(np.float32)).to(device), dim=1)
-    signs = torch.from_numpy(np.where(doc_values > 0, 1.0, -1.0).astype(np.float32)).to(device)
+    y = torch.from_numpy(np.asarray(targets, dtype=np.float32)).to(device)  # read only: no copy on the CPU
+    t_texts = F.normalize(torch.from_numpy(np.asarray(teacher, dtype=np.float32)).to(device), dim=1)
+    t_docs = t_texts[docs_from:]
+    signs = torch.where(y[docs_from:] > 0, 1.0, -1.0)
     opt = torch.optim.SparseAdam(list(table.parameters()), lr=STATIC_LR)
     has_terms = np.flatnonzero(np.diff(bags.starts)).tolist()
     batches = math.ceil(len(has_terms) / STATIC_BATCH)
