@@ -9,8 +9,9 @@ HTML, anywhere in the page (its <head> included):
     data-hamming-filter="tag[data-a], x[data-b]"  several, comma-separated (the attribute forms)
 
 data-hamming-meta and data-hamming-sort take the same forms. A page may give a filter key several values; a meta or
-sort key keeps its first. `title` is always in a page's meta (its title), `image` where the content holds an
-<img> (its src).
+sort key keeps its first. `title` is always in a page's meta (its title), `image` where the indexed content holds
+an <img> (its src). As Pagefind's: inside `data-hamming-ignore` the attributes still count (the text alone is left
+out), inside `data-hamming-ignore="all"` nothing does.
 
 Markdown front matter: a list (`tags: [a, b]`, `categories`) is a filter, any other scalar is meta; `weight` and
 `date` are also sort keys. A .jsonl record: "filters" {key: value or [values]}, "meta" {key: value}, "sort"
@@ -63,13 +64,25 @@ def page_attributes(tree, roots, title: str) -> tuple[Pairs, Pairs, Pairs]:
     found: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KINDS}
     for kind in KINDS:
         for node in tree.css(f"[data-hamming-{kind}]"):
-            found[kind] += _specs(node.attributes.get(f"data-hamming-{kind}") or "", node)
+            if not _ignored(node, all_only=True):
+                found[kind] += _specs(node.attributes.get(f"data-hamming-{kind}") or "", node)
     meta = first_values([*found["meta"], ("title", title)])  # an element marked as the title wins
     if "image" not in dict(meta):
-        image = next((img.attributes.get("src") for root in roots for img in root.css("img[src]")), None)
+        image = next((img.attributes.get("src") for root in roots for img in root.css("img[src]")
+                      if not _ignored(img, all_only=False)), None)
         if image:
             meta = (*meta, ("image", image))
     return tuple(dict.fromkeys(found["filter"])), meta, first_values(found["sort"])
+
+
+def _ignored(node, all_only: bool) -> bool:
+    """Inside (or itself) an element marked data-hamming-ignore="all", or with all_only False any such mark."""
+    while node is not None:
+        mark = node.attributes.get("data-hamming-ignore", False) if node.is_element_node else False
+        if mark is not False and (not all_only or mark == "all"):
+            return True
+        node = node.parent
+    return False
 
 
 def first_values(pairs) -> Pairs:

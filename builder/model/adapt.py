@@ -50,7 +50,7 @@ def pooled_vectors(student: Student, token_ids: list[list[int]], weight_bits: in
         for start in range(0, len(order), 64):
             idx = order[start : start + 64]
             ids, mask = (torch.from_numpy(a).to(device) for a in pad_batch([token_ids[i] for i in idx]))
-            pooled[idx] = student.pooled(ids, mask).double().cpu()
+            pooled[idx] = student.pooled(ids, mask).cpu().double()  # MPS has no float64
     student.to("cpu")
     return pooled
 
