@@ -431,3 +431,13 @@ def test_pretty_urls_link_an_html_index_as_its_folder(tmp_path):
     (tmp_path / "search.html").write_text(marked)
     docs, skipped = read_folder(tmp_path)
     assert "search.html" not in [d.id for d in docs] and skipped == {"marked to be ignored": 1}
+
+
+def test_markdown_in_an_underscore_folder_is_no_page(tmp_path):
+    for rel in ("_static/lib/README.md", "_modules/api.html", "guide/_index.md", "guide/page.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f"# {rel}\n\ntext of {rel}\n" if rel.endswith(".md") else f"<p>{rel}</p>")
+    docs, skipped = read_folder(tmp_path)
+    assert [(d.id, d.url) for d in docs] == [("_modules/api.html", "_modules/api.html"), ("guide/_index.md", "guide/"),
+                                            ("guide/page.md", "guide/page.html")]
+    assert skipped == {"Markdown in a _folder (not a page)": 1}

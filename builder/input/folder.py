@@ -43,9 +43,17 @@ def _find_pages(folder: Path, skipped: Counter) -> list[str]:
             keep.append(name)
         dirnames[:] = keep
         rel_dir = Path(dirpath).relative_to(folder).as_posix()
+        # Sphinx's _static and _sources, Jekyll's _includes and _layouts: a Markdown file there is an asset's README
+        # or a partial that no page serves (SciPy's _static/scipy-mathjax/README.md linked to no page)
+        underscored = any(part.startswith("_") for part in PurePosixPath(rel_dir).parts)
         for name in filenames:
-            if not name.startswith(".") and Path(name).suffix.lower() in READERS:
-                pages.append(name if rel_dir == "." else f"{rel_dir}/{name}")
+            kind = READERS.get(Path(name).suffix.lower())
+            if name.startswith(".") or kind is None:
+                continue
+            if kind == "markdown" and underscored:
+                skipped["Markdown in a _folder (not a page)"] += 1
+                continue
+            pages.append(name if rel_dir == "." else f"{rel_dir}/{name}")
     return sorted(pages)
 
 
