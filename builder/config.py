@@ -53,7 +53,7 @@ class BuildConfig:
     max_views: int = 8192  # views kept at most, drawn evenly: the teacher encodes them and the binarizer trains on them
     base_url: str = ""  # site folders: prefix of every page's URL (e.g. /docs/); "" = relative to the folder
     pretty_urls: bool = False  # URLs page/ for Markdown's page.md (Hugo, MkDocs) and folder/ for an index.html
-    docs_per_shard: int = 0  # documents per docs/NNNN.json shard; 0 = auto: 4, fewer for long pages (about 16 KB)
+    docs_per_shard: int = 0  # documents a docs/NNNN.json shard; 0 = auto: up to 4 within about 16 KB, a long page alone
     offline: str = "auto"  # auto: visitors keep the site for offline use once a ranking with meaning is shown; off
     bm25_k1: float = 1.2  # keyword index: BM25 term-frequency saturation (tuned on SciFact train)
     bm25_b: float = 0.75  # keyword index: BM25 length normalisation

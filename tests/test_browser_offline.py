@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from browsing import CHROMIUM, QUERIES, python_ranking, same_order, serve
 
-from builder.output.names import site_path
+from builder.output.names import shard_of, site_path
 from builder.ranking import SiteRanker
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -199,7 +199,7 @@ def test_a_damaged_shard_counts_as_missing(browser, site, tmp_path):
     shutil.copytree(site, broken)
     ranker = SiteRanker(broken)
     top = ranker.results(ranker.query(QUERIES[3]), 10, "lexical")[0]["index"]
-    shard = site_path(broken, f"docs/{top // ranker.manifest['docs']['per_shard']:04d}.json")
+    shard = site_path(broken, f"docs/{shard_of(ranker.manifest, top)[0]:04d}.json")
     shard.write_bytes(shard.read_bytes().replace(b'"text":"', b'"text":"!', 1))  # still JSON, other bytes
     httpd, url = serve(broken)
     try:

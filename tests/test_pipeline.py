@@ -15,7 +15,7 @@ from builder.model.distill import init_projection, query_views, train
 from builder.model.export import OnnxEncoder, export_onnx, parity, quantize_weights
 from builder.model.student import Tokenizer, keep_layers, make_student, pad_batch, tokenizer_json
 from builder.output.codes import read_codes
-from builder.output.names import site_folder, site_path
+from builder.output.names import shard_of, site_folder, site_path
 from builder.teacher.embed import embed
 from builder.teacher.load import fingerprint, load_teacher, resolve_device
 from conftest import SENTENCES
@@ -254,6 +254,18 @@ def test_bad_bits(tiny_config, bits):
         tiny_config(bits=bits).validate()
 
 
+def test_shards_group_short_pages_and_leave_a_long_one_alone():
+    from builder.output.site import MAX_PER_SHARD, SHARD_BYTES, _by_bytes
+
+    sizes = [100, 200, 300, 100, 100, SHARD_BYTES * 3, 50, SHARD_BYTES - 60, 50, 10]
+    rows = [f"{i:02d}" + "x" * (n - 2) for i, n in enumerate(sizes)]
+    groups = _by_bytes(rows)
+    assert [len(g) for g in groups] == [MAX_PER_SHARD, 1, 1, 2, 2]  # 4 short; 1 short; the long one; then by bytes
+    assert all(sum(len(r) for r in g) <= SHARD_BYTES or len(g) == 1 for g in groups)
+    m = {"docs": {"per_shard": MAX_PER_SHARD, "sizes": "".join(str(len(g)) for g in groups)}}
+    assert [groups[n][at][:2] for n, at in (shard_of(m, i) for i in range(len(rows)))] == [r[:2] for r in rows]
+
+
 def test_a_five_megabyte_line_builds_and_is_kept_whole(tiny_config, tmp_path):
     huge = ((SENTENCES[0] + " ") * 200_000)[: 5 * 2**20 - 1] + "x"  # no space at either end
     corpus = tmp_path / "huge.txt"
@@ -262,10 +274,10 @@ def test_a_five_megabyte_line_builds_and_is_kept_whole(tiny_config, tmp_path):
     build_site(config)
     manifest = json.loads((config.out / "manifest.json").read_text())
     assert manifest["count"] == 3
-    per = manifest["docs"]["per_shard"]
-    assert per == 1  # auto: a shard of about 16 KB, so a 5 MB page is one alone
-    shard = json.loads(site_path(config.out, f"docs/{1 // per:04d}.json").read_text())
-    assert shard[1 % per]["text"] == huge and len(huge.encode()) == 5 * 2**20  # whole in the shard
+    assert manifest["docs"]["sizes"] == "111"  # auto: shards of about 16 KB, so a 5 MB page is one alone
+    n, at = shard_of(manifest, 1)
+    shard = json.loads(site_path(config.out, f"docs/{n:04d}.json").read_text())
+    assert shard[at]["text"] == huge and len(huge.encode()) == 5 * 2**20  # whole in the shard
 
 
 def test_a_teacher_of_another_family_is_one_clear_error(tmp_path):

@@ -3,10 +3,27 @@
 import { load } from "./files.js";
 import { shardName } from "./offline.js";
 
+const firsts = new WeakMap(); // manifest -> each shard's first document, where docs.sizes gives the shards' sizes
+
+/** [shard, place in it] of document index: by docs.sizes (one digit a shard) where the shards differ, else every
+ * shard holds docs.per_shard (names.py's shard_of). */
+export function shardOf(docs, index) {
+  if (!docs.sizes) return [Math.floor(index / docs.per_shard), index % docs.per_shard];
+  let first = firsts.get(docs);
+  if (!first) {
+    first = new Uint32Array(docs.sizes.length);
+    for (let n = 1; n < first.length; n++) first[n] = first[n - 1] + Number(docs.sizes[n - 1]);
+    firsts.set(docs, first);
+  }
+  let lo = 0, hi = first.length - 1; // the last shard whose first document is at or before index
+  while (lo < hi) { const mid = (lo + hi + 1) >>> 1; if (first[mid] <= index) lo = mid; else hi = mid - 1; }
+  return [lo, index - first[lo]];
+}
+
 /** The document at index of build m: {id, title, text, url, passages?} as its shard holds it. */
 export async function documentOf(m, index) {
-  const per = m.docs.per_shard;
-  return (await load(shardName(m, Math.floor(index / per)), "json"))[index % per];
+  const [shard, at] = shardOf(m.docs, index);
+  return (await load(shardName(m, shard), "json"))[at];
 }
 
 /** A document's URL as the visitor's browser should open it; null where it has none or not http(s). */

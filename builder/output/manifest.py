@@ -52,7 +52,10 @@ def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: dic
         # the codes by cluster (builder/output/clusters.py); None: a query fetches codes.bin whole
         "clusters": clusters,
         "tokenizer": {"file": "tokenizer.json", "max_length": config.max_length} if student else None,
-        "docs": {"folder": "docs", "per_shard": shards["per_shard"], "shards": shards["shards"]},
+        # sizes: each shard's document count, one digit a shard, where they differ (--docs-per-shard 0); else every
+        # shard holds per_shard (names.py's shard_of reads either)
+        "docs": {"folder": "docs", "per_shard": shards["per_shard"], "shards": shards["shards"],
+                 **({"sizes": shards["sizes"]} if shards.get("sizes") else {})},
         # the filter and sort index (builder/output/filters.py), only where pages set filters or sort keys
         **({"filters": shards["filters"]} if shards["filters"] else {}),
         # visitors keep the site's files for offline use (--offline auto), or not (off)

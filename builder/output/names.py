@@ -127,6 +127,19 @@ def shard_name(m: dict, n: int) -> str:
     return f"{m['docs']['folder']}/{n:04d}{'.' + h[8 * n : 8 * n + 8] if h else ''}.json"
 
 
+def shard_of(m: dict, index: int) -> tuple[int, int]:
+    """(shard, place in it) of document `index`: by docs.sizes where the shards differ, else per_shard (the
+    page's documentOf)."""
+    sizes = m["docs"].get("sizes")
+    if not sizes:
+        return divmod(index, m["docs"]["per_shard"])
+    for n, size in enumerate(map(int, sizes)):
+        if index < size:
+            return n, index
+        index -= size
+    raise IndexError("document index past the last shard")
+
+
 def offline_files(m: dict) -> list[str]:
     """Every file a visitor keeps for the site to work offline, in the order the page fetches them in the
     background (the twin of the page's offlineFiles in offline.js): the page, the keyword index, the documents,

@@ -122,15 +122,17 @@ def site_root(config, out: Path) -> str:
     return Path(os.path.relpath(Path(config.corpus).resolve(), out.resolve())).as_posix() + "/"
 
 
-SHARD_BYTES = 16384  # --docs-per-shard 0 (auto): about this many bytes a shard, 4 documents at most
+SHARD_BYTES = 16384  # --docs-per-shard 0 (auto): consecutive documents share a shard up to about this many bytes
 MAX_PER_SHARD = 4
 
 
 def write_shards(tmp: Path, docs: list[Document], per_shard: int, passages: list[Passage]) -> dict:
-    """docs/NNNN.json: per_shard documents a file (0: auto, fewer where pages are long: a result's shard is
-    fetched to show it, so long pages shared four to a shard made PostgreSQL's ten results cost 150 KB), with
-    their passages; and the filter and sort index (builder/output/filters.py). {"shards": how many, "per_shard":
-    documents a shard, "filters": manifest.json's entry or None}."""
+    """docs/NNNN.json: consecutive documents with their passages, a shard fetched whole to show any of them; and the
+    filter and sort index (builder/output/filters.py). per_shard N: N documents a shard. 0 (auto): up to
+    MAX_PER_SHARD while the shard stays within SHARD_BYTES, a longer page alone (as a count per site, from the mean
+    page, SciPy's four long tutorials shared one 64 KB (gzip) shard that a question about one of them fetched
+    whole). Returns {"shards": how many, "per_shard": the most documents a shard holds, "sizes": each shard's
+    documents as a string of digits (auto only), "filters": manifest.json's entry or None}."""
     folder = tmp / "docs"
     folder.mkdir()
     by_doc: list[list[Passage]] = [[] for _ in docs]
@@ -138,14 +140,26 @@ def write_shards(tmp: Path, docs: list[Document], per_shard: int, passages: list
         by_doc[p.doc].append(p)
     rows = [json.dumps(_shard_row(doc, by_doc[i]), ensure_ascii=False, separators=(",", ":"))
             for i, doc in enumerate(docs)]
-    if not per_shard:
-        mean = sum(len(r.encode()) for r in rows) / max(len(rows), 1)
-        per_shard = max(1, min(MAX_PER_SHARD, int(SHARD_BYTES // max(mean, 1))))
-    shards = 0
-    for start in range(0, len(docs), per_shard):
-        (folder / f"{shards:04d}.json").write_text("[" + ",".join(rows[start : start + per_shard]) + "]")
-        shards += 1
-    return {"shards": shards, "per_shard": per_shard, "filters": write_filters(tmp, docs)}
+    groups = [rows[i : i + per_shard] for i in range(0, len(rows), per_shard)] if per_shard else _by_bytes(rows)
+    for n, group in enumerate(groups):
+        (folder / f"{n:04d}.json").write_text("[" + ",".join(group) + "]")
+    most = max((len(g) for g in groups), default=per_shard or 1)
+    return {"shards": len(groups), "per_shard": per_shard or most,
+            "sizes": None if per_shard else "".join(str(len(g)) for g in groups), "filters": write_filters(tmp, docs)}
+
+
+def _by_bytes(rows: list[str]) -> list[list[str]]:
+    """Consecutive rows, up to MAX_PER_SHARD a group while the group stays within SHARD_BYTES (a longer row alone)."""
+    groups: list[list[str]] = []
+    size = 0
+    for row in rows:
+        n = len(row.encode())
+        if not groups or len(groups[-1]) == MAX_PER_SHARD or size + n > SHARD_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(row)
+        size += n
+    return groups
 
 
 MODEL_LICENCE = """model.onnx: a student distilled from {student} (sentence-transformers/all-MiniLM-L6-v2 is
