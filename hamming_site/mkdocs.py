@@ -61,14 +61,7 @@ class HammingPlugin(BasePlugin):
         options = {"pretty_urls": bool(config.use_directory_urls), **self.config["options"]}
         previous = self._kept and self._kept / "hamming"
         try:
-            try:
-                result = hamming_site.build(config.site_dir, **({"model_from": str(previous)} if previous else {}),
-                                            **options)
-            except UserError as e:
-                if previous is None or "model_from" in options:
-                    raise
-                log.warning("the previous search site cannot be reused (%s); training a new one", e)
-                result = hamming_site.build(config.site_dir, **options)
+            result = _build(hamming_site, config.site_dir, previous, options)
         except UserError as e:
             raise PluginError(f"hamming-site: {e}") from None
         finally:  # a failed build leaves the previous site where the next build will look for it
@@ -79,3 +72,14 @@ class HammingPlugin(BasePlugin):
         report = result.report
         log.info("%s pages searchable in %s (%.1f s, %d encoded, %d reused)", report["documents"], result.out,
                  report["seconds"]["total"], report["encoded"]["documents"], report["encoded"]["reused"])
+
+
+def _build(hamming_site, site_dir: str, previous: Path | None, options: dict):
+    """The site built reusing the previous build's model where it can, else trained anew (a changed option)."""
+    if previous is None or "model_from" in options:  # nothing kept, or the user names the site to reuse
+        return hamming_site.build(site_dir, **options)
+    try:
+        return hamming_site.build(site_dir, model_from=str(previous), **options)
+    except UserError as e:
+        log.warning("the previous search site cannot be reused (%s); training a new one", e)
+        return hamming_site.build(site_dir, **options)

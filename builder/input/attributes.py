@@ -31,7 +31,8 @@ KINDS = ("filter", "meta", "sort")
 FRONT_MATTER_SORTS = ("weight", "date")
 
 
-def _collapse(text: str) -> str:
+def collapse(text: str) -> str:
+    """Runs of whitespace as one space, none at either end: how a page's text and its attribute values read."""
     return " ".join(text.split())
 
 
@@ -46,14 +47,14 @@ def _specs(value: str, node) -> list[tuple[str, str]]:
         found = _ATTRIBUTE.match(part)
         if found:
             got = node.attributes.get(found.group(2))
-            if got is not None and _collapse(got):
-                out.append((found.group(1), _collapse(got)))
+            if got is not None and collapse(got):
+                out.append((found.group(1), collapse(got)))
         elif ":" in part:
             key, _, inline = part.partition(":")
-            if key.strip() and _collapse(inline):
-                out.append((key.strip(), _collapse(inline)))
+            if key.strip() and collapse(inline):
+                out.append((key.strip(), collapse(inline)))
         elif part.strip():
-            text = _collapse(node.text(deep=True) or "")
+            text = collapse(node.text(deep=True) or "")
             if text:
                 out.append((part.strip(), text))
     return out
@@ -97,7 +98,7 @@ def _scalar(value) -> str | None:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, (str, int, float, datetime.date)):
-        return _collapse(str(value)) or None
+        return collapse(str(value)) or None
     return None
 
 
@@ -153,7 +154,7 @@ def weighted_ranges(roots, text: str, where: str) -> tuple[tuple[int, int, float
                 weight = -1.0
             if not 0 <= weight <= MAX_WEIGHT:
                 raise UserError(f'{where}: data-hamming-weight="{raw}" must be a number from 0 to 10.')
-            fragment = _collapse(node.text(deep=True) or "")
+            fragment = collapse(node.text(deep=True) or "")
             if not fragment or weight == 1:
                 continue
             found = text.find(fragment, at)

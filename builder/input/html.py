@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 
 from selectolax.lexbor import LexborHTMLParser
 
-from builder.input.attributes import page_attributes, weighted_ranges
+from builder.input.attributes import collapse, page_attributes, weighted_ranges
 from builder.input.corpus import Document, Section
 
 # Never text a reader sees. head: a stray <head> in content still holds no page text.
@@ -64,10 +64,6 @@ def _declared_encoding(head: bytes) -> str | None:
         return None
     # Browsers read latin-1 and ASCII labels as windows-1252 (the WHATWG Encoding Standard); pages rely on it.
     return "cp1252" if name in ("iso8859-1", "ascii") else name
-
-
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _is_permalink_symbol(text: str) -> bool:
@@ -189,7 +185,7 @@ class _Walker:
         for frame in reversed(frames):
             if (frame is not frames[-1] and frame.saw_heading) or frame.tag in NOT_SECTION_PARENTS:
                 return ""
-            if frame.lines != len(self.lines) or _collapse("".join(self.buf[frame.mark :])):
+            if frame.lines != len(self.lines) or collapse("".join(self.buf[frame.mark :])):
                 return ""  # content before the heading: the id would name that, not the heading's part
             if frame.id:
                 return frame.id
@@ -207,7 +203,7 @@ class _Walker:
             self.parts -= 1
         elif tag in HEADING_TAGS:
             self.headings -= 1
-        if frame.href.startswith("#") and _is_permalink_symbol(_collapse("".join(self.buf[frame.mark :]))):
+        if frame.href.startswith("#") and _is_permalink_symbol(collapse("".join(self.buf[frame.mark :]))):
             del self.buf[frame.mark :]
             # Only a symbol link is the heading's own: a worded one may point elsewhere (Sphinx's toc-backref).
             if heading is not None and not heading.permalink:
@@ -219,7 +215,7 @@ class _Walker:
 
     def _end_heading(self, heading: _Heading) -> None:
         self.heading = None
-        text = _collapse("".join(self.buf))
+        text = collapse("".join(self.buf))
         self.buf.clear()
         if not text:  # an empty heading starts no section
             return
@@ -240,7 +236,7 @@ class _Walker:
         text = "".join(self.buf)
         self.buf.clear()
         for part in text.split("\n"):  # only <pre> text still holds newlines
-            line = _collapse(part)
+            line = collapse(part)
             if line:
                 self.lines.append(line)
 
@@ -309,7 +305,7 @@ def page_from_html(html: str, url: str, name: str) -> Document | None:
     if not walker.lines:
         return None
     title_node = tree.head.css_first("title") if tree.head is not None else None
-    title = _collapse(title_node.text()) if title_node is not None else ""
+    title = collapse(title_node.text()) if title_node is not None else ""
     if not title:
         title = next((h.text for h in walker.heads if h.level == 1), "") or PurePosixPath(name).stem
     text = "\n".join(walker.lines)
