@@ -93,6 +93,7 @@ def main() -> None:
     # a heading many pages share ("Description", "Examples" on every reference page) cannot name its own page:
     # the figures are also given over the headings that occur once in the site
     said = Counter(heading.casefold() for heading, _, _ in sections)
+    once = sum(count == 1 for count in said.values())  # the sections whose heading no other has
     distinct = {m: 0 for m in hits}
     broken, links, misses = [], 0, []
     for heading, d, anchor in sections:
@@ -128,9 +129,8 @@ def main() -> None:
         "sections": n,
         f"section_in_top{TOP}": {m: round(v / n, 4) for m, v in hits.items()},
         "section_first": {m: round(v / n, 4) for m, v in first.items()},
-        "distinct_headings": sum(said[h.casefold()] == 1 for h, _, _ in sections),
-        f"distinct_section_in_top{TOP}": {m: round(v / max(1, sum(c == 1 for c in said.values())), 4)
-                                         for m, v in distinct.items()},
+        "distinct_headings": once,
+        f"distinct_section_in_top{TOP}": {m: round(v / max(1, once), 4) for m, v in distinct.items()},
         "links_checked": links,
         "links_broken": len(broken),
         "broken_examples": sorted(set(broken))[:10],

@@ -20,12 +20,15 @@ from pathlib import Path
 
 from builder import UserError, __version__
 
-__all__ = ["RECORD_FIELDS", "UserError", "__version__", "build"]
+__all__ = ["IGNORE_META", "RECORD_FIELDS", "UserError", "__version__", "build", "summary"]
 
 # a record's fields: a .jsonl corpus line's (README, "Input"); filters {key: [values]}, meta {key: value} and sort
 # {key: value} as Pagefind's custom records have them (builder/input/attributes.py)
 RECORD_FIELDS = ("id", "title", "text", "url", "filters", "meta", "sort")
 RECORDS_NAME = "records.jsonl"  # records are built as a corpus of this name: a rebuild into the same `out` reuses
+# in a page's <head>: the folder reader leaves the page out (builder/input/html.py); the Sphinx extension and the
+# MkDocs plugin mark the pages that only repeat others' words
+IGNORE_META = '<meta name="hamming-search" content="ignore">'
 
 
 def build(source: str | os.PathLike | Iterable[Mapping], out: str | os.PathLike | None = None, *,
@@ -44,6 +47,13 @@ def build(source: str | os.PathLike | Iterable[Mapping], out: str | os.PathLike 
         corpus = Path(work) / RECORDS_NAME
         _write_records(source, corpus)
         return build_site(config_from(corpus, Path(out) if out is not None else Path("site"), options), progress)
+
+
+def summary(result) -> str:
+    """One line on a finished build, as the Sphinx extension and the MkDocs plugin log it."""
+    report = result.report
+    return (f"{report['documents']} pages searchable in {result.out} ({report['seconds']['total']:.1f} s, "
+            f"{report['encoded']['documents']} encoded, {report['encoded']['reused']} reused)")
 
 
 def _write_records(records: Iterable[Mapping], path: Path) -> None:

@@ -23,13 +23,13 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.utils import get_relative_url
 
 from builder import UserError
+from hamming_site import IGNORE_META, build, summary
 
 log = get_plugin_logger(__name__)
 BOX = ('<div class="hamming-searchbox" role="search"><script type="module" src="{src}"></script>'
        '<hamming-search placeholder="Search the docs"></hamming-search></div>')
 MAIN = re.compile(r"<[a-zA-Z][^>]*\brole\s*=\s*[\"']?main\b[^>]*>")
 BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
-IGNORE = '<meta name="hamming-search" content="ignore">'
 
 
 class HammingPlugin(BasePlugin):
@@ -52,16 +52,14 @@ class HammingPlugin(BasePlugin):
         if template_name != "404.html":
             return output
         at = re.search(r"<head\b[^>]*>", output, re.IGNORECASE)
-        return output if at is None else output[: at.end()] + IGNORE + output[at.end() :]
+        return output if at is None else output[: at.end()] + IGNORE_META + output[at.end() :]
 
     def on_post_build(self, config) -> None:
-        import hamming_site
-
         # MkDocs links a page as folder/ (use_directory_urls): the results link the same way
         options = {"pretty_urls": bool(config.use_directory_urls), **self.config["options"]}
         previous = self._kept and self._kept / "hamming"
         try:
-            result = _build(hamming_site, config.site_dir, previous, options)
+            result = _build(config.site_dir, previous, options)
         except UserError as e:
             raise PluginError(f"hamming-site: {e}") from None
         finally:  # a failed build leaves the previous site where the next build will look for it
@@ -69,17 +67,15 @@ class HammingPlugin(BasePlugin):
                 shutil.move(str(previous), str(Path(config.site_dir) / "hamming"))
             if self._kept is not None:
                 shutil.rmtree(self._kept, ignore_errors=True)
-        report = result.report
-        log.info("%s pages searchable in %s (%.1f s, %d encoded, %d reused)", report["documents"], result.out,
-                 report["seconds"]["total"], report["encoded"]["documents"], report["encoded"]["reused"])
+        log.info(summary(result))
 
 
-def _build(hamming_site, site_dir: str, previous: Path | None, options: dict):
+def _build(site_dir: str, previous: Path | None, options: dict):
     """The site built reusing the previous build's model where it can, else trained anew (a changed option)."""
     if previous is None or "model_from" in options:  # nothing kept, or the user names the site to reuse
-        return hamming_site.build(site_dir, **options)
+        return build(site_dir, **options)
     try:
-        return hamming_site.build(site_dir, model_from=str(previous), **options)
+        return build(site_dir, model_from=str(previous), **options)
     except UserError as e:
         log.warning("the previous search site cannot be reused (%s); training a new one", e)
-        return hamming_site.build(site_dir, **options)
+        return build(site_dir, **options)

@@ -19,11 +19,11 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 from builder import UserError, __version__
+from hamming_site import IGNORE_META, build, summary
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-IGNORED = {"search", "genindex", "py-modindex", "_modules/index"}
-IGNORE = '<meta name="hamming-search" content="ignore">'
+IGNORED = {"search", "genindex", "py-modindex"}  # and every _modules/ page (highlighted sources)
 
 
 def setup(app: Sphinx) -> dict:
@@ -40,20 +40,16 @@ def _templates(app: Sphinx, config) -> None:
 
 def _mark_ignored(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     if pagename in IGNORED or pagename.startswith("_modules/"):
-        context["metatags"] = context.get("metatags", "") + IGNORE + "\n"
+        context["metatags"] = context.get("metatags", "") + IGNORE_META + "\n"
 
 
 def _build(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html" or app.builder.name == "singlehtml":
         return
-    import hamming_site
-
     try:
         # dirhtml writes page/index.html and links page/: the results link the same way
         options = {"pretty_urls": app.builder.name == "dirhtml", **app.config.hamming_options}
-        result = hamming_site.build(Path(app.outdir), **options)
+        result = build(Path(app.outdir), **options)
     except UserError as e:
         raise ExtensionError(f"hamming-site: {e}") from None
-    report = result.report
-    log.info("hamming-site: %s pages searchable in %s (%.1f s, %d encoded, %d reused)", report["documents"],
-             result.out, report["seconds"]["total"], report["encoded"]["documents"], report["encoded"]["reused"])
+    log.info("hamming-site: %s", summary(result))

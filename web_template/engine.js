@@ -274,9 +274,7 @@ function switchBuild() {
 
 // ---- ranking: rows first, then documents by their best row ----
 
-/** Rows ranked by a query vector q over the rows fetched for it: Hamming + rerank (semantic, lite) or fused with
- * the keyword side (hybrid, hybrid-lite; a row whose codes were not fetched has no meaning score), as
- * builder/ranking.py's SiteRanker.results ranks them. */
+/** The rankings a query may ask for (the meaning side's rows: fusion.js's meaningRows). */
 const MODES = ["hybrid", "lexical", "semantic", "lite", "hybrid-lite"];
 
 /** What a query could not have ({keywords, meaning, documents}: files missing; gone: one was deleted by a deploy). */
@@ -291,22 +289,24 @@ function gap(e, gaps, kind) {
 function soft(p, gaps, kind) { return p.catch((e) => { gap(e, gaps, kind); return null; }); }
 
 async function lexicalResults(m, rowDoc, text, k, gaps, allowed) {
-  const { lexical, tiers } = restricted(await keywords(text, gaps), rowDoc, allowed);
+  const { lexical, tiers } = await restricted(await keywords(text, gaps), rowDoc, allowed);
   const rows = lexicalOrder(lexical, tiers, rowDoc ? m.passages.count : k)
     .map((index) => ({ index, distance: null, score: lexical.scores[index] }));
   return { results: byDocument(rows, rowDoc, k), mode: "lexical" };
 }
 
-let filtering = null, f = null; // filters.js (f: once in), fetched by the first query that filters or sorts
+let filtering = null; // filters.js, fetched by the first query that filters or sorts
 const filterModule = () => (filtering ??= import("./filters.js"));
-const restricted = (keys, rowDoc, allowed) => (allowed && keys ? f.keepKeywords(keys, rowDoc, allowed) : keys);
+/** The keyword side with only the allowed documents' rows (allowed: a Set, or null for all). */
+const restricted = async (keys, rowDoc, allowed) =>
+  (allowed && keys ? (await filterModule()).keepKeywords(keys, rowDoc, allowed) : keys);
 
 /** rankOver with filters ({key: [values]}: before the top k) and a sort ({key: "asc" | "desc"}: the first
  * fusion-depth results re-ordered by it, those without it out, then the top k), as builder/ranking.py's. */
 async function rankWith(text, k, mode, gaps, { filters, sort } = {}) {
   const [key, direction] = Object.entries(sort ?? {})[0] ?? [];
   if (!key && !Object.values(filters ?? {}).some((v) => [v].flat().length)) return rankOver(text, k, mode, gaps, null);
-  f = await filterModule();
+  const f = await filterModule();
   const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
   const allowed = await f.allowedDocuments(m, filters);
   const want = key ? Math.max(k, m.fusion.depth) : k;
@@ -333,7 +333,8 @@ async function rankOver(text, k, mode, gaps, allowed) {
   let embedded, keys, set;
   try {
     [embedded, keys] = await Promise.all([
-      light ? staticVector(text, gaps) : ask({ type: "embed", text }), fused ? keywords(text, gaps) : null]);
+      light ? staticVector(text, gaps) : ask({ type: "embed", text }),
+      fused ? keywords(text, gaps).then((kw) => restricted(kw, rowDoc, allowed)) : null]);
     set = await rowsFor(m, light ? embedded : embedded.q, light, gaps);
   } catch (e) {
     gap(e, gaps, "meaning");
@@ -341,8 +342,7 @@ async function rankOver(text, k, mode, gaps, allowed) {
   }
   const q = light ? embedded : embedded.q;
   const t0 = performance.now();
-  const results = byDocument(meaningRows(m, set, rowDoc, q, k, mode, restricted(keys, rowDoc, allowed), allowed),
-                             rowDoc, k);
+  const results = byDocument(meaningRows(m, set, rowDoc, q, k, mode, keys, allowed), rowDoc, k);
   if (light) return { results, mode };
   const timings = { tokenize: embedded.tokenize, model: embedded.model, scan: performance.now() - t0 };
   return { results, mode, timings, tokens: embedded.ids.length };

@@ -1,6 +1,6 @@
 // The standalone search page: a box, a status line and results (documents with their best passages) over
-// engine.js. Public API: window.hammingSearch.search(text, k, {mode, filters, sort}) and .filters(). Corpus text only ever enters the DOM as
-// text nodes. #results carries data-ranking: the ranking that made the list on screen (lexical, hybrid-lite,
+// engine.js. Public API: window.hammingSearch.search(text, k, {mode, filters, sort}) and .filters(). Corpus text
+// only ever enters the DOM as text nodes. #results carries data-ranking: the ranking that made the list on screen (lexical, hybrid-lite,
 // hybrid). What it loads, in order: the keyword chunks of a query; then the static encoder's rows and the codes
 // (hybrid-lite); then, once a hybrid-lite list is on screen and unless the visitor asked to save data, the
 // transformer (hybrid).

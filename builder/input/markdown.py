@@ -12,7 +12,7 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from builder import UserError
-from builder.input.attributes import first_values, front_matter_attributes
+from builder.input.attributes import collapse, first_values, front_matter_attributes
 from builder.input.corpus import Document
 from builder.input.html import page_from_html
 
@@ -83,7 +83,7 @@ def page_from_markdown(text: str, url: str, name: str, slug_style: str = "github
         return None
     title = meta.get("title")
     if title is not None and str(title).strip():
-        doc = dataclasses.replace(doc, title=" ".join(str(title).split()))
+        doc = dataclasses.replace(doc, title=collapse(str(title)))
     filters, fm_meta, sort = front_matter_attributes(meta, doc.title)
     # the page's own data-hamming-* (raw HTML in Markdown) first, then its front matter's
     return dataclasses.replace(doc, filters=tuple(dict.fromkeys(doc.filters + filters)),

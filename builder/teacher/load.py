@@ -32,8 +32,8 @@ ENGINES = ("local", "ray")
 
 
 def resolve_device(name: str) -> str:
-    """The torch device the teacher runs on: auto = cuda where torch sees one, then mps, else cpu; cuda or mps
-    asked for where torch sees none is a UserError (one sentence)."""
+    """The torch device the teacher and the training run on: auto = cuda where torch sees one, then mps, else cpu;
+    cuda or mps asked for where torch sees none is a UserError (one sentence)."""
     import torch
 
     cuda = torch.cuda.is_available()
