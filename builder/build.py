@@ -48,6 +48,7 @@ from builder.teacher.on_ray import RayTeacher
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
+PROBE_QUERIES = 2048  # query-like views the clusters' probes are chosen on (kept in rebuild/ for a reuse)
 
 
 @dataclass
@@ -124,12 +125,13 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
                       _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats, teacher, teacher_sha,
                               cache))
         with stage("clusters"):  # codes fetched per cluster, on sites large enough to gain from it
-            clusters = _clusters(config, tmp, codes, space.project(t_views) if len(views) else None)
+            probe_queries = _probe_queries(space, t_views, previous)  # query-like vectors, kept for a reuse
+            clusters = _clusters(config, tmp, codes, probe_queries)
         with stage("site"):
             if model.tokenizer is not None:
                 (tmp / "tokenizer.json").write_text(model.tokenizer, encoding="utf-8")
             write_rebuild(tmp / REBUILD_FOLDER, tmp, space, records.teacher_entry(config, teacher_sha),
-                          corpus_name(config), docs, passages, hashes)  # what a later reuse needs
+                          corpus_name(config), docs, passages, hashes, probe_queries)  # what a reuse needs
             shards = write_shards(tmp, docs, config.docs_per_shard, passages)
             manifest = records.manifest(config, tmp, site_root(config, out), len(docs), len(passages), shards,
                                         lexical, static, clusters, teacher_sha, model.student)
@@ -138,9 +140,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         report = records.report(
             config, tmp, manifest, documents=len(docs), skipped=skipped, views=len(views), seconds=stage.seconds,
             t_start=stage.started, teacher=teacher_stats, binarizer=binarizer_stats, model=model,
-            query_model=(previous.report.get("query_model") if previous is not None else
-                         None if query_record is None else
-                         {k: query_record[k] for k in ("key", "source", "cached", "seconds", "train")}),
+            query_model=_query_model_entry(previous, query_record),
             encoded=plan.encoded() if plan is not None else {"documents": len(docs), "reused": 0},
             rebuild_folder=REBUILD_FOLDER, device=resolve_device(config.device))
         (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
@@ -149,6 +149,14 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return BuildResult(out, manifest, report, doc_floats)
+
+
+def _query_model_entry(previous, query_record: dict | None) -> dict | None:
+    """report.json's "query_model": the reused site's, or this build's shared query model's (None: none)."""
+    if previous is not None:
+        return previous.report.get("query_model")
+    return None if query_record is None else {k: query_record[k] for k in ("key", "source", "cached", "seconds",
+                                                                             "train")}
 
 
 def _load_models(config: BuildConfig, cache: Path, previous):
@@ -259,12 +267,21 @@ def _static(config, tmp, texts, views, t_views, t_docs, space, doc_floats, teach
     return write_static(tmp, table.terms, table.rows, config.static_bucket_bytes)
 
 
+def _probe_queries(space, t_views: np.ndarray, previous) -> np.ndarray | None:
+    """What the clusters' probes are chosen on: the views' binarizer values (a fresh build's), else the ones the
+    reused site recorded (None: it recorded none)."""
+    if len(t_views):
+        return space.project(t_views[:PROBE_QUERIES])
+    return previous.probe_queries if previous is not None else None
+
+
 def _clusters(config, tmp, codes, queries) -> dict | None:
     """clusters.bin and codes/ (builder/output/clusters.py) when the site has clusters_from passages or more;
-    the probes are chosen on the views' binarizer values (what both encoders aim at), or where a reuse has no
-    views on 1,024 of the passages' own codes. The transformer's tier ranks codes.bin whole where it is no larger
-    than the model it downloads anyway."""
-    if len(codes) < max(config.clusters_from, 2 * config.cluster_rows):
+    the probes are chosen on `queries`, query-like vectors (the views' binarizer values, what both encoders aim
+    at), or where a reused site recorded none on 1,024 of the passages' own codes (easier than a visitor's
+    questions: fewer probes). The transformer's tier ranks codes.bin whole where it is no larger than the model it
+    downloads anyway."""
+    if len(codes) < max(config.clusters_from, 2 * config.cluster_rows, 4):
         return None
     if queries is None:
         pick = np.random.default_rng(config.seed).permutation(len(codes))[:1024]
@@ -272,7 +289,7 @@ def _clusters(config, tmp, codes, queries) -> dict | None:
     model = tmp / "model.onnx"
     small = model.exists() and (tmp / "codes.bin").stat().st_size <= model.stat().st_size
     whole = config.transformer_codes == "whole" or (config.transformer_codes == "auto" and small)
-    return write_clusters(tmp, codes, config.bits, config.cluster_rows, queries[:2048], config.seed, whole,
+    return write_clusters(tmp, codes, config.bits, config.cluster_rows, queries[:PROBE_QUERIES], config.seed, whole,
                           config.sign_centroids_from)
 
 

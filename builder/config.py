@@ -35,7 +35,7 @@ class BuildConfig:
     static_epochs: int = 16  # static encoder: passes fitting its table (0 = idf centroids; 16: SciFact train)
     static_init: str = "both"  # static encoder's start: centroids, words (the teacher reads each word), both
     static_bucket_bytes: int = 2048  # static encoder: target bytes of a meaning/ file (a query fetches one a word)
-    cluster_rows: int = 256  # codes by cluster: rows a cluster holds on average (a query fetches its nearest ones)
+    cluster_rows: int = 0  # rows a cluster of codes holds (a query fetches its nearest); 0: 4 x sqrt(rows) clusters
     clusters_from: int = 4096  # passages from which the codes are fetched by cluster; below, codes.bin whole
     sign_centroids_from: int = 256  # clusters from which centroids are stored as sign bits (32 B, not 264)
     transformer_codes: str = "auto"  # with clusters, the transformer ranks: whole, probed, auto (whole if <= model)
@@ -110,9 +110,10 @@ class BuildConfig:
             raise UserError(f"--transformer-codes {self.transformer_codes} is not allowed: use auto, whole or probed.")
         if self.static_init not in ("centroids", "words", "both"):
             raise UserError(f"--static-init {self.static_init} is not allowed: use centroids, words or both.")
-        if self.cluster_rows < 4 or self.clusters_from < 0 or self.sign_centroids_from < 2:
-            raise UserError("--cluster-rows must be 4 or more, --clusters-from 0 or more and --sign-centroids-from "
-                            "2 or more.")
+        if not (self.cluster_rows == 0 or self.cluster_rows >= 4) or self.clusters_from < 0 or \
+                self.sign_centroids_from < 2:
+            raise UserError("--cluster-rows must be 0 (auto) or 4 or more, --clusters-from 0 or more and "
+                            "--sign-centroids-from 2 or more.")
         if self.static_epochs < 0 or self.static_bucket_bytes < 512:
             raise UserError("--static-epochs must be 0 or more and --static-bucket-bytes 512 or more.")
         if self.teacher_backend not in BACKENDS:

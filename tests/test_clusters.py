@@ -3,14 +3,19 @@ and SiteRanker ranking over the probed rows only."""
 
 from __future__ import annotations
 
-import numpy as np
+import json
 
+import numpy as np
+import pytest
+
+from builder import UserError
 from builder.build import build_site
 from builder.output.clusters import (
     RECALL,
     SIGNS,
     ClusterIndex,
     choose_probes,
+    cluster_count,
     kmeans,
     probe,
     read_centroids,
@@ -31,6 +36,12 @@ def _codes(n: int = 2000, bits: int = 64, groups: int = 8, seed: int = 0):
     values = np.sign(centres[member]) * np.where(rng.random((n, bits)) < 0.15, -1, 1)
     queries = centres[rng.integers(0, groups, 200)] + 0.5 * rng.standard_normal((200, bits))
     return pack(values.astype(np.float32)), values.astype(np.float32), queries.astype(np.float32)
+
+
+def test_the_default_cluster_count_grows_with_the_square_root_of_the_rows():
+    assert [cluster_count(n) for n in (4096, 11_477, 1_000_000)] == [256, 429, 4000]
+    assert cluster_count(11_477, rows_per_cluster=256) == 45  # an explicit --cluster-rows still rules
+    assert cluster_count(10) == 5 and cluster_count(3) == 2  # at least 2 rows a cluster, at least 2 clusters
 
 
 def test_kmeans_puts_every_row_in_a_cluster_and_recovers_the_groups():
@@ -115,3 +126,19 @@ def test_a_clustered_site_ranks_over_the_probed_rows(tiny_config, tmp_path):
     assert ranker.probed(query.q, light=False) is None and ranker.probed(query.q, light=True) is not None
     small = build_site(tiny_config(out=tmp_path / "whole"))  # 12 passages: below clusters_from, codes.bin whole
     assert small.manifest["clusters"] is None and not list(small.out.glob("codes.*/"))
+
+
+def test_a_reuse_chooses_its_probes_on_the_views_the_site_recorded(tiny_config, tmp_path):
+    fresh = build_site(tiny_config(clusters_from=0, cluster_rows=4, out=tmp_path / "fresh"))
+    recorded = json.loads((fresh.out / "rebuild" / "binarizer.json").read_text())["probe_queries"]
+    probes = (fresh.out / "rebuild" / "probes.f16").read_bytes()
+    assert recorded["rows"] == len(probes) // (2 * 64) >= 1  # float16 x 64 bits a view
+    again = build_site(tiny_config(clusters_from=0, cluster_rows=4, out=tmp_path / "again", model_from=fresh.out))
+    assert again.report["encoded"]["reused"] == again.report["documents"]  # a reuse: no views of its own
+    assert again.manifest["clusters"]["probes"] == fresh.manifest["clusters"]["probes"]
+    assert again.manifest["clusters"]["recall"] == fresh.manifest["clusters"]["recall"]
+    assert (again.out / "rebuild" / "probes.f16").read_bytes() == probes  # kept for the reuse after it
+    (fresh.out / "rebuild" / "probes.f16").write_bytes(probes[:-2])
+    with pytest.raises(UserError, match="probes.f16 does not match"):
+        build_site(tiny_config(clusters_from=0, cluster_rows=4, out=tmp_path / "broken", model_from=fresh.out))
+    assert not (tmp_path / "broken").exists()

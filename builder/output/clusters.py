@@ -47,8 +47,20 @@ FOLDER, CENTROIDS = "codes", "clusters.bin"
 # of 39 clusters (0.95) lose 0.004 nDCG@10, 16 lose nothing; 0.97 probes 15 (test: hybrid-lite 0.7137 against
 # 0.7160 at 0.98's 17), keeping the first hybrid-lite list under 300 KB (docs/benchmarks.md)
 RECALL = 0.97
+# clusters a site of n rows gets by default: 4 x sqrt(n), the low end of FAISS's guideline for an inverted file
+# (4-16 x sqrt(n)). On real sites, where a query needs many more probes than on separable synthetic codes, the
+# bytes a query fetches (centroids + probed clusters) fall steeply from 256 rows a cluster to about this and are
+# flat beyond (PostgreSQL's 11,477 passages: 172 KB at 45 clusters, 79 KB at 359, 75 KB at 717: docs/benchmarks.md)
+CLUSTERS_PER_ROOT = 4
 ITERATIONS = 12
 FIT_ROWS_PER_CLUSTER = 256
+
+
+def cluster_count(rows: int, rows_per_cluster: int = 0) -> int:
+    """Clusters for `rows` codes: about rows_per_cluster rows each, or where that is 0, CLUSTERS_PER_ROOT x sqrt(rows),
+    never fewer than 2 rows a cluster (k-means starts each at a row of its own)."""
+    count = rows / rows_per_cluster if rows_per_cluster else CLUSTERS_PER_ROOT * np.sqrt(rows)
+    return max(2, min(round(count), rows // 2))
 
 
 def kmeans(signs: np.ndarray, clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -114,12 +126,13 @@ def choose_probes(centroids: np.ndarray, assign: np.ndarray, codes_pm: np.ndarra
 
 def write_clusters(site: Path, codes: np.ndarray, bits: int, rows_per_cluster: int, queries: np.ndarray,
                    seed: int, transformer_whole: bool = False, signs_from: int = SIGNS_FROM) -> dict:
-    """clusters.bin and codes/NNNN.bin for `codes` (packed rows); returns the manifest's "clusters" entry.
+    """clusters.bin and codes/NNNN.bin for `codes` (packed rows), in cluster_count(rows, rows_per_cluster)
+    clusters; returns the manifest's "clusters" entry.
     transformer_whole: the transformer's tier ranks codes.bin whole (worth it where codes.bin is small beside the
     model that tier downloads anyway: the transformer's vectors need far more probes than the static encoder's
     for the same ranking, SciFact train hybrid 0.7181 with 11 of 39 clusters, 0.7291 with 16, 0.7371 whole)."""
     signs = unpack(codes, bits).astype(np.float32) * 2 - 1
-    count = max(2, round(len(codes) / rows_per_cluster))
+    count = cluster_count(len(codes), rows_per_cluster)
     centroids, assign = kmeans(signs, count, seed)
     flags = SIGNS if count >= signs_from else 0
     if flags:

@@ -13,7 +13,12 @@ reader never indexes: it lies inside the site, under the .hamming-site marker). 
 - `binarizer.json`: `{"format_version": 1, "dim", "bits", "dtype": "float32-le", "layout", "sha256"` (of
   binarizer.f32)`, "teacher": {"name", "sha256"}` (as in manifest.json)`, "model": {"model.onnx": sha256,
   "tokenizer.json": sha256}}`: the query model files made for this binarizer, which a reuse copies (`{}` on a
-  site built with --meaning lite, which has none).
+  site built with --meaning lite, which has none), and `"probe_queries": {"file": "probes.f16", "rows",
+  "dtype": "float16-le", "sha256"}` where the build had query-like views (older sites lack it).
+- `probes.f16`: the query-like vectors the build chose its clusters' probes on (builder/output/clusters.py), as
+  raw float16 [rows, bits]: the binarizer's values of up to 2,048 of its views' teacher embeddings. A reuse has
+  no views of its own, and its documents' own codes are far easier queries than a visitor's (PostgreSQL's manual:
+  9 of 45 clusters where views need 19), so it chooses its probes on these.
 - `documents.json`: `{"format_version": 1, "corpus"` (the input file's or folder's name, no path)`, "hash"`
   (how `sha256` is computed, in words)`, "columns": ["id", "sha256", "first_row", "rows"], "documents":
   [[id, sha256, first_row, rows], ...]}`, one entry per document in codes.bin order: its code rows are
@@ -49,6 +54,7 @@ REBUILD_FORMAT = 1
 HASH = "sha256 over the document's passages in order: each model text's UTF-8 byte length as u64 LE, then its bytes"
 COLUMNS = ["id", "sha256", "first_row", "rows"]
 MODEL_FILES = ("model.onnx", "tokenizer.json")  # copied from the site reused, as they are
+PROBES = "probes.f16"
 
 def document_hashes(passages: list[Passage], texts: list[str], count: int) -> list[str]:
     """Each document's sha256 of its passages' model texts (texts[r] is passage r's), as documents.json holds."""
@@ -73,10 +79,15 @@ def _sha(data: bytes) -> str:
 
 
 def write(folder: Path, site: Path, binarizer: Binarizer, teacher: dict, corpus: str, docs: list[Document],
-          passages: list[Passage], hashes: list[str]) -> None:
-    """SITE/rebuild/: the binarizer, the model files' sha256 (site holds model.onnx and tokenizer.json) and
-    each document's hash and rows."""
+          passages: list[Passage], hashes: list[str], probe_queries: np.ndarray | None = None) -> None:
+    """SITE/rebuild/: the binarizer, the model files' sha256 (site holds model.onnx and tokenizer.json), each
+    document's hash and rows, and the vectors the clusters' probes were chosen on (None: none to keep)."""
     folder.mkdir()
+    probes = None
+    if probe_queries is not None:
+        data = np.asarray(probe_queries, dtype="<f2").tobytes()
+        (folder / PROBES).write_bytes(data)
+        probes = {"file": PROBES, "rows": len(probe_queries), "dtype": "float16-le", "sha256": _sha(data)}
     raw = np.concatenate([binarizer.mean.astype("<f4").ravel(), binarizer.matrix.astype("<f4").ravel()]).tobytes()
     (folder / "binarizer.f32").write_bytes(raw)
     dim, bits = binarizer.matrix.shape
@@ -84,6 +95,7 @@ def write(folder: Path, site: Path, binarizer: Binarizer, teacher: dict, corpus:
         "format_version": REBUILD_FORMAT, "dim": dim, "bits": bits, "dtype": "float32-le",
         "layout": "mean[dim], then matrix[dim][bits] row-major", "sha256": _sha(raw), "teacher": teacher,
         "model": {name: _sha((site / name).read_bytes()) for name in MODEL_FILES if (site / name).exists()},
+        **({"probe_queries": probes} if probes else {}),
     }
     (folder / "binarizer.json").write_text(json.dumps(meta, indent=1) + "\n")
     rows = _first_rows(passages, len(docs))
@@ -121,6 +133,7 @@ class Previous:
     rows: dict[str, tuple[int, int]]  # document sha256 -> (first row, rows) in SITE's codes.bin
     codes: np.ndarray  # SITE's code rows, [rows, bits/8]
     meta: dict  # rebuild/binarizer.json
+    probe_queries: np.ndarray | None  # float32 [rows, bits]: what SITE chose its probes on (None: not recorded)
 
     def check_teacher(self, sha: str, name: str) -> Previous | None:
         """Self if the teacher loaded is SITE's; else an error (--model-from) or None (build afresh)."""
@@ -249,6 +262,7 @@ def load(folder: Path, explicit: bool) -> Previous:
         teacher = {"name": meta["teacher"]["name"], "sha256": meta["teacher"]["sha256"]}
         files = {name: (folder / site_file(manifest, name)).read_bytes() for name in MODEL_FILES
                  if name in meta["model"]}
+        probe_queries = _probe_queries(rebuild, meta.get("probe_queries"), bits, broken)
     except OSError as e:
         where = Path(e.filename).relative_to(folder).as_posix() if e.filename else "a file"
         raise UserError(broken.format(f"{where}: {e.strerror}")) from None
@@ -261,7 +275,16 @@ def load(folder: Path, explicit: bool) -> Previous:
     except (OSError, ValueError):
         report = {}
     return Previous(folder, explicit, manifest, report if isinstance(report, dict) else {}, binarizer, teacher,
-                    str(table.get("corpus", "")), rows, codes, meta)
+                    str(table.get("corpus", "")), rows, codes, meta, probe_queries)
+
+
+def _probe_queries(rebuild: Path, entry: dict | None, bits: int, broken: str) -> np.ndarray | None:
+    if entry is None:
+        return None
+    raw = (rebuild / PROBES).read_bytes()  # its own name, whatever the record says
+    if _sha(raw) != entry["sha256"] or len(raw) != 2 * bits * int(entry["rows"]):
+        raise UserError(broken.format(f"{FOLDER}/{PROBES} does not match {FOLDER}/binarizer.json"))
+    return np.frombuffer(raw, dtype="<f2").reshape(-1, bits).astype(np.float32)
 
 
 def compare_rows(site: Path, new: Path) -> dict:
