@@ -1,11 +1,12 @@
-"""What showing a first list of results costs in document bytes, and what it would cost if a long page's text
-were fetched by passage: over the questions, for the top 10 of a ranking (hybrid-lite, the first with meaning).
+"""What showing a first list of results costs in document bytes: over the questions, for the top 10 of a ranking
+(hybrid-lite, the first with meaning).
 
     python benchmarks/result_bytes.py QUERIES.jsonl SITE [--mode hybrid-lite] [--json OUT.json]
 
-Mean gzip -6 bytes a question of: the document shards the page fetches now (docs/NNNN.json, each whole); each
-result's own row alone (a shard a document); and each result's row without its text but with the text of the
-passages the list shows (up to three a result): what fetching text by passage could reach at best.
+Mean gzip -6 bytes a question of what the page fetches to show the list: the document shards (docs/NNNN.json,
+each whole) and, for a long page, the text parts of the passages shown (up to three a result); and, as the floor
+that fetching text by passage aims at, each result's row without its text but with the text of the passages
+shown.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from emit import emit
 
-from builder.output.names import shard_name, shard_of
+from builder.output.names import part_name, passage_text, shard_name, shard_of
 from builder.ranking import SiteRanker
 
 
@@ -28,31 +29,37 @@ def _gz(value) -> int:
 
 def measure(site: Path, queries: list[str], mode: str) -> dict:
     ranker = SiteRanker(site)
-    shards: dict[int, list] = {}
+    m = ranker.manifest
+    sizes: dict[str, int] = {}
 
-    def shard(n: int) -> list:
-        if n not in shards:
-            shards[n] = json.loads((site / shard_name(ranker.manifest, n)).read_text(encoding="utf-8"))
-        return shards[n]
+    def gz_file(name: str) -> int:
+        if name not in sizes:
+            sizes[name] = len(gzip.compress((site / name).read_bytes(), 6))
+        return sizes[name]
 
-    now, alone, shown = [], [], []
+    shards, parts, shown = [], [], []
     for text in queries:
         results = ranker.results(ranker.query(text), 10, mode)
-        places = [shard_of(ranker.manifest, r["index"]) for r in results]
-        now.append(sum(_gz(shard(n)) for n in {n for n, _ in places}))
-        rows = [shard(n)[at] for n, at in places]
-        alone.append(sum(_gz(row) for row in rows))
-        total = 0
-        for r, row in zip(results, rows, strict=True):
-            first, spans = ranker.first_row(r["index"]), row.get("passages")
-            # offsets are UTF-16 (the page's); near enough for a byte count
-            texts = [row["text"][spans[p["row"] - first]["start"] : spans[p["row"] - first]["end"]] if spans
-                     else row["text"] for p in r["passages"]]
-            total += _gz({**{k: v for k, v in row.items() if k != "text"}, "shown": texts})
-        shown.append(total)
+        fetched, floor = set(), 0
+        part_files = set()
+        for r in results:
+            n, at = shard_of(m, r["index"])
+            fetched.add(shard_name(m, n))
+            row = json.loads((site / shard_name(m, n)).read_text(encoding="utf-8"))[at]
+            first = ranker.first_row(r["index"])
+            spans = row.get("passages")
+            for p in r["passages"]:
+                if spans and "part" in spans[p["row"] - first]:
+                    part_files.add(part_name(m, n, at, spans[p["row"] - first]["part"]))
+            texts = [passage_text(site, r["index"], p["row"] - first) if spans else row["text"]
+                     for p in r["passages"]]
+            floor += _gz({**{k: v for k, v in row.items() if k not in ("text", "parts")}, "shown": texts})
+        shards.append(sum(gz_file(f) for f in fetched))
+        parts.append(sum(gz_file(f) for f in part_files))
+        shown.append(floor)
     mean = lambda xs: round(float(np.mean(xs)))  # noqa: E731
-    return {"site": str(site), "mode": mode, "questions": len(queries), "shards_now_gzip": mean(now),
-            "each_document_alone_gzip": mean(alone), "shown_passages_only_gzip": mean(shown)}
+    return {"site": str(site), "mode": mode, "questions": len(queries), "fetched_gzip": mean(np.add(shards, parts)),
+            "shards_gzip": mean(shards), "parts_gzip": mean(parts), "shown_passages_only_gzip": mean(shown)}
 
 
 def main() -> None:

@@ -22,14 +22,14 @@ from urllib.parse import unquote, urljoin, urlsplit
 from emit import emit
 from selectolax.lexbor import LexborHTMLParser
 
+from builder.output.names import documents
 from builder.ranking import SiteRanker
 
 TOP = 3
 
 
 def shard_documents(site: Path) -> list[dict]:
-    return [d for shard in sorted((site / "docs").glob("*.json"), key=lambda p: int(p.name.split(".")[0]))
-            for d in json.loads(shard.read_text())]
+    return documents(site)
 
 
 def link_target(folder: Path, site: Path, root: str, url: str, anchor: str) -> str | None:

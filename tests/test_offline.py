@@ -54,6 +54,11 @@ def test_the_page_keeps_the_files_python_lists(tiny_config, tmp_path):
         node = subprocess.run(["node", "--input-type=module", "-e", script, json.dumps(m)], capture_output=True,
                               text=True, check=True, timeout=60)
         assert json.loads(node.stdout) == offline_files(m), name
+        if name == "plain":  # a long document's text parts (no page of this corpus is long enough to have any)
+            long = {**m, "docs": {**m["docs"], "parts": {"0": [0, 2]}}}
+            node = subprocess.run(["node", "--input-type=module", "-e", script, json.dumps(long)], capture_output=True,
+                                  text=True, check=True, timeout=60)
+            assert json.loads(node.stdout) == offline_files(long) != offline_files(m)
 
 
 def test_offline_off_is_recorded(tiny_config):

@@ -15,7 +15,7 @@ from builder.model.distill import init_projection, query_views, train
 from builder.model.export import OnnxEncoder, export_onnx, parity, quantize_weights
 from builder.model.student import Tokenizer, keep_layers, make_student, pad_batch, tokenizer_json
 from builder.output.codes import read_codes
-from builder.output.names import shard_of, site_folder, site_path
+from builder.output.names import digest, offline_files, part_name, passage_text, shard_of, site_folder, site_path
 from builder.teacher.embed import embed
 from builder.teacher.load import fingerprint, load_teacher, resolve_device
 from conftest import SENTENCES
@@ -266,7 +266,7 @@ def test_shards_group_short_pages_and_leave_a_long_one_alone():
     assert [groups[n][at][:2] for n, at in (shard_of(m, i) for i in range(len(rows)))] == [r[:2] for r in rows]
 
 
-def test_a_five_megabyte_line_builds_and_is_kept_whole(tiny_config, tmp_path):
+def test_a_five_megabyte_line_builds_and_is_kept_whole_in_parts(tiny_config, tmp_path):
     huge = ((SENTENCES[0] + " ") * 200_000)[: 5 * 2**20 - 1] + "x"  # no space at either end
     corpus = tmp_path / "huge.txt"
     corpus.write_text("\n".join([SENTENCES[1], huge, "日本語の文書とアラビア語 مرحبا 🙂"]) + "\n", encoding="utf-8")
@@ -276,8 +276,21 @@ def test_a_five_megabyte_line_builds_and_is_kept_whole(tiny_config, tmp_path):
     assert manifest["count"] == 3
     assert manifest["docs"]["sizes"] == "111"  # auto: shards of about 16 KB, so a 5 MB page is one alone
     n, at = shard_of(manifest, 1)
-    shard = json.loads(site_path(config.out, f"docs/{n:04d}.json").read_text())
-    assert shard[at]["text"] == huge and len(huge.encode()) == 5 * 2**20  # whole in the shard
+    row = json.loads(site_path(config.out, f"docs/{n:04d}.json").read_text())[at]
+    # a long page: its text in parts beside its shard, each holding whole passages, together all of it
+    assert "text" not in row and manifest["docs"]["parts"] == {str(n): [len(row["parts"])]} and len(row["parts"]) > 1
+    end = 0
+    for k, h in enumerate(row["parts"]):
+        data = (config.out / part_name(manifest, n, at, k)).read_bytes()
+        part = json.loads(data)
+        assert digest(data) == h and part["start"] <= end  # no gap between parts
+        assert huge[part["start"] : part["start"] + len(part["text"])] == part["text"]
+        end = part["start"] + len(part["text"])
+    assert end == len(huge) == 5 * 2**20
+    for i in (0, len(row["passages"]) // 2, len(row["passages"]) - 1):  # what the page shows of a passage
+        p = row["passages"][i]
+        assert passage_text(config.out, 1, i) == huge[p["start"] : p["end"]] != ""
+    assert set(offline_files(manifest)) >= {part_name(manifest, n, at, k) for k in range(len(row["parts"]))}
 
 
 def test_a_teacher_of_another_family_is_one_clear_error(tmp_path):

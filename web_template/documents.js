@@ -1,7 +1,7 @@
 // Documents as the page shows them: a result's document from its shard (docs/NNNN.<hash>.json), its URL as the
-// visitor's browser should open it, and its best passages as sub-results (heading, link, text offsets).
+// visitor's browser should open it, and its best passages as sub-results (heading, link, text: a long page's by part).
 import { load } from "./files.js";
-import { shardName } from "./offline.js";
+import { partName, shardName } from "./offline.js";
 
 const firsts = new WeakMap(); // manifest -> each shard's first document, where docs.sizes gives the shards' sizes
 
@@ -43,20 +43,34 @@ export function firstRow(rowDoc, doc) {
   return lo;
 }
 
+/** The text of a passage p ({start, end, part?}) of document `index`: from the document's text, or for a long
+ * document (no text in its shard) from its text part, fetched once; "" where that part cannot be had. The twin of
+ * names.py's passage_text. */
+export async function passageText(m, index, doc, p) {
+  if (doc.text !== undefined) return doc.text.slice(p.start, p.end);
+  const [shard, at] = shardOf(m.docs, index);
+  try {
+    const part = await load(partName(m, shard, at, p.part), "json");
+    return part.text.slice(p.start - part.start, p.end - part.start);
+  } catch { return ""; } // offline before it was kept: the result still shows, without its text
+}
+
 /** Ranked results with what a visitor needs: {index, id, url, distance, score, passages: [{row, url, heading,
- * score, start, end}], meta, filters, doc}; docOf(index) resolves to a result's document, or null to leave the
- * result out. */
+ * score, start, end, text}], meta, filters, doc} (a passage's text is what the page shows of it: a long
+ * document's shard holds no text, doc.text is then undefined); docOf(index) resolves to a result's document, or
+ * null to leave the result out. */
 export async function described(m, rowDoc, results, docOf) {
   const out = await Promise.all(results.map(async (r) => {
     const doc = await docOf(r.index);
     if (!doc) return null;
     const first = rowDoc ? firstRow(rowDoc, r.index) : r.index;
     const seen = new Set(); // a long section's windows are one sub-result: its best
-    const passages = r.passages.map(({ row, score }) => {
-      const p = doc.passages?.[row - first];
-      return { row, score, heading: p?.heading ?? "", url: resolveUrl(m, doc.url, p?.anchor ?? ""),
-               start: p?.start ?? 0, end: p?.end ?? doc.text.length };
-    }).filter((p) => { const key = `${p.heading}\n${p.url}`; return !seen.has(key) && seen.add(key); });
+    const passages = await Promise.all(r.passages.map(({ row, score }) => {
+      const p = doc.passages?.[row - first] ?? { start: 0, end: doc.text?.length ?? 0 };
+      return { row, score, heading: p.heading ?? "", url: resolveUrl(m, doc.url, p.anchor ?? ""),
+               start: p.start, end: p.end, part: p.part };
+    }).filter((p) => { const key = `${p.heading}\n${p.url}`; return !seen.has(key) && seen.add(key); })
+      .map(async ({ part, ...p }) => ({ ...p, text: await passageText(m, r.index, doc, { ...p, part }) })));
     // meta: the title always, then what the page set (data-hamming-meta, front matter); filters: {key: [values]}
     return { index: r.index, id: doc.id, url: resolveUrl(m, doc.url), distance: r.distance, score: r.score,
              passages, meta: { title: doc.title, ...doc.meta }, filters: doc.filters ?? {}, doc };

@@ -9,12 +9,20 @@ const number = (n) => String(n).padStart(4, "0");
 export const shardName = (m, n) =>
   `${m.docs.folder}/${number(n)}${m.docs.hashes ? "." + m.docs.hashes.slice(8 * n, 8 * n + 8) : ""}.json`;
 
+/** Text part k of the document at place `at` of shard n (a long document's): docs/NNNN.<shard's hash>-AT-K.json. */
+export const partName = (m, n, at, k) => `${shardName(m, n).slice(0, -".json".length)}-${at}-${k}.json`;
+
 /** The files of build m a visitor keeps, relative to the site's folder, in the order they are fetched. */
 export function offlineFiles(m) {
   const files = ["manifest.json", ...(m.page ?? [])];
   if (m.passages && m.passages.count !== m.count) files.push(m.passages.file);
   for (let n = 0; n < m.lexical.chunks.length; n++) files.push(`${m.lexical.folder}/${number(n)}.bin`);
-  for (let n = 0; n < m.docs.shards; n++) files.push(shardName(m, n));
+  for (let n = 0; n < m.docs.shards; n++) { // each shard, then its long documents' text parts
+    files.push(shardName(m, n));
+    (m.docs.parts?.[n] ?? []).forEach((count, at) => {
+      for (let k = 0; k < count; k++) files.push(partName(m, n, at, k));
+    });
+  }
   const f = m.filters; // the filter and sort index: filtered queries offline too
   if (f) for (let n = 0; n < f.keys.length + f.sort.length; n++) files.push(`${f.folder}/${number(n)}.json`);
   // the static encoder's rows only where it is the site's whole meaning: a visitor who keeps the model goes

@@ -34,11 +34,11 @@ function renderResult(r, match) {
   li.dataset.id = doc.id;
   li.tabIndex = -1;
   const heading = document.createElement("h2");
-  heading.append(linkOrText(r.url, doc.title || doc.text.slice(0, 80), match));
+  const best = r.passages[0]; // a long document's shard holds no text: what is shown of it is its passages'
+  heading.append(linkOrText(r.url, doc.title || (doc.text ?? best.text).slice(0, 80), match));
   li.append(heading);
-  const best = r.passages[0];
   const p = document.createElement("p");
-  appendHighlighted(p, snippet(doc.text.slice(best.start, best.end), match), match);
+  appendHighlighted(p, snippet(best.text, match), match);
   li.append(p);
   if (doc.passages) { // a page split at its headings: its best sections, each linking to its anchor
     const list = document.createElement("ul");

@@ -169,7 +169,7 @@ class HammingSearch extends HTMLElement {
       const [best, ...more] = r.passages;
       const main = this.option(best.url || r.url, "result");
       const title = document.createElement("strong");
-      appendHighlighted(title, r.doc.title || r.doc.text.slice(0, 80), match);
+      appendHighlighted(title, r.doc.title || (r.doc.text ?? best.text).slice(0, 80), match);
       main.append(title);
       if (best.heading && best.heading !== r.doc.title) {
         const where = document.createElement("span");
@@ -179,7 +179,7 @@ class HammingSearch extends HTMLElement {
       }
       const text = document.createElement("span");
       text.className = "snippet";
-      appendHighlighted(text, snippet(r.doc.text.slice(best.start, best.end), match, 160), match);
+      appendHighlighted(text, snippet(best.text, match, 160), match);
       main.append(text);
       items.push(main);
       for (const p of more) {

@@ -53,9 +53,11 @@ def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: dic
         "clusters": clusters,
         "tokenizer": {"file": "tokenizer.json", "max_length": config.max_length} if student else None,
         # sizes: each shard's document count, one digit a shard, where they differ (--docs-per-shard 0); else every
-        # shard holds per_shard (names.py's shard_of reads either)
+        # shard holds per_shard (names.py's shard_of reads either). parts: {shard: each document's count of text
+        # parts} where a shard holds long documents (site.py's write_shards), so that the offline copy lists them
         "docs": {"folder": "docs", "per_shard": shards["per_shard"], "shards": shards["shards"],
-                 **({"sizes": shards["sizes"]} if shards.get("sizes") else {})},
+                 **({"sizes": shards["sizes"]} if shards.get("sizes") else {}),
+                 **({"parts": shards["parts"]} if shards.get("parts") else {})},
         # the filter and sort index (builder/output/filters.py), only where pages set filters or sort keys
         **({"filters": shards["filters"]} if shards["filters"] else {}),
         # visitors keep the site's files for offline use (--offline auto), or not (off)

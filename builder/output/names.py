@@ -59,11 +59,16 @@ def _rename_folder(site: Path, folder: str) -> str:
 
 
 def _rename_shards(site: Path, folder: str) -> str:
-    """docs/NNNN.json -> docs/NNNN.<hash>.json; returns the hashes, concatenated in shard order."""
+    """docs/NNNN.json -> docs/NNNN.<hash>.json, and its documents' text parts docs/NNNN-AT-K.json ->
+    docs/NNNN.<hash>-AT-K.json (the shard holds each part's hash, so its own changes with theirs); returns the
+    shards' hashes, concatenated in shard order."""
     hashes = []
-    for path in sorted((site / folder).glob("*.json")):
+    shards = sorted(p for p in (site / folder).glob("*.json") if p.stem.isdigit())
+    for path in shards:
         h = digest(path.read_bytes())
         path.rename(path.with_name(f"{path.stem}.{h}.json"))
+        for part in (site / folder).glob(f"{path.stem}-*.json"):
+            part.rename(part.with_name(f"{path.stem}.{h}-{part.name[len(path.stem) + 1 :]}"))
         hashes.append(h)
     return "".join(hashes)
 
@@ -127,6 +132,35 @@ def shard_name(m: dict, n: int) -> str:
     return f"{m['docs']['folder']}/{n:04d}{'.' + h[8 * n : 8 * n + 8] if h else ''}.json"
 
 
+def part_name(m: dict, n: int, at: int, k: int) -> str:
+    """Text part k of the document at place `at` of shard n: docs/NNNN.<the shard's hash>-AT-K.json; the page's
+    partName."""
+    return f"{shard_name(m, n)[: -len('.json')]}-{at}-{k}.json"
+
+
+def documents(site: Path) -> list[dict]:
+    """Every document's row, in order, as its shard holds it (for tests, benchmarks and tools)."""
+    m = json.loads((Path(site) / "manifest.json").read_text(encoding="utf-8"))
+    return [row for n in range(m["docs"]["shards"])
+            for row in json.loads((Path(site) / shard_name(m, n)).read_text(encoding="utf-8"))]
+
+
+def passage_text(site: Path, index: int, i: int) -> str:
+    """The text of passage i of document `index`, from its row or, for a long document, from its text part: what
+    the page shows of it (documents.js's passageText)."""
+    m = json.loads((Path(site) / "manifest.json").read_text(encoding="utf-8"))
+    n, at = shard_of(m, index)
+    row = json.loads((Path(site) / shard_name(m, n)).read_text(encoding="utf-8"))[at]
+    p = row["passages"][i]
+    if "text" in row:
+        text, offset = row["text"], 0
+    else:
+        part = json.loads((Path(site) / part_name(m, n, at, p["part"])).read_text(encoding="utf-8"))
+        text, offset = part["text"], part["start"]
+    units = text.encode("utf-16-le", "surrogatepass")  # the offsets are UTF-16, as the page slices
+    return units[2 * (p["start"] - offset) : 2 * (p["end"] - offset)].decode("utf-16-le", "surrogatepass")
+
+
 def shard_of(m: dict, index: int) -> tuple[int, int]:
     """(shard, place in it) of document `index`: by docs.sizes where the shards differ, else per_shard (the
     page's documentOf)."""
@@ -150,7 +184,10 @@ def offline_files(m: dict) -> list[str]:
     if m.get("passages") and m["passages"]["count"] != m["count"]:
         files.append(m["passages"]["file"])
     files += [f"{m['lexical']['folder']}/{number(n)}.bin" for n in range(len(m["lexical"]["chunks"]))]
-    files += [shard_name(m, n) for n in range(m["docs"]["shards"])]
+    parts = m["docs"].get("parts") or {}
+    for n in range(m["docs"]["shards"]):  # each shard, then its documents' text parts
+        files.append(shard_name(m, n))
+        files += [part_name(m, n, at, k) for at, count in enumerate(parts.get(str(n), ())) for k in range(count)]
     if m.get("filters"):
         f = m["filters"]
         files += [f"{f['folder']}/{number(n)}.json" for n in range(len(f["keys"]) + len(f["sort"]))]

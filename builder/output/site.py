@@ -17,7 +17,7 @@ from builder import MARKER, TMP_PREFIX, UserError
 from builder.input.corpus import Document
 from builder.input.passages import Passage
 from builder.output.filters import shard_fields, write_filters
-from builder.output.names import content_names
+from builder.output.names import content_names, digest
 
 TEMPLATE_PACKAGE = "builder.web_template"  # the repository's web_template/, installed inside the package
 PAGE = "index.html.j2"
@@ -105,13 +105,37 @@ def _utf16(text: str, at: int) -> int:
     return at + sum(1 for c in text[:at] if ord(c) > 0xFFFF)
 
 
-def _shard_row(doc: Document, passages: list[Passage]) -> dict:
+def _shard_row(doc: Document, passages: list[Passage]) -> tuple[dict, list[str]]:
+    """A document's row in its shard, and its text parts (JSON texts; none unless the document is long)."""
     row = {"id": doc.id, "title": doc.title, "text": doc.text, "url": doc.url, **shard_fields(doc)}
     if len(passages) > 1 or any(p.heading or p.anchor for p in passages):
         # the page shows a matching passage as a sub-result: its heading, link and text[start:end]
         row["passages"] = [{"heading": p.heading, "anchor": p.anchor, "start": _utf16(doc.text, p.start),
                             "end": _utf16(doc.text, p.end)} for p in passages]
-    return row
+    if len(passages) < 2 or len(doc.text.encode()) <= LONG_TEXT:
+        return row, []
+    parts = []
+    for k, (start, end, members) in enumerate(_parts(passages)):
+        parts.append(json.dumps({"start": _utf16(doc.text, start), "text": doc.text[start:end]}, ensure_ascii=False,
+                                separators=(",", ":")))
+        for i in members:
+            row["passages"][i]["part"] = k
+    del row["text"]
+    # each part's hash: a part's name carries its shard's, so the shard must change whenever a part does
+    row["parts"] = [digest(p.encode()) for p in parts]
+    return row, parts
+
+
+def _parts(passages: list[Passage]) -> list[tuple[int, int, list[int]]]:
+    """[(start, end, the passages in it)]: consecutive passages share a part while its text stays within about
+    PART_BYTES characters (a longer passage alone)."""
+    parts: list[tuple[int, int, list[int]]] = []
+    for i, p in enumerate(passages):
+        if parts and p.end - parts[-1][0] <= PART_BYTES:
+            parts[-1] = (parts[-1][0], max(parts[-1][1], p.end), [*parts[-1][2], i])
+        else:
+            parts.append((p.start, p.end, [i]))
+    return parts
 
 
 def site_root(config, out: Path) -> str:
@@ -124,6 +148,11 @@ def site_root(config, out: Path) -> str:
 
 SHARD_BYTES = 16384  # --docs-per-shard 0 (auto): consecutive documents share a shard up to about this many bytes
 MAX_PER_SHARD = 4
+# a split document whose text is longer (UTF-8 bytes) keeps it in parts of about PART_BYTES, beside its shard: a
+# result shows only its best passages, and a long page's whole text was most of what a first list fetched
+# (PostgreSQL: 71 KB gzip of shards for ten results, 15 KB for the passages shown: docs/benchmarks.md)
+LONG_TEXT = 4096
+PART_BYTES = 4096
 
 
 def write_shards(tmp: Path, docs: list[Document], per_shard: int, passages: list[Passage]) -> dict:
@@ -131,20 +160,34 @@ def write_shards(tmp: Path, docs: list[Document], per_shard: int, passages: list
     filter and sort index (builder/output/filters.py). per_shard N: N documents a shard. 0 (auto): up to
     MAX_PER_SHARD while the shard stays within SHARD_BYTES, a longer page alone (as a count per site, from the mean
     page, SciPy's four long tutorials shared one 64 KB (gzip) shard that a question about one of them fetched
-    whole). Returns {"shards": how many, "per_shard": the most documents a shard holds, "sizes": each shard's
-    documents as a string of digits (auto only), "filters": manifest.json's entry or None}."""
+    whole). A shard is a JSON array of rows {id, title, text, url, meta?, filters?, passages?: [{heading, anchor,
+    start, end}]} (start and end: UTF-16 offsets into text). A long document (a split one whose text is over
+    LONG_TEXT bytes) has no "text": its row has "parts", each part's 8-digit hash, each of its passages a "part",
+    and part K of the document at place AT of shard NNNN is docs/NNNN-AT-K.json (docs/NNNN.<the shard's hash>-AT-K
+    .json once named), {"start": its UTF-16 offset in the text, "text": the text of its passages}.
+    Returns {"shards": how many, "per_shard": the most documents a shard holds, "parts": {shard number: each of
+    its documents' part count} for the shards with parts, "sizes": each shard's documents as a string of digits
+    (auto only), "filters": manifest.json's entry or None}."""
     folder = tmp / "docs"
     folder.mkdir()
     by_doc: list[list[Passage]] = [[] for _ in docs]
     for p in passages:
         by_doc[p.doc].append(p)
-    rows = [json.dumps(_shard_row(doc, by_doc[i]), ensure_ascii=False, separators=(",", ":"))
-            for i, doc in enumerate(docs)]
+    made = [_shard_row(doc, by_doc[i]) for i, doc in enumerate(docs)]
+    rows = [json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row, _ in made]
     groups = [rows[i : i + per_shard] for i in range(0, len(rows), per_shard)] if per_shard else _by_bytes(rows)
+    parts, first = {}, 0
     for n, group in enumerate(groups):
         (folder / f"{n:04d}.json").write_text("[" + ",".join(group) + "]")
+        counts = [len(made[first + at][1]) for at in range(len(group))]
+        if any(counts):  # named NNNN-AT-K.json until the shard's hash renames them with it (names.py)
+            parts[str(n)] = counts
+            for at in range(len(group)):
+                for k, text in enumerate(made[first + at][1]):
+                    (folder / f"{n:04d}-{at}-{k}.json").write_text(text, encoding="utf-8")
+        first += len(group)
     most = max((len(g) for g in groups), default=per_shard or 1)
-    return {"shards": len(groups), "per_shard": per_shard or most,
+    return {"shards": len(groups), "per_shard": per_shard or most, "parts": parts,
             "sizes": None if per_shard else "".join(str(len(g)) for g in groups), "filters": write_filters(tmp, docs)}
 
 

@@ -25,6 +25,14 @@ test("offlineFiles: the page, then the keyword index, documents, static rows (li
   assert.ok(!files.includes("codes.dddddddd.bin")); // probed by cluster: codes.bin itself is never fetched
 });
 
+test("offlineFiles: a long document's text parts right after its shard", () => {
+  const m = { ...manifest, docs: { ...manifest.docs, parts: { 1: [0, 2] } } };
+  const files = offlineFiles(m);
+  const at = files.indexOf("docs/0001.22222222.json");
+  assert.deepEqual(files.slice(at, at + 3), ["docs/0001.22222222.json", "docs/0001.22222222-1-0.json",
+                                             "docs/0001.22222222-1-1.json"]);
+});
+
 /** A Cache Storage cache in memory, as much of it as offline.js uses. */
 function memoryCache(urls = []) {
   const kept = new Map(urls.map((u) => [u, "kept"]));
