@@ -35,7 +35,7 @@ class BuildConfig:
     static_epochs: int = 16  # static encoder: passes fitting its table (0 = idf centroids; 16: SciFact train)
     static_init: str = "both"  # static encoder's start: centroids, words (the teacher reads each word), both
     static_bucket_bytes: int = 2048  # static encoder: target bytes of a meaning/ file (a query fetches one a word)
-    cluster_rows: int = 0  # rows a cluster of codes holds (a query fetches its nearest); 0: 4 x sqrt(rows) clusters
+    cluster_rows: int = 256  # rows a cluster of codes holds (a query fetches its nearest); 0: 2 x sqrt(rows) clusters
     clusters_from: int = 4096  # passages from which the codes are fetched by cluster; below, codes.bin whole
     sign_centroids_from: int = 256  # clusters from which centroids are stored as sign bits (32 B, not 264)
     transformer_codes: str = "auto"  # with clusters, the transformer ranks: whole, probed, auto (whole if <= model)

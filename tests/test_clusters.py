@@ -38,10 +38,10 @@ def _codes(n: int = 2000, bits: int = 64, groups: int = 8, seed: int = 0):
     return pack(values.astype(np.float32)), values.astype(np.float32), queries.astype(np.float32)
 
 
-def test_the_default_cluster_count_grows_with_the_square_root_of_the_rows():
-    assert [cluster_count(n) for n in (4096, 11_477, 1_000_000)] == [256, 429, 4000]
-    assert cluster_count(11_477, rows_per_cluster=256) == 45  # an explicit --cluster-rows still rules
-    assert cluster_count(10) == 5 and cluster_count(3) == 2  # at least 2 rows a cluster, at least 2 clusters
+def test_the_cluster_count_by_rows_or_by_the_square_root_of_the_rows():
+    assert [cluster_count(n) for n in (4096, 11_477, 1_000_000)] == [128, 214, 2000]  # --cluster-rows 0
+    assert cluster_count(11_477, rows_per_cluster=256) == 45  # the default, 256 rows a cluster
+    assert cluster_count(10) == 5 and cluster_count(3) == 2 and cluster_count(36) == 12  # 2+ rows a cluster, 2+ of them
 
 
 def test_kmeans_puts_every_row_in_a_cluster_and_recovers_the_groups():

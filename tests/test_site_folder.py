@@ -99,7 +99,7 @@ def test_the_last_section_of_a_long_page_is_found(folder):
     ranker = SiteRanker(folder / "hamming")
     docs = _documents(folder / "hamming")
     library = next(i for i, d in enumerate(docs) if d["url"] == "library.html")
-    assert "text" not in docs[library] and len(docs[library]["parts"]) > 1  # a long page: its text in parts
+    assert "parts" not in docs[library] and docs[library]["text"]  # 33 KB of text: whole in its shard (not 64 KB)
     first = int((ranker.row_doc == library).argmax())
     for mode in ("hybrid", "semantic"):
         results = ranker.results(ranker.query(QUESTION), 3, mode)
@@ -174,7 +174,7 @@ def test_the_widget_closes_on_escape_and_the_page_shows_sub_results(browser, ser
     search.wait_for_selector("#results li ul.passages a", timeout=60_000)
     hrefs = search.eval_on_selector_all("#results ul.passages a", "els => els.map(e => e.href)")
     assert served + f"library.html#{LAST}" in hrefs
-    # the long page's shard holds no text: its snippet is its best passage's, fetched from its text part
+    # its snippet is its best passage's text (passages[0].text, from the shard's text)
     library = search.locator("#results > li", has=search.locator(f'a[href="{served}library.html#{LAST}"]'))
     assert "zip" in library.locator("p").first.inner_text().lower()
 

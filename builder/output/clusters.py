@@ -47,11 +47,14 @@ FOLDER, CENTROIDS = "codes", "clusters.bin"
 # of 39 clusters (0.95) lose 0.004 nDCG@10, 16 lose nothing; 0.97 probes 15 (test: hybrid-lite 0.7137 against
 # 0.7160 at 0.98's 17), keeping the first hybrid-lite list under 300 KB (docs/benchmarks.md)
 RECALL = 0.97
-# clusters a site of n rows gets by default: 4 x sqrt(n), the low end of FAISS's guideline for an inverted file
-# (4-16 x sqrt(n)). On real sites, where a query needs many more probes than on separable synthetic codes, the
-# bytes a query fetches (centroids + probed clusters) fall steeply from 256 rows a cluster to about this and are
-# flat beyond (PostgreSQL's 11,477 passages: 172 KB at 45 clusters, 79 KB at 359, 75 KB at 717: docs/benchmarks.md)
-CLUSTERS_PER_ROOT = 4
+# clusters for --cluster-rows 0: 2 x sqrt(n) (FAISS's guideline for an inverted file is 4-16 x sqrt(n)). On real
+# sites, where a query needs many more probes than on separable synthetic codes, the bytes a query fetches
+# (centroids + probed clusters) fall steeply from 256 rows a cluster to about 30 (PostgreSQL's 11,477 passages:
+# 172 KB at 45 clusters, 101 KB at 214, 79 KB at 359), but each probe is a request: in Chromium over an emulated
+# network the first hybrid-lite list came no sooner (HTTP/2) or later (HTTP/1.1), and hybrid-lite lost 0.002-0.006
+# nDCG@10 on SciFact, so 256 rows stays the default and this is the choice of a site that counts bytes
+# (docs/benchmarks.md, "Smaller clusters")
+CLUSTERS_PER_ROOT = 2
 ITERATIONS = 12
 FIT_ROWS_PER_CLUSTER = 256
 

@@ -149,9 +149,11 @@ def site_root(config, out: Path) -> str:
 SHARD_BYTES = 16384  # --docs-per-shard 0 (auto): consecutive documents share a shard up to about this many bytes
 MAX_PER_SHARD = 4
 # a split document whose text is longer (UTF-8 bytes) keeps it in parts of about PART_BYTES, beside its shard: a
-# result shows only its best passages, and a long page's whole text was most of what a first list fetched
-# (PostgreSQL: 71 KB gzip of shards for ten results, 15 KB for the passages shown: docs/benchmarks.md)
-LONG_TEXT = 4096
+# result shows only its best passages. A part is fetched once its shard is in, a round trip later, so parts pay
+# only where the text they spare takes longer to send than a round trip: 150 ms on Lighthouse's mobile network
+# (1.6 Mbit/s) is about 30 KB, on a 20 Mbit/s line 20 ms is 50 KB. From 4 KB, PostgreSQL's first lists fetched 36 KB
+# less yet came later, on HTTP/1.1 twice as late (docs/benchmarks.md, "A long page's text by passage")
+LONG_TEXT = 65536
 PART_BYTES = 4096
 
 
