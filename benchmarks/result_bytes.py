@@ -51,7 +51,7 @@ def measure(site: Path, queries: list[str], mode: str) -> dict:
             for p in r["passages"]:
                 if spans and "part" in spans[p["row"] - first]:
                     part_files.add(part_name(m, n, at, spans[p["row"] - first]["part"]))
-            texts = [passage_text(site, r["index"], p["row"] - first) if spans else row["text"]
+            texts = [passage_text(site, m, r["index"], row, spans[p["row"] - first]) if spans else row["text"]
                      for p in r["passages"]]
             floor += _gz({**{k: v for k, v in row.items() if k not in ("text", "parts")}, "shown": texts})
         shards.append(sum(gz_file(f) for f in fetched))

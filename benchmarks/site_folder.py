@@ -28,10 +28,6 @@ from builder.ranking import SiteRanker
 TOP = 3
 
 
-def shard_documents(site: Path) -> list[dict]:
-    return documents(site)
-
-
 def link_target(folder: Path, site: Path, root: str, url: str, anchor: str) -> str | None:
     """Why the link is broken, or None where its file and fragment exist."""
     base = (site.resolve().as_uri() + "/")
@@ -68,7 +64,7 @@ def main() -> None:
     site = args.site or args.folder / "hamming"
     manifest = json.loads((site / "manifest.json").read_text())
     report = json.loads((site / "report.json").read_text())
-    docs = shard_documents(site)
+    docs = documents(site)
     ranker = SiteRanker(site)
     rows = ranker.row_doc if ranker.row_doc is not None else range(len(docs))
     first_row = {}

@@ -25,8 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_latency import gz  # noqa: E402
 from browsing import CHROMIUM, FLAGS, serve  # noqa: E402
 from emit import emit
-from site_folder import link_target, shard_documents  # noqa: E402
+from site_folder import link_target  # noqa: E402
 from test_site_folder import WIDGET_CSP  # noqa: E402
+
+from builder.output.names import documents
 
 HYBRID_JS = """async (queries) => {
   const engine = await import("/hamming/engine.js");
@@ -77,7 +79,7 @@ def main() -> None:
     ap.add_argument("--page", default="quickstart.html")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    docs = shard_documents(args.folder / "hamming")
+    docs = documents(args.folder / "hamming")
     headings = [p["heading"] for d in docs for p in d.get("passages", []) if p["heading"]][:100]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "site"

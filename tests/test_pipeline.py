@@ -289,7 +289,7 @@ def test_a_five_megabyte_line_builds_and_is_kept_whole_in_parts(tiny_config, tmp
     assert end == len(huge) == 5 * 2**20
     for i in (0, len(row["passages"]) // 2, len(row["passages"]) - 1):  # what the page shows of a passage
         p = row["passages"][i]
-        assert passage_text(config.out, 1, i) == huge[p["start"] : p["end"]] != ""
+        assert passage_text(config.out, manifest, 1, row, p) == huge[p["start"] : p["end"]] != ""
     assert set(offline_files(manifest)) >= {part_name(manifest, n, at, k) for k in range(len(row["parts"]))}
 
 

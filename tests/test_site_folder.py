@@ -58,21 +58,17 @@ def folder(tmp_path_factory) -> Path:
     return folder
 
 
-def _documents(site: Path) -> list[dict]:
-    return documents(site)
-
-
 def test_the_site_goes_inside_and_never_reads_itself(folder):
     site = folder / "hamming"
     manifest = json.loads((site / "manifest.json").read_text())
     assert (site / ".hamming-site").exists() and manifest["root"] == "../"
-    urls = sorted(d["url"] for d in _documents(site))
+    urls = sorted(d["url"] for d in documents(site))
     assert urls == ["blog.html", "guide/sphinx.html", "index.html", "library.html", "marked.html",
                     "sub/my%20page.html"]
     assert manifest["passages"]["count"] > manifest["count"]
     before = site_path(site, "passages.bin").read_bytes()
     build_site(BuildConfig(corpus=folder, **SMALL_QUERY_MODEL))  # again, over its own output: the same pages
-    assert sorted(d["url"] for d in _documents(site)) == urls
+    assert sorted(d["url"] for d in documents(site)) == urls
     assert site_path(site, "passages.bin").read_bytes() == before
 
 
@@ -80,24 +76,26 @@ def test_every_passage_links_to_an_existing_file_and_anchor(folder):
     from selectolax.lexbor import LexborHTMLParser
 
     anchors = 0
-    for index, doc in enumerate(_documents(folder / "hamming")):
+    site = folder / "hamming"
+    manifest = json.loads((site / "manifest.json").read_text())
+    for index, doc in enumerate(documents(site)):
         page = folder / doc["url"].replace("%20", " ")
         assert page.is_file(), doc["url"]
         ids = {n.attributes.get("id") for n in LexborHTMLParser(page.read_text(encoding="utf-8")).css("[id]")}
         seen = set()
-        for i, p in enumerate(doc.get("passages", [])):
+        for p in doc.get("passages", []):
             if p["anchor"]:
                 anchors += 1
                 assert p["anchor"] in ids, (doc["url"], p["anchor"])
             if (p["heading"], p["anchor"]) not in seen:  # a section's first window starts with its heading
-                assert passage_text(folder / "hamming", index, i).startswith(p["heading"])
+                assert passage_text(site, manifest, index, doc, p).startswith(p["heading"])
             seen.add((p["heading"], p["anchor"]))
     assert anchors > 100
 
 
 def test_the_last_section_of_a_long_page_is_found(folder):
     ranker = SiteRanker(folder / "hamming")
-    docs = _documents(folder / "hamming")
+    docs = documents(folder / "hamming")
     library = next(i for i, d in enumerate(docs) if d["url"] == "library.html")
     assert "parts" not in docs[library] and docs[library]["text"]  # 33 KB of text: whole in its shard (not 64 KB)
     first = int((ranker.row_doc == library).argmax())

@@ -65,12 +65,13 @@ export async function described(m, rowDoc, results, docOf) {
     if (!doc) return null;
     const first = rowDoc ? firstRow(rowDoc, r.index) : r.index;
     const seen = new Set(); // a long section's windows are one sub-result: its best
-    const passages = await Promise.all(r.passages.map(({ row, score }) => {
-      const p = doc.passages?.[row - first] ?? { start: 0, end: doc.text?.length ?? 0 };
-      return { row, score, heading: p.heading ?? "", url: resolveUrl(m, doc.url, p.anchor ?? ""),
-               start: p.start, end: p.end, part: p.part };
-    }).filter((p) => { const key = `${p.heading}\n${p.url}`; return !seen.has(key) && seen.add(key); })
-      .map(async ({ part, ...p }) => ({ ...p, text: await passageText(m, r.index, doc, { ...p, part }) })));
+    const shown = r.passages.map(({ row, score }) => {
+      const span = doc.passages?.[row - first] ?? { start: 0, end: doc.text?.length ?? 0 };
+      return [span, { row, score, heading: span.heading ?? "", url: resolveUrl(m, doc.url, span.anchor ?? ""),
+                      start: span.start, end: span.end }];
+    }).filter(([, p]) => { const key = `${p.heading}\n${p.url}`; return !seen.has(key) && seen.add(key); });
+    const passages = await Promise.all(shown.map(async ([span, p]) =>
+      ({ ...p, text: await passageText(m, r.index, doc, span) })));
     // meta: the title always, then what the page set (data-hamming-meta, front matter); filters: {key: [values]}
     return { index: r.index, id: doc.id, url: resolveUrl(m, doc.url), distance: r.distance, score: r.score,
              passages, meta: { title: doc.title, ...doc.meta }, filters: doc.filters ?? {}, doc };

@@ -145,16 +145,14 @@ def documents(site: Path) -> list[dict]:
             for row in json.loads((Path(site) / shard_name(m, n)).read_text(encoding="utf-8"))]
 
 
-def passage_text(site: Path, index: int, i: int) -> str:
-    """The text of passage i of document `index`, from its row or, for a long document, from its text part: what
-    the page shows of it (documents.js's passageText)."""
-    m = json.loads((Path(site) / "manifest.json").read_text(encoding="utf-8"))
-    n, at = shard_of(m, index)
-    row = json.loads((Path(site) / shard_name(m, n)).read_text(encoding="utf-8"))[at]
-    p = row["passages"][i]
+def passage_text(site: Path, m: dict, index: int, row: dict, p: dict) -> str:
+    """The text of passage p ({start, end, part?}) of document `index` (its shard's `row`, of build m), from the
+    row's text or, for a long document, from its text part: what the page shows of it (documents.js's
+    passageText)."""
     if "text" in row:
         text, offset = row["text"], 0
     else:
+        n, at = shard_of(m, index)
         part = json.loads((Path(site) / part_name(m, n, at, p["part"])).read_text(encoding="utf-8"))
         text, offset = part["text"], part["start"]
     units = text.encode("utf-16-le", "surrogatepass")  # the offsets are UTF-16, as the page slices
