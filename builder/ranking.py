@@ -107,8 +107,12 @@ class SiteRanker:
         ranked = rank(q, self.codes[rows], self.bits, k, self.rerank_depth, dist[rows])
         return [(int(rows[i]), d, s) for i, d, s in ranked]
 
-    def query(self, text: str) -> Query:
-        q = self.encoder.encode([text])[0] if self.encoder is not None else None
+    def query(self, text: str, q: np.ndarray | None = None) -> Query:
+        """The query's signals; q: the transformer's vector where the caller has it (the page's own, in the parity
+        tests: two ONNX runtimes round differently, the ranking from one vector must not differ at all)."""
+        if q is None and self.encoder is not None:
+            q = self.encoder.encode([text])[0]
+        q = None if q is None else np.asarray(q, dtype=np.float32)
         n = len(self.codes)
         lite = self.static.encode(Counter(terms(text))) if self.static is not None else None
         return Query(text, q, None if q is None else hamming(pack(q[None, :])[0], self.codes),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import http.server
+import random
+import re
 import threading
 from pathlib import Path
 
@@ -23,6 +25,22 @@ QUERIES = [
     "deep copy of an object", "calendar month", "environment variables", "socket server", "heap queue",
     "fractions rational numbers", "zip archive",
 ]
+
+PARITY_QUERIES = 200
+
+
+def parity_queries(rows: list[dict], n: int = PARITY_QUERIES, seed: int = 0) -> list[str]:
+    """n queries for a parity test on a site of these documents: QUERIES, the titles of documents that have a twin
+    (an exact title: two documents tied), a query of words no document has (every score 0: all tied), a word
+    repeated, then one to four words drawn at random (fixed seed) from the documents' text."""
+    rng = random.Random(seed)
+    twins = [r["title"] for r in rows if r["id"].endswith("-twin")]
+    words = sorted({w for r in rows for w in re.findall(r"[A-Za-z_]{3,}", r["text"])})
+    out = [*QUERIES, *twins, "qqzx vvwk", "file file file path"]
+    while len(out) < n:
+        out.append(" ".join(rng.sample(words, rng.randint(1, 4))))
+    return out[:n]
+
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):

@@ -423,3 +423,26 @@ def test_a_repeated_query_word_counts_as_often_as_it_is_repeated(js, tmp_path):
     assert_same(queries, py, out, "lexical ranking with repeated words")
     assert py[2]["order"][0] == 0  # 62 distinct terms: the repeated "scheduler" is among the 32 counted
     assert query_term_counts(long[2], 32)[0] == ("file", 3) and len(query_term_counts(long[2], 32)) == 32
+
+
+def test_the_meaning_scores_and_probes_are_pythons_to_the_last_bit(js):
+    """hamming.js's asymmetricScore and clusters.js's probe against codes.asymmetric and clusters.probe: equal
+    doubles, not close ones, on vectors whose values span 16 orders of magnitude (where any other summation
+    order rounds differently: a BLAS dot product differs here) and on ties made on purpose (a code equal to
+    another, centroids equal to others: the lower index first)."""
+    from builder.output.clusters import probe
+    from builder.output.codes import asymmetric, pack
+
+    rng = np.random.default_rng(40)
+    for bits in (32, 256, 1024):
+        q = (rng.standard_normal(bits) * 10.0 ** rng.integers(-8, 8, bits)).astype(np.float32)
+        signs = rng.choice(np.array([-1, 1], dtype=np.float32), size=(64, bits))
+        signs[40:48] = signs[:8]  # twins
+        codes = pack(signs)
+        py = asymmetric(q, codes, bits).tolist()
+        words = np.ascontiguousarray(codes).view("<u4").tolist()
+        assert js("scores", q=q.tolist(), codes=words) == py
+        assert py != (signs @ q).astype(np.float64).tolist()  # float32 BLAS, as before issue 40: not the page's
+        centroids = np.vstack([rng.integers(-127, 128, (24, bits)) * np.float32(0.013), signs[:8]]).astype(np.float32)
+        centroids[30:32] = centroids[24:26]
+        assert js("probe", q=q.tolist(), centroids=centroids.tolist(), probes=20) == probe(centroids, q, 20).tolist()

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.output.codes import pack, unpack
+from builder.output.codes import in_order, pack, unpack
 from builder.output.site import file_entry
 from builder.output.static import quantize
 
@@ -100,9 +100,11 @@ def _nearest(x: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def probe(centroids: np.ndarray, q: np.ndarray, probes: int) -> np.ndarray:
-    """The clusters a query fetches: its `probes` best centroids by dot product (in float64, as the page sums),
-    ties by cluster number."""
-    scores = centroids.astype(np.float64) @ q.astype(np.float64)
+    """The clusters a query fetches: its `probes` best centroids by dot product, ties by cluster number. The product
+    of two float32 values is exact in float64; the sum runs over the bits in order, as the page's loop does
+    (codes.in_order), so that a near-tie between two centroids falls the same way on every machine."""
+    q64 = np.asarray(q, dtype=np.float32).astype(np.float64)
+    scores = in_order(np.asarray(centroids, dtype=np.float32).astype(np.float64) * q64)
     return np.lexsort((np.arange(len(scores)), -scores))[:probes]
 
 

@@ -64,9 +64,23 @@ def hamming(query_code: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return _POPCOUNT[np.bitwise_xor(codes, query_code)].sum(1, dtype=np.int32)
 
 
+def in_order(terms: np.ndarray) -> np.ndarray:
+    """Each row of terms summed in float64 from its first column to its last, one addition at a time: the page's
+    loop (hamming.js's asymmetricScore, clusters.js's probe), so that both get the same bits. A BLAS dot product
+    sums in an order of its own that varies with the CPU's vector width (AVX2, AVX-512), and float32 rounds ties
+    apart that float64 keeps: either put near-ties in another order than the page's on some machines (issue 40).
+    numpy's accumulate is sequential by definition, where sum() is pairwise."""
+    terms = np.asarray(terms, dtype=np.float64)
+    if terms.shape[-1] == 0:
+        return np.zeros(terms.shape[:-1])
+    return np.cumsum(terms, axis=-1)[..., -1]
+
+
 def asymmetric(query: np.ndarray, codes: np.ndarray, bits: int) -> np.ndarray:
-    """sum_i q_i * (2*bit_i - 1) of each row of codes: the rerank score, for any documents."""
-    return (unpack(codes, bits).astype(np.float32) * 2 - 1) @ query.astype(np.float32)
+    """sum_i q_i * (2*bit_i - 1) of each row of codes, in float64 over i ascending (in_order): the rerank score,
+    for any documents. q_i is float32 (the page's Float32Array), exact in float64, so each term is too."""
+    signs = unpack(codes, bits).astype(np.float64) * 2 - 1
+    return in_order(signs * np.asarray(query, dtype=np.float32).astype(np.float64))
 
 
 def rank(query: np.ndarray, codes: np.ndarray, bits: int, k: int, depth: int,

@@ -10,12 +10,17 @@
 //                                  -> [{order, scores}, ...]  lexicalOrder and the BM25 scores of its documents
 //   fuse {cases: [{scores, tiers, semantic, semanticScores, k, alpha, depth, count}]}
 //                                  -> [[{index, score}, ...], ...]
+//   scores {q, codes: [[u32 word, ...], ...]}  -> [score, ...]    hamming.js's asymmetricScore of each code
+//   probe {q, centroids: [[value, ...], ...], probes}
+//                                  -> [cluster, ...]          clusters.js's probe over float32 centroids
 //   byDocument {cases: [{rows: [{index, score, distance}], rowDoc (null = identity), k, perDoc}]}
 //                                  -> [[{index, score, distance, passages: [{row, score}]}], ...]
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { probe } from "../../web_template/clusters.js";
 import { byDocument, fuse } from "../../web_template/fusion.js";
+import { asymmetricScore } from "../../web_template/hamming.js";
 import {
   bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer, words,
 } from "../../web_template/lexical.js";
@@ -79,6 +84,17 @@ switch (request.op) {
   case "parseChunks": reply = request.files.map((f) => chunkObject(parseChunk(readFileSync(f), f))); break;
   case "rank": reply = rank(request); break;
   case "fuse": reply = request.cases.map(fuseCase); break;
+  case "scores": {
+    const q = Float32Array.from(request.q);
+    reply = request.codes.map((words) => asymmetricScore(Uint32Array.from(words), 0, q));
+    break;
+  }
+  case "probe": {
+    const { q, centroids, probes } = request;
+    const flat = Float32Array.from(centroids.flat());
+    reply = probe({ count: centroids.length, bits: q.length, centroids: flat }, Float32Array.from(q), probes);
+    break;
+  }
   case "byDocument":
     reply = request.cases.map((c) => byDocument(c.rows, c.rowDoc && Uint32Array.from(c.rowDoc), c.k, c.perDoc));
     break;
