@@ -5,8 +5,8 @@
 No student: queries are the teacher's embeddings mapped by the binarizer, so this isolates the documents'
 bits (the ceiling a perfect student would reach). For each code length it scores, as the page ranks
 (Hamming top 100, then the asymmetric rerank): PCA + random rotation; PCA + ITQ; PCA + ITQ then trained
-(listwise + decoder losses, builder/model/binarize.py), with and without the decoder term. Reads the teacher
-cache (run site-eval once first). Writes benchmarks/results/binarizer-<dataset>-<split>.json.
+(listwise + decoder losses, hamming_site/builder/model/binarize.py), with and without the decoder term. Reads the
+teacher cache (run site-eval once first). Writes benchmarks/results/binarizer-<dataset>-<split>.json.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.evaluate import _metrics, _ranked, _top, find_corpus, load_qrels, load_queries
-from builder.input.corpus import read_corpus
-from builder.model.binarize import fit_pca_itq, train_binarizer
-from builder.model.distill import query_views
-from builder.output.codes import hamming, pack, rank
-from builder.teacher.embed import embed
-from builder.teacher.load import fingerprint, load_teacher
+from hamming_site.builder.evaluate import _metrics, _ranked, _top, find_corpus, load_qrels, load_queries
+from hamming_site.builder.input.corpus import read_corpus
+from hamming_site.builder.model.binarize import fit_pca_itq, train_binarizer
+from hamming_site.builder.model.distill import query_views
+from hamming_site.builder.output.codes import hamming, pack, rank
+from hamming_site.builder.teacher.embed import embed
+from hamming_site.builder.teacher.load import fingerprint, load_teacher
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results"

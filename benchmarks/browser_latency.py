@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from browsing import CHROMIUM, FIRST_RESULT, FLAGS, serve  # noqa: E402
 from emit import emit
 
-from builder.output.names import site_path
+from hamming_site.builder.output.names import site_path
 
 SCAN_JS = """async ([n, bits, reps, module]) => {
   const h = await import("./" + module);  // hamming.js by its content name

@@ -44,7 +44,7 @@ class Sampler(threading.Thread):
         return record
 
     def stage(self, name: str, done: int, total: int) -> None:
-        if total == 0 and name not in self.stages:  # a stage header (builder/build.py's Stages)
+        if total == 0 and name not in self.stages:  # a stage header (hamming_site/builder/build.py's Stages)
             self.current = self._open(name)
 
     def run(self) -> None:

@@ -37,7 +37,7 @@ def main() -> None:
         shared = Path.home() / ".cache" / "hamming-site" / "query-model"
         if shared.exists() and not (cache / "query-model").exists():
             (cache / "query-model").symlink_to(shared)
-        build = [sys.executable, "-m", "builder", "build-site", str(args.corpus), "-o", f"{work}/site"]
+        build = [sys.executable, "-m", "hamming_site", "build-site", str(args.corpus), "-o", f"{work}/site"]
         subprocess.run([*build, "--cache-dir", str(cache), *rest], check=True)
         report = json.loads((Path(work) / "site" / "report.json").read_text())
     seconds = report["seconds"]

@@ -4,8 +4,8 @@
 
 Synthetic codes: 256-bit rows drawn around rows/256 random centres (each bit flipped with probability 0.2), and
 200 query vectors near the centres (a centre's +-1 signs plus Gaussian noise of sd 1: as far from their rows as
-a real query is). For each size: builder/output/clusters.py's write_clusters (k-means, probes chosen for 0.95
-recall on the first 100 queries; from 256 clusters the centroids are sign bits), then on the other 100 the probed
+a real query is). For each size: hamming_site/builder/output/clusters.py's write_clusters (k-means, probes chosen for
+0.95 recall on the first 100 queries; from 256 clusters the centroids are sign bits), then on the other 100 the probed
 top 10's recall against the exhaustive scan and the bytes a query fetches: clusters.bin once, plus its probed
 clusters' files.
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from emit import emit
 
-from builder.output.clusters import SIGNS_FROM, ClusterIndex, write_clusters
-from builder.output.codes import pack
+from hamming_site.builder.output.clusters import SIGNS_FROM, ClusterIndex, write_clusters
+from hamming_site.builder.output.codes import pack
 
 BITS = 256
 

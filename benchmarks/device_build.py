@@ -28,7 +28,7 @@ def run(beir: Path, device: str, work: Path) -> dict:
     shared = Path.home() / ".cache" / "hamming-site" / "query-model"
     if shared.exists():
         (cache / "query-model").symlink_to(shared)
-    command = [sys.executable, "-m", "builder", "site-eval", str(beir), "--split", "test", "--device", device,
+    command = [sys.executable, "-m", "hamming_site", "site-eval", str(beir), "--split", "test", "--device", device,
                "--cache-dir", str(cache), "--out", str(site), "--json", str(figures)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:

@@ -1,4 +1,4 @@
-"""The site's keyword ranking (builder/lexical) against bm25s, the reference BM25, on BEIR sets.
+"""The site's keyword ranking (hamming_site/builder/lexical) against bm25s, the reference BM25, on BEIR sets.
 
     python benchmarks/lexical.py scifact --split train [--grid]   # tune on train
     python benchmarks/lexical.py scifact cranfield --split test   # report
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.evaluate import _metrics, find_corpus, load_qrels, load_queries
-from builder.input.corpus import read_corpus
-from builder.lexical.index import Bm25, IndexReader, write_index
-from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
+from hamming_site.builder.evaluate import _metrics, find_corpus, load_qrels, load_queries
+from hamming_site.builder.input.corpus import read_corpus
+from hamming_site.builder.lexical.index import Bm25, IndexReader, write_index
+from hamming_site.builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -51,9 +51,9 @@ def tokenizations(docs, ids, queries, qids, qrels) -> dict:
     import Stemmer
     from tokenizers import Tokenizer
 
-    from builder.lexical.tokenize import STOPWORDS
-    from builder.model.student import tokenizer_json
-    from builder.teacher.load import load_teacher
+    from hamming_site.builder.lexical.tokenize import STOPWORDS
+    from hamming_site.builder.model.student import tokenizer_json
+    from hamming_site.builder.teacher.load import load_teacher
 
     pieces = Tokenizer.from_str(tokenizer_json(load_teacher("sentence-transformers/all-MiniLM-L6-v2"), 512))
     def wordpiece(texts):

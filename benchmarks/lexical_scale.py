@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 from emit import emit
 
-from builder.evaluate import load_queries
-from builder.input.corpus import read_corpus
-from builder.lexical.index import MAX_QUERY_TERMS, Bm25, chunk_of, write_index
-from builder.lexical.tokenize import query_terms, title_keys
+from hamming_site.builder.evaluate import load_queries
+from hamming_site.builder.input.corpus import read_corpus
+from hamming_site.builder.lexical.index import MAX_QUERY_TERMS, Bm25, chunk_of, write_index
+from hamming_site.builder.lexical.tokenize import query_terms, title_keys
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from browsing import CHROMIUM, FLAGS, serve  # noqa: E402
 
-from builder.build import build_site  # noqa: E402
-from builder.config import BuildConfig  # noqa: E402
-from builder.output.names import site_folder  # noqa: E402
+from hamming_site.builder.build import build_site  # noqa: E402
+from hamming_site.builder.config import BuildConfig  # noqa: E402
+from hamming_site.builder.output.names import site_folder  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "data" / "filters"
 WEIGHTS = {"index": 3, "sorting": 10, "network": 2, "plain": None, **{f"extra{i:02d}": (i * 7) % 11 for i in range(30)}}

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.evaluate import _metrics, _ranked, find_corpus, load_qrels, load_queries
-from builder.input.corpus import read_corpus
-from builder.output.codes import hamming, pack, rank
-from builder.teacher.embed import embed
-from builder.teacher.load import fingerprint, load_teacher
+from hamming_site.builder.evaluate import _metrics, _ranked, find_corpus, load_qrels, load_queries
+from hamming_site.builder.input.corpus import read_corpus
+from hamming_site.builder.output.codes import hamming, pack, rank
+from hamming_site.builder.teacher.embed import embed
+from hamming_site.builder.teacher.load import fingerprint, load_teacher
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"

@@ -1,10 +1,10 @@
-"""The page's SWAR popcount scan (web_template/hamming.js) against two WASM kernels, in headless Chromium.
+"""The page's SWAR popcount scan (hamming_site/web/hamming.js) against two WASM kernels, in headless Chromium.
 
     python benchmarks/popcount.py [--json benchmarks/results/popcount.json]
-    python benchmarks/popcount.py --embed    # after editing web_template/popcount.wat
+    python benchmarks/popcount.py --embed    # after editing hamming_site/web/popcount.wat
 
 
-Kernels (web_template/popcount.wat, compiled with the `wabt` npm package, installed once into
+Kernels (hamming_site/web/popcount.wat, compiled with the `wabt` npm package, installed once into
 ~/.cache/hamming-site/bench-npm): i64.popcnt over 64-bit words, and i8x16.popcnt over 128-bit vectors.
 Each scans n random 256-bit codes (n = 10k, 100k, 1M) into u16 distances; the figure is the median of
 15 runs, after checking that all three give the same distances. Both WASM figures go through
@@ -62,7 +62,7 @@ def compile_kernel(target: Path) -> None:
         subprocess.run(["npm", "install", "--no-save", "--no-audit", "--no-fund", "wabt@1.0.39"], cwd=NPM,
                        check=True)
     script = "(async () => {" + COMPILE + "})()"
-    subprocess.run(["node", "-e", script, str(ROOT / "web_template" / "popcount.wat"), str(target)],
+    subprocess.run(["node", "-e", script, str(ROOT / "hamming_site" / "web" / "popcount.wat"), str(target)],
                    cwd=NPM, check=True, env={"NODE_PATH": str(NPM / "node_modules"), "PATH": "/usr/bin:/bin"})
 
 
@@ -72,7 +72,7 @@ def embed() -> None:
         wasm = Path(folder) / "popcount.wasm"
         compile_kernel(wasm)
         line = f'export const POPCOUNT_WASM = "{base64.b64encode(wasm.read_bytes()).decode()}";'
-    js = ROOT / "web_template" / "hamming.js"
+    js = ROOT / "hamming_site" / "web" / "hamming.js"
     text = re.sub(r'^export const POPCOUNT_WASM = ".*";$', line, js.read_text(), flags=re.M)
     js.write_text(text)
     print(f"{js}: {len(line)} characters of kernel")
@@ -89,7 +89,7 @@ def main() -> None:
         return embed()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        shutil.copy(ROOT / "web_template" / "hamming.js", folder)
+        shutil.copy(ROOT / "hamming_site" / "web" / "hamming.js", folder)
         (folder / "index.html").write_text("<!doctype html><title>popcount</title>")
         httpd, url = serve(folder)
         rows = []

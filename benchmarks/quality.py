@@ -13,8 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
-from builder.config import BuildConfig
-from builder.evaluate import evaluate, find_corpus
+from hamming_site.builder.config import BuildConfig
+from hamming_site.builder.evaluate import evaluate, find_corpus
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results"

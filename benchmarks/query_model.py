@@ -20,20 +20,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from builder.config import BuildConfig
-from builder.evaluate import _metrics, _ranked, find_corpus, load_qrels, load_queries
-from builder.input import read_input
-from builder.input.passages import split_passages
-from builder.model.adapt import compose, refit
-from builder.model.distill import query_views, train
-from builder.model.querymodel import QueryModelSpec, query_model
-from builder.model.student import Tokenizer, pad_batch, tokenizer_json, truncate_ids
-from builder.output.codes import rank, read_codes
-from builder.output.names import site_path
-from builder.ranking import by_document
-from builder.reuse.records import load
-from builder.teacher.embed import embed
-from builder.teacher.load import fingerprint, load_teacher
+from hamming_site.builder.config import BuildConfig
+from hamming_site.builder.evaluate import _metrics, _ranked, find_corpus, load_qrels, load_queries
+from hamming_site.builder.input import read_input
+from hamming_site.builder.input.passages import split_passages
+from hamming_site.builder.model.adapt import compose, refit
+from hamming_site.builder.model.distill import query_views, train
+from hamming_site.builder.model.querymodel import QueryModelSpec, query_model
+from hamming_site.builder.model.student import Tokenizer, pad_batch, tokenizer_json, truncate_ids
+from hamming_site.builder.output.codes import rank, read_codes
+from hamming_site.builder.output.names import site_path
+from hamming_site.builder.ranking import by_document
+from hamming_site.builder.reuse.records import load
+from hamming_site.builder.teacher.embed import embed
+from hamming_site.builder.teacher.load import fingerprint, load_teacher
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from emit import emit
 
-from builder.output.names import part_name, passage_text, shard_name, shard_of
-from builder.ranking import SiteRanker
+from hamming_site.builder.output.names import part_name, passage_text, shard_name, shard_of
+from hamming_site.builder.ranking import SiteRanker
 
 
 def _gz(value) -> int:

@@ -11,7 +11,7 @@
 3. `build-site WORK/edited.jsonl -o WORK/edited-site --model-from WORK/site`, timed as a user sees it (the whole
    process: start-up, imports and all).
 4. Checks: report.json's encoded.documents == 20 and reused == 1,452, and the code rows of every unchanged
-   document byte-identical to the first site's (builder.reuse.records.compare_rows).
+   document byte-identical to the first site's (hamming_site.builder.reuse.records.compare_rows).
 5. A returning visitor (issue 25): of the edited site's offline copy, the files whose content names the first
    site's copy lacks (what the visitor's next visit fetches), by kind, gzip bytes, against a first visit's whole
    copy.
@@ -30,8 +30,8 @@ from pathlib import Path
 
 from emit import emit
 
-from builder.output.names import offline_files, site_path
-from builder.reuse.records import compare_rows
+from hamming_site.builder.output.names import offline_files, site_path
+from hamming_site.builder.reuse.records import compare_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "stdlib.jsonl"
@@ -57,7 +57,7 @@ def edit(source: Path, dest: Path, nonce: str) -> dict:
 
 def build(*args) -> tuple[float, str]:
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "builder", "build-site", *map(str, args)], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "hamming_site", "build-site", *map(str, args)], capture_output=True,
                           text=True)
     seconds = time.perf_counter() - t0
     if done.returncode:

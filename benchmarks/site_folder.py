@@ -22,8 +22,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 from emit import emit
 from selectolax.lexbor import LexborHTMLParser
 
-from builder.output.names import documents
-from builder.ranking import SiteRanker
+from hamming_site.builder.output.names import documents
+from hamming_site.builder.ranking import SiteRanker
 
 TOP = 3
 

@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from builder.input.corpus import read_corpus
-from builder.model.binarize import fit_pca_itq
-from builder.model.distill import init_projection, query_views, train
-from builder.model.student import Student, Tokenizer, pad_batch, tokenizer_json, truncate_ids
-from builder.teacher.embed import embed
-from builder.teacher.load import fingerprint, load_teacher
+from hamming_site.builder.input.corpus import read_corpus
+from hamming_site.builder.model.binarize import fit_pca_itq
+from hamming_site.builder.model.distill import init_projection, query_views, train
+from hamming_site.builder.model.student import Student, Tokenizer, pad_batch, tokenizer_json, truncate_ids
+from hamming_site.builder.teacher.embed import embed
+from hamming_site.builder.teacher.load import fingerprint, load_teacher
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact" / "corpus.jsonl.gz"
 TRAIN_DOCS, HELD_OUT, CUT, BITS = 4000, 300, 128, 256

@@ -4,8 +4,8 @@
 
 N texts of a BEIR corpus (default: SciFact's first 3,000 abstracts, title and text; without ../shared the
 1,462 documents of examples/stdlib.jsonl) through the default int8 teacher: embed() in one process (2 threads),
-embed() on the 2-process pool, and the Ray Data job of `--engine ray` (builder/teacher/on_ray.py) on a local Ray
-instance with 1 and 2 actors of one thread each. A Ray job pays a start (its actors import torch, load the
+embed() on the 2-process pool, and the Ray Data job of `--engine ray` (hamming_site/builder/teacher/on_ray.py) on a
+local Ray instance with 1 and 2 actors of one thread each. A Ray job pays a start (its actors import torch, load the
 teacher, open the ONNX session and check it on 8 texts), measured apart on 8 short texts, so that the rate
 without it is what each further worker adds on a cluster. Run alone: two torch jobs at once share the cores.
 """
@@ -23,10 +23,10 @@ from emit import emit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from builder.input.corpus import read_corpus  # noqa: E402
-from builder.teacher.embed import embed  # noqa: E402
-from builder.teacher.load import fingerprint, load_teacher  # noqa: E402
-from builder.teacher.on_ray import RayTeacher  # noqa: E402
+from hamming_site.builder.input.corpus import read_corpus  # noqa: E402
+from hamming_site.builder.teacher.embed import embed  # noqa: E402
+from hamming_site.builder.teacher.load import fingerprint, load_teacher  # noqa: E402
+from hamming_site.builder.teacher.on_ray import RayTeacher  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "data" / "scifact" / "corpus.jsonl.gz"
 

@@ -4,7 +4,8 @@ build runs it (the pool's start included), and 300 on one thread.
 
     python benchmarks/teacher_recipes.py [--json benchmarks/results/teacher-pool-recipes.json]
 
-Recipe 1 is recipe 2 with no MatMul kept in float32 (builder.teacher.backends._after_activation returning none).
+Recipe 1 is recipe 2 with no MatMul kept in float32 (hamming_site.builder.teacher.backends._after_activation returning
+none).
 """
 
 import argparse
@@ -22,8 +23,8 @@ def main() -> None:
     args = ap.parse_args()
     from teacher_speed import TEACHER, samples, timed
 
-    import builder.teacher.backends as T
-    from builder.teacher.load import load_teacher
+    import hamming_site.builder.teacher.backends as T
+    from hamming_site.builder.teacher.load import load_teacher
 
     model = load_teacher(TEACHER)
     docs, _ = samples(1200, 0)

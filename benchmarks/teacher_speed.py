@@ -1,4 +1,4 @@
-"""The teacher pass: texts per second and retrieval quality of each backend of builder/teacher/.
+"""The teacher pass: texts per second and retrieval quality of each backend of hamming_site/builder/teacher/.
 
     python benchmarks/teacher_speed.py speed                      # all backends side by side, one process
     python benchmarks/teacher_speed.py quality --backend torch    # then onnx, onnx-int8 (resumable)
@@ -13,9 +13,9 @@ and 14,952 views, views taken as fast as the queries) predicted from the two rat
 
 quality: the teacher alone as a retriever on SciFact's TEST queries (--dataset cranfield: Cranfield's, under
 the key quality_cranfield): every document (SciFact 5,183) and test query (300) embedded with one backend
-through builder.teacher.embed (cached per text in --cache, so an interrupted run resumes), cosine top 100,
-nDCG@10 with site-eval's metric code (builder/evaluate.py). Each backend's run also records the mean and least
-cosine of its vectors to torch's, once torch has run.
+through hamming_site.builder.teacher.embed (cached per text in --cache, so an interrupted run resumes), cosine top 100,
+nDCG@10 with site-eval's metric code (hamming_site/builder/evaluate.py). Each backend's run also records the mean and
+least cosine of its vectors to torch's, once torch has run.
 
 pool: sentence-transformers' multi-process pool (embed(..., processes=N)) on the documents sample: 1 process
 x 2 threads against 2 processes x 1 thread, the pool's start-up timed apart.
@@ -38,11 +38,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from builder.evaluate import _metrics, _ranked, _top, find_corpus, load_qrels, load_queries
-from builder.input.corpus import read_corpus
-from builder.teacher.backends import export_teacher
-from builder.teacher.embed import embed
-from builder.teacher.load import BACKENDS, fingerprint, load_teacher
+from hamming_site.builder.evaluate import _metrics, _ranked, _top, find_corpus, load_qrels, load_queries
+from hamming_site.builder.input.corpus import read_corpus
+from hamming_site.builder.teacher.backends import export_teacher
+from hamming_site.builder.teacher.embed import embed
+from hamming_site.builder.teacher.load import BACKENDS, fingerprint, load_teacher
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 DATA = SHARED / "scifact"
@@ -180,8 +180,8 @@ def _progress(stage: str, done: int, total: int) -> None:
 def pool(args) -> None:
     """1 x 2 threads and 1 x 1 through embed(); 2 processes x 1 thread through embed() (its pool started and
     stopped inside, as a build runs it) and, apart, through a pool already started (the steady rate)."""
-    from builder.teacher.backends import teacher_encoder
-    from builder.teacher.embed import _start_pool
+    from hamming_site.builder.teacher.backends import teacher_encoder
+    from hamming_site.builder.teacher.embed import _start_pool
 
     model = load_teacher(TEACHER)
     docs, _ = samples(args.docs, 0)

@@ -28,14 +28,14 @@ from emit import emit
 from site_folder import link_target  # noqa: E402
 from test_site_folder import WIDGET_CSP  # noqa: E402
 
-from builder.output.names import documents
+from hamming_site.builder.output.names import documents
 
 HYBRID_JS = """async (queries) => {
-  const engine = await import("/hamming/engine.js");
+  const api = await import("/hamming/api.js");
   const times = [];
   for (const q of queries) {
     const t0 = performance.now();
-    await engine.search(q, 8);
+    await api.search(q, 8);
     times.push(performance.now() - t0);
   }
   return times;

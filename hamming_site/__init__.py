@@ -18,28 +18,28 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from builder import UserError, __version__
+from hamming_site.builder import UserError, __version__
 
 __all__ = ["IGNORE_META", "RECORD_FIELDS", "UserError", "__version__", "build", "summary"]
 
 # a record's fields: a .jsonl corpus line's (README, "Input"); filters {key: [values]}, meta {key: value} and sort
-# {key: value} as Pagefind's custom records have them (builder/input/attributes.py)
+# {key: value} as Pagefind's custom records have them (hamming_site/builder/input/attributes.py)
 RECORD_FIELDS = ("id", "title", "text", "url", "filters", "meta", "sort")
 RECORDS_NAME = "records.jsonl"  # records are built as a corpus of this name: a rebuild into the same `out` reuses
-# in a page's <head>: the folder reader leaves the page out (builder/input/html.py); the Sphinx extension and the
-# MkDocs plugin mark the pages that only repeat others' words
+# in a page's <head>: the folder reader leaves the page out (hamming_site/builder/input/html.py); the Sphinx extension
+# and the MkDocs plugin mark the pages that only repeat others' words
 IGNORE_META = '<meta name="hamming-search" content="ignore">'
 
 
 def build(source: str | os.PathLike | Iterable[Mapping], out: str | os.PathLike | None = None, *,
           progress: Callable[[str, int, int], None] | None = None, **options):
-    """Build a site and return builder.build.BuildResult (`out`, `manifest`, `report`).
+    """Build a site and return hamming_site.builder.build.BuildResult (`out`, `manifest`, `report`).
 
     source: a corpus file (.txt, .jsonl), a folder of .html/.md pages, or records ({"id", "title", "text",
     "url", "filters", "meta", "sort"}; text required). out: the site folder (default: FOLDER/hamming/ for a
     folder, else site/). progress(stage, done, total) is called as the stages go."""
-    from builder.build import build_site
-    from builder.options import config_from
+    from hamming_site.builder.build import build_site
+    from hamming_site.builder.options import config_from
 
     if isinstance(source, (str, os.PathLike)):
         return build_site(config_from(Path(source), out, options), progress)

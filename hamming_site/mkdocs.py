@@ -22,8 +22,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.utils import get_relative_url
 
-from builder import UserError
 from hamming_site import IGNORE_META, build, summary
+from hamming_site.builder import UserError
 
 log = get_plugin_logger(__name__)
 BOX = ('<div class="hamming-searchbox" role="search"><script type="module" src="{src}"></script>'

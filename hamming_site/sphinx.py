@@ -18,8 +18,8 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from builder import UserError, __version__
 from hamming_site import IGNORE_META, build, summary
+from hamming_site.builder import UserError, __version__
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -91,7 +91,7 @@ def small_corpus(tmp_path) -> Path:
 
 @pytest.fixture
 def tiny_config(tiny_model, small_corpus, tmp_path):
-    from builder.config import BuildConfig
+    from hamming_site.builder.config import BuildConfig
 
     def make(**kw):
         fields = dict(corpus=small_corpus, out=tmp_path / "site", bits=64, teacher=str(tiny_model),
@@ -116,8 +116,8 @@ EVIL = [
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
-    from builder.build import build_site
-    from builder.config import BuildConfig
+    from hamming_site.builder.build import build_site
+    from hamming_site.builder.config import BuildConfig
 
     folder = tmp_path_factory.mktemp("browser")
     rows = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()[::5][:250]] + EVIL
@@ -146,8 +146,8 @@ def probed_site(tmp_path_factory):
     """(seed, layout) -> a site of parity_rows(seed) whose codes are fetched by cluster (a few dozen rows each; both
     encoders probe), its centroids int8 ("int8") or sign bits ("signs", as from 256 clusters); one site's model per
     seed, made once a session."""
-    from builder.build import build_site
-    from builder.config import BuildConfig
+    from hamming_site.builder.build import build_site
+    from hamming_site.builder.config import BuildConfig
 
     made: dict = {}
 
@@ -173,8 +173,8 @@ def probed_site(tmp_path_factory):
 @pytest.fixture(scope="session")
 def lite_site(site, tmp_path_factory) -> Path:
     """The same corpus built with --meaning lite: no transformer, no runtime."""
-    from builder.build import build_site
-    from builder.config import BuildConfig
+    from hamming_site.builder.build import build_site
+    from hamming_site.builder.config import BuildConfig
 
     folder = tmp_path_factory.mktemp("lite")
     build_site(BuildConfig(corpus=site.parent / "corpus.jsonl", out=folder / "site", chunk_bytes=2048, meaning="lite"))

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from browsing import CHROMIUM, FIRST_RESULT, QUERIES, open_page, parity_queries, python_ranking, same_order, serve
 
-from builder.output.names import site_path
-from builder.ranking import SiteRanker
 from conftest import PARITY_SEEDS, parity_rows
+from hamming_site.builder.output.names import site_path
+from hamming_site.builder.ranking import SiteRanker
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 if not CHROMIUM.exists():
@@ -362,3 +362,36 @@ def test_queries_without_keywords_are_answered(browser, served):
         page.fill("#q", query)
         page.wait_for_selector("#status:has-text('ms')", timeout=30_000)
     assert not errors
+
+
+HOST_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>A host page</title>
+<script type="module">
+  import { search, onState } from "./hamming/api.js";
+  window.hostSearch = search;
+  onState((state) => { document.body.dataset.hamming = state; });
+</script></head><body><p>Any page of a site.</p></body></html>
+"""
+
+
+def test_a_host_page_imports_the_public_api_and_gets_the_pages_results(browser, site, tmp_path):
+    """api.js keeps its name in every build: a page of the host site imports search() from it and gets the same
+    top 10 as the site's own page, in every mode, for 10 questions."""
+    shutil.copytree(site, tmp_path / "hamming")
+    (tmp_path / "host.html").write_text(HOST_PAGE)
+    httpd, url = serve(tmp_path)
+    try:
+        own, _, errors = open_page(browser, url + "hamming/")
+        host = browser.new_page()
+        host.on("pageerror", lambda e: errors.append(str(e)))
+        host.goto(url + "host.html")
+        host.wait_for_selector("body[data-hamming=lexical], body[data-hamming=lite]", state="attached", timeout=30_000)
+        for mode in ("lexical", "hybrid-lite", "hybrid"):
+            theirs = host.evaluate(SEARCH_ALL.replace("window.hammingSearch.search", "window.hostSearch"),
+                                   [QUERIES[:10], mode])
+            ours = own.evaluate(SEARCH_ALL, [QUERIES[:10], mode])
+            assert [ranked(r) for r in theirs] == [ranked(r) for r in ours], mode
+            assert all(len(r) == 10 for r in theirs)
+        assert not errors
+    finally:
+        httpd.shutdown()

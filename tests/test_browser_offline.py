@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from browsing import CHROMIUM, QUERIES, python_ranking, same_order, serve
 
-from builder.output.names import shard_of, site_path
-from builder.ranking import SiteRanker
+from hamming_site.builder.output.names import shard_of, site_path
+from hamming_site.builder.ranking import SiteRanker
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 if not CHROMIUM.exists():
@@ -49,9 +49,9 @@ def ids(site: Path, queries: list[str], mode: str = "hybrid") -> list[list[str]]
 @pytest.fixture(scope="module")
 def thousand(site, tmp_path_factory) -> Path:
     """1,000 of the example's documents, with site's model (the issue's size; the teacher encodes only them)."""
-    from builder.build import build_site
-    from builder.config import BuildConfig
     from conftest import EXAMPLE, SMALL_QUERY_MODEL
+    from hamming_site.builder.build import build_site
+    from hamming_site.builder.config import BuildConfig
 
     folder = tmp_path_factory.mktemp("thousand")
     (folder / "corpus.jsonl").write_text("".join(EXAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)[:1000]))
@@ -110,9 +110,9 @@ class _Cached(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def other_build(site, tmp_path_factory) -> Path:
     """Other documents than site's (so every chunk and index differs), with site's model."""
-    from builder.build import build_site
-    from builder.config import BuildConfig
     from conftest import EXAMPLE, SMALL_QUERY_MODEL
+    from hamming_site.builder.build import build_site
+    from hamming_site.builder.config import BuildConfig
 
     folder = tmp_path_factory.mktemp("other")
     rows = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()[2::5][:250]]

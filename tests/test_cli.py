@@ -16,7 +16,7 @@ from conftest import SENTENCES
 
 
 def run(*args, cwd=None, env=None):
-    return subprocess.run([sys.executable, "-m", "builder", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "hamming_site", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}, timeout=600)
 
 
@@ -71,8 +71,8 @@ def test_missing_file_directory_bad_bits_unknown_teacher(tmp_path, tiny_model):
 def test_engine_ray_without_ray_is_one_sentence(tmp_path, monkeypatch):
     import importlib.util
 
-    from builder import UserError
-    from builder.config import BuildConfig
+    from hamming_site.builder import UserError
+    from hamming_site.builder.config import BuildConfig
 
     corpus = tmp_path / "c.txt"
     corpus.write_text("hello\n")
@@ -152,7 +152,7 @@ def test_interrupted_build_keeps_previous_site(tmp_path, tiny_model, sig):
     args += ["--query-model", "corpus"]  # per-corpus distillation: a stage long enough to interrupt
     # A shell that runs this suite in the background hands its children SIGINT ignored, and Python keeps it
     # ignored; a user's Ctrl-C reaches a foreground build with the default disposition, so restore that.
-    proc = subprocess.Popen([sys.executable, "-m", "builder", "build-site", str(corpus), *map(str, args)],
+    proc = subprocess.Popen([sys.executable, "-m", "hamming_site", "build-site", str(corpus), *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = threading.Event()

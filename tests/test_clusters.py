@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from builder import UserError
-from builder.build import build_site
-from builder.output.clusters import (
+from hamming_site.builder import UserError
+from hamming_site.builder.build import build_site
+from hamming_site.builder.output.clusters import (
     RECALL,
     SIGNS,
     ClusterIndex,
@@ -22,9 +22,9 @@ from builder.output.clusters import (
     read_cluster,
     write_clusters,
 )
-from builder.output.codes import pack, rank, read_codes
-from builder.output.names import site_path
-from builder.ranking import SiteRanker
+from hamming_site.builder.output.codes import pack, rank, read_codes
+from hamming_site.builder.output.names import site_path
+from hamming_site.builder.ranking import SiteRanker
 
 
 def _codes(n: int = 2000, bits: int = 64, groups: int = 8, seed: int = 0):

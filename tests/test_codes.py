@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builder.output.codes import from_bytes, hamming, pack, rank, to_bytes, unpack
+from hamming_site.builder.output.codes import from_bytes, hamming, pack, rank, to_bytes, unpack
 
 
 @settings(max_examples=80, deadline=None)

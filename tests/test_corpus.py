@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builder import UserError
-from builder.input.corpus import read_corpus
+from hamming_site.builder import UserError
+from hamming_site.builder.input.corpus import read_corpus
 
 
 def write(tmp_path, name, data: bytes):

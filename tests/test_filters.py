@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from browsing import CHROMIUM, serve
 
-from builder.build import build_site
-from builder.input.folder import read_folder
-from builder.output.names import site_folder
-from builder.ranking import SiteRanker
+from hamming_site.builder.build import build_site
+from hamming_site.builder.input.folder import read_folder
+from hamming_site.builder.output.names import site_folder
+from hamming_site.builder.ranking import SiteRanker
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "filters"
 
@@ -43,8 +43,8 @@ def test_every_attribute_form_is_read():
 
 
 def test_records_take_filters_meta_and_sort(tmp_path):
-    from builder import UserError
-    from builder.input.corpus import read_corpus
+    from hamming_site.builder import UserError
+    from hamming_site.builder.input.corpus import read_corpus
 
     path = tmp_path / "c.jsonl"
     path.write_text(json.dumps({"id": "a", "title": "A", "text": "x", "filters": {"tag": ["p", "q"], "year": 2024},
@@ -61,7 +61,7 @@ def test_records_take_filters_meta_and_sort(tmp_path):
 def filtered_site(tmp_path_factory, tiny_model):
     """The fixture's pages plus 30 about sorting and files, five of them tagged rare: a filter that matches few of
     the query's best candidates."""
-    from builder.config import BuildConfig
+    from hamming_site.builder.config import BuildConfig
 
     folder = tmp_path_factory.mktemp("filters")
     site = folder / "pages"
@@ -196,8 +196,8 @@ def test_the_page_and_the_widget_offer_the_filters(browser, filtered_site):  # n
 
 
 def test_weights_lift_the_weighted_page_and_zero_leaves_words_out(tmp_path, tiny_model):
-    from builder import UserError
-    from builder.config import BuildConfig
+    from hamming_site.builder import UserError
+    from hamming_site.builder.config import BuildConfig
 
     pages = tmp_path / "pages"
     pages.mkdir()

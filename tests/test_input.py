@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from builder import UserError
-from builder.input.folder import read_folder
-from builder.input.html import decode_page, page_from_html
-from builder.input.markdown import github_slug, page_from_markdown
+from hamming_site.builder import UserError
+from hamming_site.builder.input.folder import read_folder
+from hamming_site.builder.input.html import decode_page, page_from_html
+from hamming_site.builder.input.markdown import github_slug, page_from_markdown
 
 DATA = Path(__file__).parent / "data"
 SITE = DATA / "site"
@@ -419,7 +419,7 @@ def test_docbook_section_ids_sit_on_the_wrapper_around_the_title():
 
 
 def test_pretty_urls_link_an_html_index_as_its_folder(tmp_path):
-    from builder.input.folder import read_folder
+    from hamming_site.builder.input.folder import read_folder
 
     for rel in ("index.html", "guide/index.html", "guide/other.html"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)

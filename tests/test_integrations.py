@@ -12,7 +12,7 @@ import pytest
 from browsing import CHROMIUM, serve
 
 import hamming_site
-from builder import UserError
+from hamming_site.builder import UserError
 
 
 @pytest.fixture

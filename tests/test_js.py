@@ -1,4 +1,4 @@
-"""The page's pure functions (web_template/hamming.js) under node's own test runner."""
+"""The page's pure functions (hamming_site/web/hamming.js) under node's own test runner."""
 
 import shutil
 import subprocess

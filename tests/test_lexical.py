@@ -1,6 +1,6 @@
-"""The keyword search: the build's Python (builder/lexical/, builder/fusion.py) and the page's JavaScript
-(web_template/lexical.js, driven through tests/js/lexical_cli.mjs) tokenize, read the index, rank and fuse
-identically; the index round-trips; BM25's edge cases. Real queries from ../shared/data where it exists."""
+"""The keyword search: the build's Python (hamming_site/builder/lexical/, hamming_site/builder/fusion.py) and the
+page's JavaScript (hamming_site/web/lexical.js, driven through tests/js/lexical_cli.mjs) tokenize, read the index, rank
+and fuse identically; the index round-trips; BM25's edge cases. Real queries from ../shared/data where it exists."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from builder.fusion import fuse
-from builder.lexical.index import Bm25, IndexReader, chunk_of, impacts, parse_chunk, write_index
-from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
-from builder.lexical.tokenize import (
+from hamming_site.builder.fusion import fuse
+from hamming_site.builder.lexical.index import Bm25, IndexReader, chunk_of, impacts, parse_chunk, write_index
+from hamming_site.builder.lexical.rank import bm25_scores, lexical_order, title_tiers
+from hamming_site.builder.lexical.tokenize import (
     EXACT,
     LOOSE,
     STOPWORDS,
@@ -43,7 +43,7 @@ PARAMS = Bm25(chunk_bytes=2048)  # small chunks: many files, many chunk boundari
 
 @pytest.fixture(scope="session")
 def porter2() -> Path:
-    from builder.output.vendor import runtime_files
+    from hamming_site.builder.output.vendor import runtime_files
 
     try:
         paths, _ = runtime_files()
@@ -430,8 +430,8 @@ def test_the_meaning_scores_and_probes_are_pythons_to_the_last_bit(js):
     doubles, not close ones, on vectors whose values span 16 orders of magnitude (where any other summation
     order rounds differently: a BLAS dot product differs here) and on ties made on purpose (a code equal to
     another, centroids equal to others: the lower index first)."""
-    from builder.output.clusters import probe
-    from builder.output.codes import asymmetric, pack
+    from hamming_site.builder.output.clusters import probe
+    from hamming_site.builder.output.codes import asymmetric, pack
 
     rng = np.random.default_rng(40)
     for bits in (32, 256, 1024):

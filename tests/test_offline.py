@@ -1,5 +1,5 @@
 """Content names and the offline copy: the files a build names by their content, what a visitor keeps for offline
-use (the page's offlineFiles against builder/output/names.py's offline_files), and what a rebuild keeps."""
+use (the page's offlineFiles against hamming_site/builder/output/names.py's offline_files), and what a rebuild keeps."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from builder.build import build_site
-from builder.output.names import hashed_name, offline_files, site_path
+from hamming_site.builder.build import build_site
+from hamming_site.builder.output.names import hashed_name, offline_files, site_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +27,7 @@ def test_every_file_the_page_fetches_is_listed_and_named_by_its_content(tiny_con
     out, m = result.out, result.manifest
     files = offline_files(m)
     assert all((out / f).is_file() for f in files if f != "manifest.json"), [f for f in files if not (out / f).exists()]
-    fixed = {"manifest.json", "index.html", "boot.js", "search.js", "widget.js", "widget.css", "sw.js"}
+    fixed = {"manifest.json", "index.html", "boot.js", "search.js", "api.js", "widget.js", "widget.css", "sw.js"}
     for f in files:
         if f in fixed:
             continue
@@ -49,7 +49,7 @@ def test_the_page_keeps_the_files_python_lists(tiny_config, tmp_path):
     for name, options in (("plain", {}), ("clustered", {"clusters_from": 0, "cluster_rows": 4}),
                           ("lite", {"meaning": "lite"})):
         m = build_site(tiny_config(out=tmp_path / name, **options)).manifest
-        script = ("import { offlineFiles } from " + json.dumps((ROOT / "web_template" / "offline.js").as_uri())
+        script = ("import { offlineFiles } from " + json.dumps((ROOT / "hamming_site" / "web" / "offline.js").as_uri())
                   + "; process.stdout.write(JSON.stringify(offlineFiles(JSON.parse(process.argv[1]))));")
         node = subprocess.run(["node", "--input-type=module", "-e", script, json.dumps(m)], capture_output=True,
                               text=True, check=True, timeout=60)

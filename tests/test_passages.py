@@ -11,9 +11,9 @@ import pytest
 from test_lexical import js, porter2  # noqa: F401  (the node driver and its stemmer: fixtures)
 from tokenizers import Tokenizer
 
-from builder.input.corpus import Document, Section
-from builder.input.passages import row_documents, split_passages
-from builder.ranking import by_document
+from hamming_site.builder.input.corpus import Document, Section
+from hamming_site.builder.input.passages import row_documents, split_passages
+from hamming_site.builder.ranking import by_document
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +100,8 @@ def test_grouping_matches_js(js):  # noqa: F811
 
 
 def test_a_section_is_scored_whole_and_written_to_each_of_its_passages(tmp_path, tok):
-    from builder.input.passages import sections
-    from builder.lexical.index import Bm25, IndexReader, impacts, write_index
+    from hamming_site.builder.input.passages import sections
+    from hamming_site.builder.lexical.index import Bm25, IndexReader, impacts, write_index
 
     rng = random.Random(1)
     body = " ".join(rng.choice(WORDS) for _ in range(400)) + " zebra"
@@ -118,6 +118,6 @@ def test_a_section_is_scored_whole_and_written_to_each_of_its_passages(tmp_path,
     first, n = spans[1]
     assert rows == list(range(first, first + n)) and len(set(weights)) == 1
     assert weights[0] == impacts(units, Bm25())["zebra"][1][0]
-    from builder.lexical.tokenize import title_keys
+    from hamming_site.builder.lexical.tokenize import title_keys
     assert reader.postings(title_keys("Long part")[0])[0] == [first], "a heading's key: its section's first row"
     assert reader.postings(title_keys("A page")[0])[0] == [0], "the title's key: the page's first row"

@@ -8,17 +8,25 @@ import numpy as np
 import pytest
 import torch
 
-from builder import UserError
-from builder.build import build_site
-from builder.model.binarize import fit_pca_itq, train_binarizer
-from builder.model.distill import init_projection, query_views, train
-from builder.model.export import OnnxEncoder, export_onnx, parity, quantize_weights
-from builder.model.student import Tokenizer, keep_layers, make_student, pad_batch, tokenizer_json
-from builder.output.codes import read_codes
-from builder.output.names import digest, offline_files, part_name, passage_text, shard_of, site_folder, site_path
-from builder.teacher.embed import embed
-from builder.teacher.load import fingerprint, load_teacher, resolve_device
 from conftest import SENTENCES
+from hamming_site.builder import UserError
+from hamming_site.builder.build import build_site
+from hamming_site.builder.model.binarize import fit_pca_itq, train_binarizer
+from hamming_site.builder.model.distill import init_projection, query_views, train
+from hamming_site.builder.model.export import OnnxEncoder, export_onnx, parity, quantize_weights
+from hamming_site.builder.model.student import Tokenizer, keep_layers, make_student, pad_batch, tokenizer_json
+from hamming_site.builder.output.codes import read_codes
+from hamming_site.builder.output.names import (
+    digest,
+    offline_files,
+    part_name,
+    passage_text,
+    shard_of,
+    site_folder,
+    site_path,
+)
+from hamming_site.builder.teacher.embed import embed
+from hamming_site.builder.teacher.load import fingerprint, load_teacher, resolve_device
 
 
 @pytest.mark.parametrize("bits", [32, 64, 96])
@@ -135,7 +143,7 @@ def test_training_lowers_the_losses_and_export_matches(tiny_model, tmp_path):
     assert (tmp_path / "m4.onnx").stat().st_size < (tmp_path / "m8.onnx").stat().st_size
     one = OnnxEncoder(tmp_path / "m.onnx", tok).encode(SENTENCES[:3])
     with torch.no_grad():
-        from builder.model.student import pad_batch
+        from hamming_site.builder.model.student import pad_batch
 
         a, m = pad_batch(ids[:3])
         batch = student(torch.from_numpy(a), torch.from_numpy(m)).numpy()
@@ -179,14 +187,16 @@ def test_build_writes_the_site(tiny_config):
     for entry in (manifest["model"], manifest["codes"], manifest["passages"]):
         stem, digits, ext = entry["file"].split(".")
         assert digits == hashlib.sha256((out / entry["file"]).read_bytes()).hexdigest()[:8], entry
-    assert not ({"model.onnx", "codes.bin", "tokenizer.json", "engine.js", "worker.js"} & names)
+    assert not ({"model.onnx", "codes.bin", "tokenizer.json", "tiers.js", "rank.js", "worker.js"} & names)
     assert manifest["model"]["bytes"] == site_path(out, "model.onnx").stat().st_size
     assert re.fullmatch(r"tokenizer\.[0-9a-f]{8}\.json", manifest["tokenizer"]["file"])
     assert manifest["tokenizer"]["max_length"] == 64
     assert re.fullmatch(r"lexical\.[0-9a-f]{8}", manifest["lexical"]["folder"])
-    engine = site_path(out, "engine.js").read_text()  # its imports name the content-named modules
-    assert all(f'"./{site_path(out, n).name}"' in engine for n in ("checked.js", "lexical.js", "files.js"))
-    assert f'"./{site_path(out, "engine.js").name}"' in (out / "search.js").read_text()
+    tiers = site_path(out, "tiers.js").read_text()  # its imports name the content-named modules
+    assert all(f'"./{site_path(out, n).name}"' in tiers for n in ("checked.js", "lexical.js", "files.js"))
+    api = (out / "api.js").read_text()  # the public API keeps its name; what it imports is content-named
+    assert all(f'"./{site_path(out, n).name}"' in api for n in ("tiers.js", "rank.js"))
+    assert '"./api.js"' in (out / "search.js").read_text() and '"./api.js"' in (out / "widget.js").read_text()
     assert "/" not in manifest["teacher"]["name"]
     assert str(config.out) not in json.dumps(manifest) and str(config.teacher) not in json.dumps(manifest)
     codes, bits = read_codes(site_path(out, "codes.bin"))
@@ -255,7 +265,7 @@ def test_bad_bits(tiny_config, bits):
 
 
 def test_shards_group_short_pages_and_leave_a_long_one_alone():
-    from builder.output.site import MAX_PER_SHARD, SHARD_BYTES, _by_bytes
+    from hamming_site.builder.output.site import MAX_PER_SHARD, SHARD_BYTES, _by_bytes
 
     sizes = [100, 200, 300, 100, 100, SHARD_BYTES * 3, 50, SHARD_BYTES - 60, 50, 10]
     rows = [f"{i:02d}" + "x" * (n - 2) for i, n in enumerate(sizes)]
@@ -315,7 +325,7 @@ def test_a_teacher_of_another_family_is_one_clear_error(tmp_path):
 def test_a_teacher_zip_in_numbered_parts_is_joined_in_order(tmp_path):
     import zipfile
 
-    from builder.teacher.load import unzip_parts
+    from hamming_site.builder.teacher.load import unzip_parts
 
     whole = tmp_path / "m.zip"
     with zipfile.ZipFile(whole, "w") as z:
@@ -334,7 +344,7 @@ def test_a_teacher_zip_in_numbered_parts_is_joined_in_order(tmp_path):
 
 
 def test_int4_blocks_round_no_worse_than_absmax_scaling():
-    from builder.model.quant import int4_rows, pack_int4, round_int4
+    from hamming_site.builder.model.quant import int4_rows, pack_int4, round_int4
 
     rng = np.random.default_rng(0)
     w = rng.standard_normal((50, 384)).astype(np.float32)
@@ -356,7 +366,7 @@ def test_int4_blocks_round_no_worse_than_absmax_scaling():
 def test_int4_aware_training_keeps_the_float_weights_and_rounds_inside():
     from torch import nn
 
-    from builder.model.quant import int4_aware, round_int4
+    from hamming_site.builder.model.quant import int4_aware, round_int4
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Embedding(100, 64), nn.Linear(64, 128))
@@ -403,8 +413,8 @@ def test_build_with_a_wider_teacher(tiny_config, wide_teacher):
 
 
 def test_the_site_carries_its_keyword_index(tiny_config):
-    from builder.lexical.index import IndexReader
-    from builder.lexical.rank import bm25_scores, lexical_order, title_tiers
+    from hamming_site.builder.lexical.index import IndexReader
+    from hamming_site.builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 
     config = tiny_config()
     build_site(config)
@@ -432,10 +442,10 @@ def test_a_corpus_of_stop_words_builds(tiny_config, tmp_path):
 
 
 def test_a_missing_page_file_fails_before_any_work(tiny_config, monkeypatch):
-    import builder.output.site
+    from hamming_site.builder.output import site
 
-    monkeypatch.setattr(builder.output.site, "ASSETS", (*builder.output.site.ASSETS, "missing.js"))
-    with pytest.raises(UserError, match="lacks its page file web_template/missing.js; reinstall"):
+    monkeypatch.setattr(site, "ASSETS", (*site.ASSETS, "missing.js"))
+    with pytest.raises(UserError, match="lacks its page file hamming_site/web/missing.js; reinstall"):
         build_site(tiny_config())
     assert not config_out_exists(tiny_config())
 

@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from builder.build import build_site
-from builder.model import querymodel
-from builder.model.adapt import compose, refit
-from builder.model.binarize import fit_pca_itq
-from builder.model.querymodel import QueryModelSpec, query_model, sample_texts, ship
-from builder.model.student import Tokenizer, pad_batch, tokenizer_json
-from builder.teacher.embed import embed
-from builder.teacher.load import fingerprint, load_teacher
 from conftest import SENTENCES
+from hamming_site.builder.build import build_site
+from hamming_site.builder.model import querymodel
+from hamming_site.builder.model.adapt import compose, refit
+from hamming_site.builder.model.binarize import fit_pca_itq
+from hamming_site.builder.model.querymodel import QueryModelSpec, query_model, sample_texts, ship
+from hamming_site.builder.model.student import Tokenizer, pad_batch, tokenizer_json
+from hamming_site.builder.teacher.embed import embed
+from hamming_site.builder.teacher.load import fingerprint, load_teacher
 
 SPEC = QueryModelSpec(layers=2, texts=300, epochs=1, batch_size=16, lr=3e-4, max_length=32, seed=0)
 
@@ -126,7 +126,7 @@ def test_refit_fits_the_int4_model_the_page_runs(tiny_model, tmp_path):
 
     from torch.nn.utils import parametrize
 
-    from builder.model.quant import int4_aware
+    from hamming_site.builder.model.quant import int4_aware
 
     teacher = load_teacher(str(tiny_model))
     student, record = query_model(teacher, fingerprint(teacher), teacher, SPEC, tmp_path)
@@ -152,8 +152,8 @@ def test_rank_tune_ranks_the_passages_more_like_the_teacher(tiny_model, tmp_path
     passages' sign bits) orders the passages more as the teacher's cosine does, and stays near the refit."""
     import torch.nn.functional as F
 
-    from builder.model.adapt import pooled_vectors, rank_tune
-    from builder.model.binarize import TAU, listwise, rerank_cosine
+    from hamming_site.builder.model.adapt import pooled_vectors, rank_tune
+    from hamming_site.builder.model.binarize import TAU, listwise, rerank_cosine
 
     teacher = load_teacher(str(tiny_model))
     student, record = query_model(teacher, fingerprint(teacher), teacher, SPEC, tmp_path)

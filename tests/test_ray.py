@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from builder.build import build_site
-from builder.config import BuildConfig
+from hamming_site.builder.build import build_site
+from hamming_site.builder.config import BuildConfig
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "stdlib.jsonl"
 pytestmark = pytest.mark.slow
@@ -34,9 +34,9 @@ def test_a_ray_build_makes_the_local_builds_site(tmp_path):
 
 def test_a_worker_whose_teacher_differs_is_one_sentence(tiny_model, tmp_path):
     pytest.importorskip("ray.data")
-    from builder import UserError
-    from builder.teacher.load import load_teacher
-    from builder.teacher.on_ray import RayTeacher
+    from hamming_site.builder import UserError
+    from hamming_site.builder.teacher.load import load_teacher
+    from hamming_site.builder.teacher.on_ray import RayTeacher
 
     model = load_teacher(str(tiny_model))
     with pytest.raises(UserError, match="has other weights than the build's"):

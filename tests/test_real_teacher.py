@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from builder.build import build_site
-from builder.config import BuildConfig
-from builder.evaluate import evaluate
-from builder.output.names import site_path
-from builder.teacher.load import load_teacher
 from conftest import SMALL_QUERY_MODEL
+from hamming_site.builder.build import build_site
+from hamming_site.builder.config import BuildConfig
+from hamming_site.builder.evaluate import evaluate
+from hamming_site.builder.output.names import site_path
+from hamming_site.builder.teacher.load import load_teacher
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "stdlib.jsonl"
 pytestmark = pytest.mark.slow
@@ -37,8 +37,8 @@ def beir(tmp_path_factory) -> Path:
 
 def test_the_default_query_model_ships_in_the_package():
     """Changing a default the query model's key depends on needs tools/ship_query_model.py run again."""
-    from builder.model.querymodel import QueryModelSpec, model_key, shipped_model
-    from builder.teacher.load import fingerprint
+    from hamming_site.builder.model.querymodel import QueryModelSpec, model_key, shipped_model
+    from hamming_site.builder.teacher.load import fingerprint
 
     config = BuildConfig(corpus=EXAMPLE)
     sha = fingerprint(load_teacher(config.teacher))

@@ -8,16 +8,16 @@ import shutil
 import numpy as np
 import pytest
 
-from builder import UserError
-from builder.build import build_site
-from builder.cli import build_main
-from builder.config import BuildConfig
-from builder.output.codes import read_codes
-from builder.output.manifest import named_options
-from builder.output.names import site_path
-from builder.reuse import policy
-from builder.reuse.records import compare_rows
 from conftest import SENTENCES, make_tiny_model
+from hamming_site.builder import UserError
+from hamming_site.builder.build import build_site
+from hamming_site.builder.cli import build_main
+from hamming_site.builder.config import BuildConfig
+from hamming_site.builder.output.codes import read_codes
+from hamming_site.builder.output.manifest import named_options
+from hamming_site.builder.output.names import site_path
+from hamming_site.builder.reuse import policy
+from hamming_site.builder.reuse.records import compare_rows
 
 # a document long enough to be split into several passages at --max-length 64: rows shift when it moves
 LONG = " ".join(SENTENCES * 3)

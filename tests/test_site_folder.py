@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from browsing import CHROMIUM, serve
 
-from builder.build import build_site
-from builder.config import BuildConfig
-from builder.output.names import documents, passage_text, site_path
-from builder.ranking import SiteRanker
 from conftest import SMALL_QUERY_MODEL
+from hamming_site.builder.build import build_site
+from hamming_site.builder.config import BuildConfig
+from hamming_site.builder.output.names import documents, passage_text, site_path
+from hamming_site.builder.ranking import SiteRanker
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,12 +5,12 @@ import sqlite3
 import numpy as np
 import pytest
 
-import builder.teacher.backends as backends_module
-import builder.teacher.embed as embed_module
-from builder.teacher.cache import EmbeddingCache, text_keys
-from builder.teacher.embed import embed, is_cached
-from builder.teacher.load import BACKENDS, DEFAULT_BACKEND, fingerprint, load_teacher
+import hamming_site.builder.teacher.backends as backends_module
+import hamming_site.builder.teacher.embed as embed_module
 from conftest import SENTENCES
+from hamming_site.builder.teacher.cache import EmbeddingCache, text_keys
+from hamming_site.builder.teacher.embed import embed, is_cached
+from hamming_site.builder.teacher.load import BACKENDS, DEFAULT_BACKEND, fingerprint, load_teacher
 
 EDITED = {3: "a new text about the river and the mountain", 7: "another new text to build and test"}
 
@@ -183,7 +183,7 @@ def test_auto_processes_only_pool_large_passes(monkeypatch):
 def test_a_gpus_vectors_are_cached_apart_from_the_cpus():
     from types import SimpleNamespace
 
-    from builder.teacher.backends import backend_tag
+    from hamming_site.builder.teacher.backends import backend_tag
 
     on = lambda kind: SimpleNamespace(device=SimpleNamespace(type=kind))  # noqa: E731
     assert backend_tag(on("cpu"), "torch") == "torch"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from builder.model.student import Tokenizer, tokenizer_json
-from builder.model.vocab import choose_tokens, prune_tokenizer
-from builder.output.vendor import runtime_files
-from builder.teacher.load import load_teacher
+from hamming_site.builder.model.student import Tokenizer, tokenizer_json
+from hamming_site.builder.model.vocab import choose_tokens, prune_tokenizer
+from hamming_site.builder.output.vendor import runtime_files
+from hamming_site.builder.teacher.load import load_teacher
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"

@@ -5,12 +5,12 @@ import json
 
 import torch
 
-from builder.build import build_site
-from builder.model.student import Tokenizer, make_student, tokenizer_json
-from builder.model.vocab import choose_tokens, prune_embeddings, prune_tokenizer, trim_positions
-from builder.output.names import site_path
-from builder.teacher.load import load_teacher
 from conftest import SENTENCES
+from hamming_site.builder.build import build_site
+from hamming_site.builder.model.student import Tokenizer, make_student, tokenizer_json
+from hamming_site.builder.model.vocab import choose_tokens, prune_embeddings, prune_tokenizer, trim_positions
+from hamming_site.builder.output.names import site_path
+from hamming_site.builder.teacher.load import load_teacher
 
 
 def _tok(tiny_model):

@@ -1,14 +1,14 @@
-"""Make builder/data/query_sample.txt.gz: the fixed, broad text sample the query model is distilled on.
+"""Make hamming_site/builder/data/query_sample.txt.gz: the fixed, broad text sample the query model is distilled on.
 
 The query model learns to put any text where the teacher puts it, so its sample must be broad (every field a
 site may cover) and shaped like what a search box receives: names, short phrases, questions, sentences, and
 some passage-length text. Three licensed sources, in fixed shares (SHARES):
-- WordNet 3.0 (Princeton's licence permits redistribution with its notice, builder/data/WORDNET-LICENSE):
+- WordNet 3.0 (Princeton's licence permits redistribution with its notice, hamming_site/builder/data/WORDNET-LICENSE):
   117,659 synsets over every domain, each with its names, a definition and often example sentences;
-- the Gene Ontology (CC BY 4.0, builder/data/GO-LICENSE), as Bioconductor's GO.db packs it: 43,559 terms of
+- the Gene Ontology (CC BY 4.0, hamming_site/builder/data/GO-LICENSE), as Bioconductor's GO.db packs it: 43,559 terms of
   molecular and cell biology with names, synonyms and definitions: the vocabulary of papers in the life sciences;
-- the Python 3.11 documentation (PSF licence, builder/data/PYTHON-DOCS-LICENSE), read by the build's own HTML
-  reader: the headings, sentences and sections of a real documentation site.
+- the Python 3.11 documentation (PSF licence, hamming_site/builder/data/PYTHON-DOCS-LICENSE), read by the build's own
+  HTML reader: the headings, sentences and sections of a real documentation site.
 General English alone left the query model 0.02-0.03 nDCG@10 short of the teacher on technical corpora.
 
 Run (Debian; nothing else is installed: the .deb files are only unpacked):
@@ -33,7 +33,7 @@ WORDNET = Path("/usr/share/wordnet")
 GO_DB = "usr/lib/R/site-library/GO.db/extdata/GO.sqlite"  # under --root
 PYTHON_DOCS = "usr/share/doc/python3.11/html"  # under --root
 DOC_PARTS = ("tutorial", "library", "reference", "howto", "faq", "using")  # not the generated indexes
-OUT = Path(__file__).resolve().parents[1] / "builder" / "data" / "query_sample.txt.gz"
+OUT = Path(__file__).resolve().parents[1] / "hamming_site" / "builder" / "data" / "query_sample.txt.gz"
 SIZE = 48_000  # texts; the one-off distillation is about proportional to it
 SHARES = {"wordnet": 0.67, "go": 0.165, "python-docs": 0.165}  # of SIZE
 _QUOTED = re.compile(r'"([^"]{12,})"')
@@ -114,8 +114,8 @@ def go_texts(root: Path, rng: random.Random) -> list[str]:
 
 def docs_texts(root: Path) -> list[str]:
     """Headings, "how to" questions, prose sentences and section openings of the Python documentation, read as
-    a build reads an HTML site (builder.input)."""
-    from builder.input.folder import read_folder
+    a build reads an HTML site (hamming_site.builder.input)."""
+    from hamming_site.builder.input.folder import read_folder
 
     out: list[str] = []
     for part in DOC_PARTS:

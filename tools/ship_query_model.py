@@ -1,4 +1,4 @@
-"""Ship the default query model in the package: builder/data/query_model_KEY.{safetensors,json}.
+"""Ship the default query model in the package: hamming_site/builder/data/query_model_KEY.{safetensors,json}.
 
 The default query model (the default teacher, student shape and options) is the same on every machine, so the
 package carries it and no first build distils it (30 minutes on 2 cores). Training leaves the word embeddings
@@ -16,14 +16,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "builder" / "data"
+OUT = ROOT / "hamming_site" / "builder" / "data"
 
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from builder.config import BuildConfig
-    from builder.model.querymodel import QueryModelSpec, query_model, ship
-    from builder.teacher.load import fingerprint, load_teacher
+    from hamming_site.builder.config import BuildConfig
+    from hamming_site.builder.model.querymodel import QueryModelSpec, query_model, ship
+    from hamming_site.builder.teacher.load import fingerprint, load_teacher
 
     config = BuildConfig(corpus=ROOT / "examples" / "stdlib.jsonl")
     teacher = load_teacher(config.teacher, config.resolved_cache_dir())

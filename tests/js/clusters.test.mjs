@@ -1,8 +1,8 @@
-// node --test tests/js: codes by cluster (web_template/clusters.js), on files laid out as builder/output/clusters.py
+// node --test tests/js: codes by cluster (hamming_site/web/clusters.js), on files laid out as hamming_site/builder/output/clusters.py
 // writes them; the page's probed ranking against Python's is tests/test_browser.py's.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { mergeClusters, parseCentroids, parseCluster, probe } from "../../web_template/clusters.js";
+import { mergeClusters, parseCentroids, parseCluster, probe } from "../../hamming_site/web/clusters.js";
 
 function head(magic, count, bits, flags = 0) {
   const v = new DataView(new ArrayBuffer(16));

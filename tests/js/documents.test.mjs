@@ -1,7 +1,7 @@
 // shardOf: a document's shard and place, by the shards' sizes where they differ (names.py's shard_of is its twin).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { passageText, shardOf } from "../../web_template/documents.js";
+import { passageText, shardOf } from "../../hamming_site/web/documents.js";
 
 test("uniform shards: per_shard documents each", () => {
   const docs = { per_shard: 3 };

@@ -1,9 +1,9 @@
-// node --test tests/js: the pure parts of filtering and sorting (web_template/filters.js, fusion.js's
-// sinkDistances); their parity with builder/ranking.py is tests/test_filters.py's.
+// node --test tests/js: the pure parts of filtering and sorting (hamming_site/web/filters.js, fusion.js's
+// sinkDistances); their parity with hamming_site/builder/ranking.py is tests/test_filters.py's.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { fillAllowed, keepKeywords, sortResults } from "../../web_template/filters.js";
-import { sinkDistances } from "../../web_template/fusion.js";
+import { fillAllowed, keepKeywords, sortResults } from "../../hamming_site/web/filters.js";
+import { sinkDistances } from "../../hamming_site/web/fusion.js";
 
 const r = (...indices) => indices.map((index) => ({ index }));
 const ids = (results) => results.map((x) => x.index);

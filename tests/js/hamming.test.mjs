@@ -1,7 +1,7 @@
-// node --test tests/js: the pure functions of web_template/hamming.js against brute force.
+// node --test tests/js: the pure functions of hamming_site/web/hamming.js against brute force.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { parseCodes, signBits, popcount32, scan, topByDistance, rank, truncate, wasmScanner } from "../../web_template/hamming.js";
+import { parseCodes, signBits, popcount32, scan, topByDistance, rank, truncate, wasmScanner } from "../../hamming_site/web/hamming.js";
 
 function rng(seed) { return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32); }
 

@@ -1,10 +1,10 @@
-// node --test tests/js: what the page and the widget mark in a result (web_template/highlight.js's pure parts),
+// node --test tests/js: what the page and the widget mark in a result (hamming_site/web/highlight.js's pure parts),
 // with a toy stemmer standing in for porter2 (it drops a final "s" and "ing").
 import test from "node:test";
 import assert from "node:assert/strict";
-import { matcher, snippet } from "../../web_template/highlight.js";
-import { byDocument } from "../../web_template/fusion.js";
-import { tokenizer } from "../../web_template/lexical.js";
+import { matcher, snippet } from "../../hamming_site/web/highlight.js";
+import { byDocument } from "../../hamming_site/web/fusion.js";
+import { tokenizer } from "../../hamming_site/web/lexical.js";
 
 const tok = tokenizer((w) => w.replace(/(ing|s)$/, ""), ["an", "the", "do"]);
 

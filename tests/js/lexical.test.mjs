@@ -1,11 +1,11 @@
-// node --test tests/js: the pure functions of web_template/lexical.js and fusion.js (no stemmer: an identity stem stands in;
+// node --test tests/js: the pure functions of hamming_site/web/lexical.js and fusion.js (no stemmer: an identity stem stands in;
 // parity with the build's Python, porter2 included, is tests/test_lexical.py's).
 import test from "node:test";
 import assert from "node:assert/strict";
 import {
   EXACT, LOOSE, words, tokenizer, fnv1a64Hex, titleKeys, chunkOf, parseChunk, bm25Scores, titleTiers, lexicalOrder,
-} from "../../web_template/lexical.js";
-import { fuse } from "../../web_template/fusion.js";
+} from "../../hamming_site/web/lexical.js";
+import { fuse } from "../../hamming_site/web/fusion.js";
 
 function rng(seed) { return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32); }
 const randint = (r, n) => Math.floor(r() * n);
@@ -15,7 +15,7 @@ function varint(n, out) {
   out.push(n);
 }
 
-/** A chunk file as builder/lexical/index.py writes it: entries [[key, docs, weights], ...] in key order. */
+/** A chunk file as hamming_site/builder/lexical/index.py writes it: entries [[key, docs, weights], ...] in key order. */
 function chunkBytes(entries, { magic = "HAML", version = 1 } = {}) {
   const out = [...new TextEncoder().encode(magic), version & 0xff, version >> 8, 0, 0];
   const count = entries.length;
@@ -175,7 +175,7 @@ test("lexicalOrder: tier, then score descending, then index ascending; titled do
   assert.deepEqual(lexicalOrder({ scores: new Uint32Array(3), hits: [] }, new Map(), 5), []);
 });
 
-/** builder/fusion.py's fuse, written out plainly. */
+/** hamming_site/builder/fusion.py's fuse, written out plainly. */
 function bruteFuse(scores, tiers, semantic, semScore, k, alpha, depth) {
   const n = scores.length, tier = (i) => tiers.get(i) ?? 0;
   const lexical = [...Array(n).keys()].filter((i) => scores[i] > 0 || tier(i) > 0)

@@ -1,4 +1,4 @@
-// The page's keyword search and fusion (web_template/lexical.js, fusion.js) driven from Python for parity tests (tests/test_lexical.py):
+// The page's keyword search and fusion (hamming_site/web/lexical.js, fusion.js) driven from Python for parity tests (tests/test_lexical.py):
 //   node tests/js/lexical_cli.mjs PORTER2_PATH < request.json > reply.json
 // Not a test file itself (node --test runs only *.test.mjs here). Requests, {"op": ..., ...}:
 //   terms {texts, stopwords}       -> [[term, ...], ...]      tokenizer(stem, stopwords).terms of each text
@@ -18,12 +18,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { probe } from "../../web_template/clusters.js";
-import { byDocument, fuse } from "../../web_template/fusion.js";
-import { asymmetricScore } from "../../web_template/hamming.js";
+import { probe } from "../../hamming_site/web/clusters.js";
+import { byDocument, fuse } from "../../hamming_site/web/fusion.js";
+import { asymmetricScore } from "../../hamming_site/web/hamming.js";
 import {
   bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer, words,
-} from "../../web_template/lexical.js";
+} from "../../hamming_site/web/lexical.js";
 
 const porter2 = process.argv[2];
 if (!porter2) throw new Error("usage: node lexical_cli.mjs PORTER2_PATH < request.json");

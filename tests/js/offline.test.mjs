@@ -1,8 +1,8 @@
-// node --test tests/js: the files a visitor keeps offline (web_template/offline.js); its parity with
-// builder/output/names.py's offline_files is tests/test_offline.py's.
+// node --test tests/js: the files a visitor keeps offline (hamming_site/web/offline.js); its parity with
+// hamming_site/builder/output/names.py's offline_files is tests/test_offline.py's.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { fill, missingFiles, offlineFiles, prune } from "../../web_template/offline.js";
+import { fill, missingFiles, offlineFiles, prune } from "../../hamming_site/web/offline.js";
 
 const manifest = {
   count: 3, page: ["index.html", "search.js", "engine.1234abcd.js"],

@@ -1,17 +1,17 @@
-// node --test tests/js: the static query encoder's pure functions (web_template/static.js). The buckets' hashes
-// below were computed by builder/output/static.py's bucket_of; the page's parity with Python's whole ranking is
+// node --test tests/js: the static query encoder's pure functions (hamming_site/web/static.js). The buckets' hashes
+// below were computed by hamming_site/builder/output/static.py's bucket_of; the page's parity with Python's whole ranking is
 // tests/test_browser.py's.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { bucketOf, encodeStatic, parseBucket, termCounts } from "../../web_template/static.js";
+import { bucketOf, encodeStatic, parseBucket, termCounts } from "../../hamming_site/web/static.js";
 
-test("bucketOf: the same bucket as builder/output/static.py's bucket_of", () => {
+test("bucketOf: the same bucket as hamming_site/builder/output/static.py's bucket_of", () => {
   const python = { search: [0, 3, 73, 57833], "ünïcode": [0, 6, 171, 23531], "日本": [0, 1, 169, 52881], a: [0, 5, 996, 60556] };
   for (const [term, buckets] of Object.entries(python))
     assert.deepEqual([1, 7, 1000, 65536].map((n) => bucketOf(term, n)), buckets, term);
 });
 
-/** A bucket file as builder/output/static.py writes it. */
+/** A bucket file as hamming_site/builder/output/static.py writes it. */
 function bucketFile(entries, dims) {
   const enc = new TextEncoder();
   const parts = [];

@@ -2,7 +2,7 @@
 // Tokenizes as the page does: tokenizers.js on the site's tokenizer.json, then hamming.js's truncate.
 import fs from "node:fs";
 import { pathToFileURL } from "node:url";
-import { truncate } from "../../web_template/hamming.js";
+import { truncate } from "../../hamming_site/web/hamming.js";
 
 const [lib, tokenizerJson, maxLength] = process.argv.slice(2);
 const { Tokenizer } = await import(pathToFileURL(lib).href);

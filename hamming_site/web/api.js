@@ -1,0 +1,46 @@
+// The public search API, by a fixed name: api.js keeps its name in every build (as search.js and widget.js do),
+// so any page can import it, and the site's own page (search.js) and widget (widget.js) use nothing else.
+//
+//   import { search, searchReport, onState } from "/hamming/api.js";
+//   const results = await search("parse json", 10);            // [{index, id, url, score, passages, meta, ...}]
+//
+// Results are the same whoever asks: the ranking is rank.js's, over what the tiers (tiers.js) have loaded.
+import { highlighter, queryTermCount, searchReport as report } from "./rank.js";
+import { getState, lexicon, manifest, nextTier, rankingFor, startLite, startSemantic } from "./tiers.js";
+
+export { embed, filters, profile, search, searchDocuments } from "./rank.js";
+export { getState, onOffline, onState, saveData } from "./tiers.js";
+
+/**
+ * What a search box shows for text: {results (with their documents), mode (the ranking that made them), gaps
+ * (files this query could not have), match (a predicate: does a word match the query as the keyword index
+ * would, for highlighting), terms (how many of the query's words the keyword index looks for; 0: only stop words)}.
+ * mode: left out, the best ranking loaded now (lexical, then hybrid-lite, then hybrid). Once the caller has its
+ * list (the next task), the next tier starts loading: a first list never waits behind it.
+ */
+export async function searchReport(text, k = 10, { mode, ...options } = {}) {
+  const state = getState();
+  const out = await report(text, k, { mode: mode ?? rankingFor(state), ...options });
+  const [match, terms] = await Promise.all([highlighter(text), out.mode === "lexical" ? queryTermCount(text) : 1]);
+  setTimeout(() => nextTier(out.mode, state), 0);
+  return { ...out, match, terms };
+}
+
+/** The ranking search() makes by default in the state the search is in now (what searchReport's mode would be). */
+export const currentRanking = () => rankingFor(getState());
+
+/** Starts loading the next tier now, as the page does once it is idle (nothing loads that a query would not). */
+export const preload = () => nextTier("lexical", "lexical");
+
+/** Resolve true once the keyword index can answer, the static encoder (false: the site has none), the transformer. */
+export const keywordsReady = () => lexicon.then(() => true);
+export const liteReady = () => startLite();
+export const ready = () => startSemantic().then(() => true);
+
+/** What a UI says of the site: {documents, filters (the keys a visitor can filter by), offline (whether the site
+ * may be kept for offline use), meaning ("both", "lite", "full" or "none")}. */
+export async function siteInfo() {
+  const m = await manifest;
+  const meaning = m.static && m.model ? "both" : m.static ? "lite" : m.model ? "full" : "none";
+  return { documents: m.count, filters: m.filters?.keys ?? [], offline: m.offline !== false, meaning };
+}

@@ -1,0 +1,133 @@
+// Pure functions of the keyword search: tokenization (the build's hamming_site/builder/lexical/tokenize.py, parity-tested on
+// every word of the example corpus), the chunked BM25 index's binary format (hamming_site/builder/lexical/index.py says it in
+// full), integer BM25 scoring and exact-title tiers (hamming_site/builder/lexical/rank.py). Fusing it with the meaning ranking
+// is fusion.js's. No DOM, no fetch: unit-tested in node (tests/js/).
+
+const WORD = /[\p{L}\p{N}]+/gu; // Python's [^\W_]+ (str.isalnum runs)
+// whitespace as both Python and JavaScript define it (str.split and /\s/ each add a few code points of their own)
+const SPACE = /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
+const ASTRAL = /[\u{10000}-\u{10FFFF}]/u;
+export const EXACT = "=", LOOSE = "~";
+
+/** Lower-cased runs of letters and digits. */
+export function words(text) {
+  return String(text).toLowerCase().match(WORD) ?? [];
+}
+
+/** {terms, queryTerms, queryTermCounts} for a stemmer (porter2.mjs's stem) and the index's stop words. */
+export function tokenizer(stem, stopwords) {
+  const stop = new Set(stopwords);
+  const cache = new Map();
+  const stemmed = (w) => {
+    let s = cache.get(w);
+    // porter2 counts UTF-16 code units, PyStemmer code points: words with astral characters stay unstemmed
+    if (s === undefined) { s = ASTRAL.test(w) ? w : stem(w); if (cache.size < 50000) cache.set(w, s); }
+    return s;
+  };
+  const terms = (text) => words(text).filter((w) => !stop.has(w)).map(stemmed);
+  /** [[term, times the query repeats it]]: the most repeated first, ties in first-seen order, at most limit
+   * (hamming_site/builder/lexical/tokenize.py's query_term_counts). */
+  const queryTermCounts = (text, limit = Infinity) => {
+    const counts = new Map();
+    for (const t of terms(text)) counts.set(t, (counts.get(t) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1]).slice(0, limit); // Array.prototype.sort is stable
+  };
+  return { terms, queryTerms: (text) => [...new Set(terms(text))], queryTermCounts };
+}
+
+/** 64-bit FNV-1a of the UTF-8 bytes, as 16 hex digits. */
+export function fnv1a64Hex(text) {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(text)) h = BigInt.asUintN(64, (h ^ BigInt(byte)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, "0");
+}
+
+/** [exact, loose] title keys of a title or query (null where empty): see tokenize.py's title_keys. */
+export function titleKeys(title) {
+  const exact = String(title).split(SPACE).filter(Boolean).join(" ");
+  const loose = words(title).join(" ");
+  return [[EXACT, exact], [LOOSE, loose]].map(([p, t]) => (t ? p + fnv1a64Hex(t) : null));
+}
+
+/** The chunk that would hold key: the last whose first key is <= key (JavaScript string order). */
+export function chunkOf(key, firsts) {
+  let lo = 0, hi = firsts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (firsts[mid] <= key) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+const HEADER = 12;
+const MAGIC = 0x4c4d4148; // "HAML" as a little-endian u32
+
+/** A chunk file -> Map key -> {docs: Uint32Array, weights: Uint8Array}; throws a readable Error. */
+export function parseChunk(buffer, name = "chunk") {
+  const bytes = new Uint8Array(buffer);
+  if (bytes.length < HEADER) throw new Error(`${name} is shorter than its header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== MAGIC || view.getUint16(4, true) !== 1)
+    throw new Error(`${name} is not a version-1 keyword index chunk`);
+  const count = view.getUint32(8, true);
+  const decoder = new TextDecoder();
+  let at = HEADER;
+  const varint = () => {
+    let n = 0, scale = 1, byte;
+    do {
+      if (at >= bytes.length) throw new Error(`${name} is truncated`);
+      byte = bytes[at++];
+      n += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte & 0x80);
+    return n;
+  };
+  const out = new Map();
+  for (let i = 0; i < count; i++) {
+    const len = varint();
+    const key = decoder.decode(bytes.subarray(at, at + len));
+    at += len;
+    const df = varint();
+    const end = varint() + at;
+    if (end > bytes.length) throw new Error(`${name} is truncated`);
+    const docs = new Uint32Array(df), weights = new Uint8Array(df);
+    for (let j = 0, doc = 0; j < df; j++) {
+      doc += varint();
+      docs[j] = doc;
+      weights[j] = bytes[at++];
+    }
+    if (at !== end) throw new Error(`${name}: key ${key} has a malformed postings list`);
+    out.set(key, { docs, weights });
+  }
+  return out;
+}
+
+/** Sum of impacts over the query's postings lists, each times its term's count in the query (qtf, default 1):
+ * {scores: Uint32Array(count), hits: touched indices}. */
+export function bm25Scores(postings, count) {
+  const scores = new Uint32Array(count);
+  const hits = [];
+  for (const { docs, weights, qtf = 1 } of postings) {
+    for (let j = 0; j < docs.length; j++) {
+      if (scores[docs[j]] === 0) hits.push(docs[j]);
+      scores[docs[j]] += qtf * weights[j];
+    }
+  }
+  return { scores, hits };
+}
+
+/** Map index -> 2 (title as written) or 1 (ignoring case and punctuation), from the title keys' postings. */
+export function titleTiers(exactDocs, looseDocs) {
+  const tiers = new Map();
+  for (const d of looseDocs ?? []) tiers.set(d, 1);
+  for (const d of exactDocs ?? []) tiers.set(d, 2);
+  return tiers;
+}
+
+/** Documents with a keyword or title match, best first: tier, score descending, index ascending. */
+export function lexicalOrder({ scores, hits }, tiers, k) {
+  const all = [...new Set([...hits, ...tiers.keys()])];
+  const tier = (i) => tiers.get(i) ?? 0;
+  all.sort((a, b) => tier(b) - tier(a) || scores[b] - scores[a] || a - b);
+  return all.slice(0, k);
+}

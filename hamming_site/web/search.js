@@ -1,0 +1,204 @@
+// The standalone search page: a box, a status line and results (documents with their best passages) over
+// api.js, the public API any page can import. Its own: window.hammingSearch.search(text, k, {mode, filters, sort}) and .filters(). Corpus text
+// only ever enters the DOM as text nodes. #results carries data-ranking: the ranking that made the list on screen (lexical, hybrid-lite,
+// hybrid). What it loads, in order: the keyword chunks of a query; then the static encoder's rows and the codes
+// (hybrid-lite); then, once a hybrid-lite list is on screen and unless the visitor asked to save data, the
+// transformer (hybrid).
+import { embed, filters, getState, keywordsReady, liteReady, onOffline, onState, preload, profile, ready, saveData, search,
+         searchReport, siteInfo } from "./api.js";
+import { appendHighlighted, linkOrText, snippet } from "./highlight.js";
+
+const $ = (id) => document.getElementById(id);
+let said = ""; // the status line, without what it says of the offline copy
+let keeping = ""; // what it says of the offline copy while it is being made: "available offline: 63 %"
+const status = (text) => { said = text; $("status").textContent = keeping ? `${text} (${keeping})` : text; };
+const DEBOUNCE_MS = 120;
+const SHOWN = 10;
+const IDLE_MS = 1000; // with the keyword index in, the model starts loading after this long without a query
+
+window.hammingSearch = { search, embed, profile, filters, ready, liteReady, keywordsReady };
+
+// ---- the page ----
+
+const setState = (s) => { document.body.dataset.state = s; };
+
+function renderResult(r, match) {
+  const { doc } = r;
+  const li = document.createElement("li");
+  li.dataset.index = String(r.index);
+  li.dataset.id = doc.id;
+  li.tabIndex = -1;
+  const heading = document.createElement("h2");
+  const best = r.passages[0]; // a long document's shard holds no text: what is shown of it is its passages'
+  heading.append(linkOrText(r.url, doc.title || (doc.text ?? best.text).slice(0, 80), match));
+  li.append(heading);
+  const p = document.createElement("p");
+  appendHighlighted(p, snippet(best.text, match), match);
+  li.append(p);
+  if (doc.passages) { // a page split at its headings: its best sections, each linking to its anchor
+    const list = document.createElement("ul");
+    list.className = "passages";
+    for (const passage of r.passages) {
+      if (!passage.heading) continue;
+      const item = document.createElement("li");
+      item.append(linkOrText(passage.url, passage.heading, match));
+      list.append(item);
+    }
+    if (list.children.length) li.append(list);
+  }
+  return li;
+}
+
+let liteSite = false; // built with --meaning lite: the static encoder is the whole of its meaning
+siteInfo().then((info) => { liteSite = info.meaning === "lite"; }, () => {});
+
+function describe(state, { n, count, ms, terms, note }, loaded) {
+  if (note) return note; // what the list on screen lacks, until the next query
+  const found = n ? `${n} results` : "No results";
+  if (state === "ready" || (state === "lite" && liteSite)) return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms`;
+  const pct = loaded == null ? "" : ` (${loaded}%)`;
+  if (state === "lite" && !liteSite) {
+    const more = saveData() ? "data saver is on, so the full model is not loaded" : `the full model is loading${pct}`;
+    return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms; ${more}.`;
+  }
+  if (state === "lite-only")
+    return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms; the full model is unavailable, light meaning-based search works.`;
+  const why = terms ? found.replace("results", "keyword results") : "No keyword in this query is in the index";
+  const next = state === "lexical-only"
+    ? "meaning-based search is unavailable (the model did not load); keyword search works"
+    : `meaning-based results are loading${pct}`;
+  return `${why} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms; ${next}.`;
+}
+
+let generation = 0;
+let timer = null;
+let shown = null; // what the keyword results on screen were, so loading progress adds to them, never hides them
+let loaded = null; // percent of the meaning-based search downloaded
+
+let chosen = {}; // the filters checked: {key: [values]}
+let offered = null;
+/** The site's filters as checkboxes under the box, once a first list is on screen (their files are fetched only
+ * then, so a first result costs what it did); a change runs the query again. */
+function offerFilters(info) {
+  if (offered || !info.filters.length) return;
+  offered = Promise.all([import("./choices.js"), filters()]).then(([{ filterControls }, counts]) => {
+    const { element } = filterControls(counts, null, (selected) => { chosen = selected; onInput($("q").value, false); });
+    element.id = "filters";
+    $("search-form").after(element);
+  }).catch(() => { offered = null; });
+}
+
+async function onInput(text, pushUrl = true) {
+  const mine = ++generation; // a slower, older query never overwrites a newer one
+  const info = await siteInfo();
+  if (!text.trim()) {
+    $("results").replaceChildren();
+    shown = null;
+    if (mine === generation) status(`${info.documents.toLocaleString()} documents. Type to search.`);
+    return;
+  }
+  const t0 = performance.now();
+  try {
+    // the best ranking loaded now; the next tier starts loading once this list is on screen
+    const { results, mode, gaps, match, terms } = await searchReport(text, SHOWN, { filters: chosen });
+    if (mine !== generation) return;
+    $("results").replaceChildren(...results.map((r) => renderResult(r, match)));
+    $("results").dataset.ranking = mode;
+    shown = { n: results.length, count: info.documents, ms: performance.now() - t0, terms, note: missing(gaps) };
+    status(describe(mode === "hybrid" ? "ready" : getState(), shown, loaded));
+    if (pushUrl) history.replaceState(null, "", `?q=${encodeURIComponent(text)}`);
+    offerFilters(info);
+    if (mode !== "lexical") keepPage(info);
+  } catch (e) {
+    if (mine !== generation) return;
+    $("results").replaceChildren(); // never the previous query's list under this one's failure
+    delete $("results").dataset.ranking;
+    shown = null;
+    status(`Search failed: ${e.message}`);
+  }
+}
+
+/** What a query's list lacks, offline before those files were kept; null where it lacks nothing. */
+function missing({ keywords, meaning, documents }) {
+  const parts = [keywords && "part of the keyword index", meaning && "part of the meaning index",
+                 documents && `${documents} of the results' documents`].filter(Boolean);
+  if (!parts.length) return null;
+  return "Not every file of this search could be had (offline before it was kept, or damaged): " +
+    `without ${parts.join(", ")}, these results are what this page has.`;
+}
+
+let registered = false;
+/** Once a ranking with meaning is on screen: the service worker that loads this page offline (sw.js). */
+function keepPage(info) {
+  if (registered || !info.offline || saveData() || !navigator.serviceWorker) return;
+  registered = true;
+  navigator.serviceWorker.register("sw.js").catch(() => {}); // a browser that refuses: online only, as before
+}
+
+onOffline(({ state, done, total }) => {
+  if (!state) return;
+  document.body.dataset.offline = state;
+  keeping = state === "caching" ? `available offline: ${Math.floor((100 * done) / Math.max(total, 1))} %` : "";
+  status(said);
+});
+
+$("search-form").addEventListener("submit", (e) => e.preventDefault());
+$("q").addEventListener("input", (e) => {
+  clearTimeout(timer);
+  timer = setTimeout(() => onInput(e.target.value), DEBOUNCE_MS);
+});
+
+// Arrow keys move between the box and the results; Enter on a result follows its link.
+document.addEventListener("keydown", (e) => {
+  const items = [...$("results").children];
+  const at = items.indexOf(document.activeElement);
+  if (e.key === "ArrowDown" && items.length) {
+    e.preventDefault();
+    items[Math.min(at + 1, items.length - 1)].focus();
+  } else if (e.key === "ArrowUp" && at >= 0) {
+    e.preventDefault();
+    (at === 0 ? $("q") : items[at - 1]).focus();
+  } else if (e.key === "Enter" && at >= 0) {
+    items[at].querySelector("a")?.click();
+  }
+});
+
+let started = false;
+onState(async (state, detail) => {
+  if (document.body.dataset.state === "error") return; // boot.js: opened from file://
+  const info = await siteInfo().catch(() => null);
+  if (state === "error") {
+    setState("error");
+    status(`The search could not start: ${detail.error?.message ?? "unknown error"}`);
+  } else if ((state === "lexical" || state === "lite") && detail.total) {
+    loaded = Math.round((100 * detail.loaded) / detail.total);
+    status(shown && getState() === state ? describe(state, shown, loaded)
+      : `Keyword search is ready; loading meaning-based search… ${loaded}%`);
+  } else if (state === "lexical" && started) {
+    setState("lexical"); // a deploy replaced the build: its meaning loads again
+  } else if (state === "lexical" && !started) {
+    started = true;
+    setState("lexical");
+    status(`${info.documents.toLocaleString()} documents. Type to search (meaning-based search is loading).`);
+    // idle: no query needs the network now, so the next tier loads (the static encoder's codes, or the model)
+    setTimeout(preload, IDLE_MS);
+    const q = new URLSearchParams(location.search).get("q");
+    if (q) { $("q").value = q; await onInput(q, false); }
+  } else if (state === "lite" || state === "lite-only") {
+    setState(state);
+    if (state === "lite-only") status(`The full model is unavailable (${detail.error?.message}); light meaning-based search works.`);
+    const text = $("q").value;  // the same query again, now hybrid-lite
+    if (text.trim()) onInput(text, false);
+    else if (state === "lite") status(`${info.documents.toLocaleString()} documents. Type to search.`);
+  } else if (state === "ready") {
+    setState("ready");
+    // the same query again, now hybrid: the box's text and the focus stay as they are
+    const text = $("q").value;
+    if (text.trim()) onInput(text, false);
+    else status(`${info.documents.toLocaleString()} documents. Type to search.`);
+  } else if (state === "lexical-only") {
+    setState("lexical-only");
+    status(`Meaning-based search is unavailable (${detail.error?.message}); keyword search works.`);
+    if ($("q").value.trim()) onInput($("q").value, false);
+  }
+});
