@@ -24,7 +24,7 @@ __all__ = ["IGNORE_META", "RECORD_FIELDS", "UserError", "__version__", "build", 
 
 # a record's fields: a .jsonl corpus line's (README, "Input"); filters {key: [values]}, meta {key: value} and sort
 # {key: value} as Pagefind's custom records have them (hamming_site/builder/input/attributes.py)
-RECORD_FIELDS = ("id", "title", "text", "url", "filters", "meta", "sort")
+RECORD_FIELDS = ("id", "title", "text", "url", "filters", "meta", "sort", "lang")
 RECORDS_NAME = "records.jsonl"  # records are built as a corpus of this name: a rebuild into the same `out` reuses
 # in a page's <head>: the folder reader leaves the page out (hamming_site/builder/input/html.py); the Sphinx extension
 # and the MkDocs plugin mark the pages that only repeat others' words

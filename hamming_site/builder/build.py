@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from hamming_site.builder.config import BuildConfig
-from hamming_site.builder.input import read_input
+from hamming_site.builder.input import languages_of, read_input
 from hamming_site.builder.input.passages import row_documents, sections, split_passages
 from hamming_site.builder.lexical.index import Bm25, write_index
 from hamming_site.builder.model.distill import query_views
@@ -65,10 +66,10 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     previous = find(config, out)
     device = resolve_device(config.device)  # the one place: a device there is none of fails here, before the input
     # before any stage starts: bad input fails fast and alone (the output folder itself is never read: its marker)
-    docs, skipped = read_input(config.corpus, config.base_url, config.pretty_urls, progress)
+    docs, skipped = read_input(config.corpus, config.base_url, config.pretty_urls, progress, config.language)
     template = template_files()  # the page's own files: a broken installation fails here, not at the end
     # the page's runtime: fetched once and cached, before the heavy stages (a lite site needs only the stemmer)
-    runtime = runtime_files(transformer=config.meaning != "lite")
+    runtime = runtime_files(transformer=config.meaning != "lite", languages=languages_of(docs))
     reproducible(config.seed, device)
     stage = Stages(progress)
     tmp = make_temp_dir(out)  # made first, so an interrupt at any stage exercises the same cleanup
@@ -85,7 +86,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         with stage("teacher"):
             plan = maker.plan(corpus.passages, corpus.hashes)  # a reuse encodes new or changed documents only
             t_docs, t_views, teacher_stats = _teacher(run, models, [corpus.texts[r] for r in plan.encode],
-                                                      corpus.views, corpus.texts if maker.fresh else [])
+                                                      corpus.views, corpus.texts if maker.fresh else [],
+                                                      corpus.languages)
         meaning = maker.meaning(corpus, plan, t_docs, t_views)  # binarize, model (or compose, export), static
         with stage("clusters"):  # codes fetched per cluster, on sites large enough to gain from it
             clusters = _clusters(config, tmp, meaning.codes, meaning.probe_queries)
@@ -93,7 +95,8 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
             manifest = _site(run, models, docs, corpus, meaning, lexical, clusters, template, runtime)
         report = site_manifest.report(
             run, manifest, meaning, documents=len(docs), skipped=skipped, views=len(corpus.views),
-            teacher=teacher_stats, encoded=plan.encoded(), rebuild_folder=REBUILD_FOLDER)
+            teacher=teacher_stats, encoded=plan.encoded(), rebuild_folder=REBUILD_FOLDER,
+            languages=dict(sorted(Counter(d.lang for d in docs).items())))
         (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
         place(tmp, out)
     except BaseException:
@@ -147,7 +150,7 @@ def _passages(run: Run, docs, teacher, fresh: bool) -> Corpus:
     views = query_views(texts, config.views_per_doc, config.seed, config.max_views) if fresh else []
     hashes = document_hashes(passages, texts, len(docs))  # what the teacher encodes for each document
     (run.tmp / "passages.bin").write_bytes(row_documents(passages).tobytes())
-    return Corpus(passages, texts, views, hashes)
+    return Corpus(passages, texts, views, hashes, languages_of(docs))
 
 
 def _lexical(config: BuildConfig, tmp: Path, docs, passages) -> dict:
@@ -157,9 +160,10 @@ def _lexical(config: BuildConfig, tmp: Path, docs, passages) -> dict:
     first_rows = {p.doc: r for r, p in reversed(list(enumerate(passages)))}
     spans = sections(passages)
     scored = [(p.keyword_title(docs[p.doc]), docs[p.doc].text[p.start : passages[r + n - 1].end],
-               p.names(docs[p.doc], first_rows[p.doc] == r), _weighted(docs[p.doc], p.start, passages[r + n - 1].end))
+               p.names(docs[p.doc], first_rows[p.doc] == r), _weighted(docs[p.doc], p.start, passages[r + n - 1].end),
+               docs[p.doc].lang)
               for r, n in spans for p in [passages[r]]]
-    return write_index(tmp / "lexical", scored, params, [n for _, n in spans])
+    return write_index(tmp / "lexical", scored, params, [n for _, n in spans], languages_of(docs))
 
 
 def _weighted(doc, start: int, end: int) -> tuple:
@@ -167,7 +171,7 @@ def _weighted(doc, start: int, end: int) -> tuple:
     return tuple((doc.text[max(a, start) : min(b, end)], w) for a, b, w in doc.weights if a < end and b > start)
 
 
-def _teacher(run: Run, models: Models, texts, views, fitted):
+def _teacher(run: Run, models: Models, texts, views, fitted, languages: tuple[str, ...]):
     """The teacher's vectors of the passages to encode and of the views, and what it did (encoded, cached).
     With --engine ray a Ray Data job first writes what the cache lacks of these, and of the static encoder's
     words where it is fitted on the passages `fitted`, into the cache, from which they are then read."""
@@ -177,7 +181,7 @@ def _teacher(run: Run, models: Models, texts, views, fitted):
     filled = None
     if config.engine == "ray":  # the static encoder's words too: one job, one start of the actors
         static = config.meaning != "full" and config.static_init != "centroids"
-        words = list(static_words(fitted).values()) if static else []
+        words = list(static_words(fitted, languages).values()) if static else []
         with RayTeacher(config.teacher, run.cache, run.device, config.teacher_processes) as ray:
             filled = ray.fill([(texts, "document"), (views, "query"), (words, "query")], teacher, sha,
                               how["backend"], run.progress)

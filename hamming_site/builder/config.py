@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hamming_site.builder import UserError
+from hamming_site.builder.lexical.languages import known
 from hamming_site.builder.teacher.load import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -61,6 +62,9 @@ class BuildConfig:
     pretty_urls: bool = False  # URLs page/ for Markdown's page.md (Hugo, MkDocs) and folder/ for an index.html
     docs_per_shard: int = 0  # documents a docs/NNNN.json shard; 0 = auto: up to 4 within about 16 KB, a long page alone
     offline: str = "auto"  # auto: visitors keep the site for offline use once a ranking with meaning is shown; off
+    # every page's language (ISO 639-1: de, fr, ja, zh, ...), whatever the pages say; "" = each page's own (<html
+    # lang>, front matter, a record's "lang"), else detected from its text (lexical/languages.py)
+    language: str = ""
     bm25_k1: float = 1.2  # keyword index: BM25 term-frequency saturation (tuned on SciFact train)
     bm25_b: float = 0.75  # keyword index: BM25 length normalisation
     title_weight: int = 3  # keyword index: a title word counts this many times
@@ -92,6 +96,9 @@ class BuildConfig:
             raise UserError(f"--train-max-length {self.train_max_length} must be 8 or more.")
         if not 0 <= self.fusion_alpha <= 1:
             raise UserError(f"--fusion-alpha {self.fusion_alpha} must be between 0 and 1.")
+        if self.language and not known(self.language):
+            raise UserError(f"--language {self.language} is not a language code: use an ISO 639-1 code such as de, "
+                            f"fr, ja or zh.")
         if not 1 <= self.fusion_depth <= 10_000:
             raise UserError(f"--fusion-depth {self.fusion_depth} must be between 1 and 10000.")
         if self.docs_per_shard < 0:

@@ -76,6 +76,7 @@ class SiteRanker:
         self.row_doc = (np.fromfile(self.site / self.file("passages.bin"), dtype="<u4").astype(np.int64)
                         if rows != self.manifest["count"] else None)
         self.reader = IndexReader(self.site, self.manifest)
+        self.languages = tuple(self.manifest["lexical"].get("languages", ("en",)))  # what a query is tokenized in
         self.rerank_depth = rerank_depth
         self.alpha, self.depth = self.manifest["fusion"]["alpha"], self.manifest["fusion"]["depth"]
         static = self.manifest.get("static")
@@ -114,7 +115,7 @@ class SiteRanker:
             q = self.encoder.encode([text])[0]
         q = None if q is None else np.asarray(q, dtype=np.float32)
         n = len(self.codes)
-        lite = self.static.encode(Counter(terms(text))) if self.static is not None else None
+        lite = self.static.encode(Counter(terms(text, self.languages))) if self.static is not None else None
         return Query(text, q, None if q is None else hamming(pack(q[None, :])[0], self.codes),
                      bm25_scores(self.reader, text, n), title_tiers(self.reader, text, n), lite,
                      None if lite is None else hamming(pack(lite[None, :])[0], self.codes))

@@ -49,6 +49,7 @@ class Corpus:
     texts: list[str]  # each passage's model text
     views: list[str]  # query-like views (a fresh build's; a reuse has none)
     hashes: list[str]  # what the teacher encodes for each document (reuse/records.py's document_hashes)
+    languages: tuple[str, ...] = ("en",)  # the site's: the static encoder's terms are a query's, in all of them
 
 
 @dataclass
@@ -163,11 +164,11 @@ class Training:
     def _static(self, corpus: Corpus, t_docs, t_views, space, doc_floats) -> dict:
         """The static encoder's table fitted on the views and passages, written to meaning/; its manifest entry."""
         config, run, m = self.run.config, self.run, self.models
-        bags = TermBags.of(Counter(terms(text)) for text in corpus.views + corpus.texts)
+        bags = TermBags.of(Counter(terms(text, corpus.languages)) for text in corpus.views + corpus.texts)
         targets = np.concatenate([space.project(t_views), doc_floats]) if len(t_views) else doc_floats
         word_values = None
         if config.static_init != "centroids":  # each term's commonest written form, as the teacher reads it alone
-            surface = static_words(corpus.texts)
+            surface = static_words(corpus.texts, corpus.languages)
             vectors = embed(list(surface.values()), m.teacher, "query", run.cache, m.teacher_sha, None,
                             **run.teacher_run())
             word_values = dict(zip(surface, space.project(vectors), strict=True))
@@ -178,12 +179,12 @@ class Training:
         return write_static(run.tmp, table.terms, table.rows, config.static_bucket_bytes)
 
 
-def static_words(texts) -> dict[str, str]:
+def static_words(texts, languages: tuple[str, ...] = ("en",)) -> dict[str, str]:
     """The static encoder's words as the teacher reads them: term -> its commonest written form, terms sorted."""
     forms: dict[str, Counter] = {}
     for text in texts:
         for word in words(text):
-            for term in terms(word):  # none for a stop word, else the word's stem
+            for term in terms(word, languages):  # none for a stop word, else its stems (or CJK bigrams)
                 forms.setdefault(term, Counter())[word] += 1
     return {t: forms[t].most_common(1)[0][0] for t in sorted(forms)}
 

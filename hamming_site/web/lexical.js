@@ -14,17 +14,55 @@ export function words(text) {
   return String(text).toLowerCase().match(WORD) ?? [];
 }
 
-/** {terms, queryTerms, queryTermCounts} for a stemmer (porter2.mjs's stem) and the index's stop words. */
-export function tokenizer(stem, stopwords) {
-  const stop = new Set(stopwords);
+// the characters cut into overlapping bigrams in Chinese, Japanese and Korean (tokenize.py's CJK, the same ranges)
+const CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f";
+const CJK_SPLIT = new RegExp(`[${CJK}]+|[^${CJK}]+`, "gu");
+const CJK_CHAR = new RegExp(`[${CJK}]`, "u");
+const CJK_LANGUAGES = new Set(["zh", "ja", "ko"]);
+
+/** A run of CJK characters as its overlapping pairs; a lone character as itself (tokenize.py's bigrams). */
+export function bigrams(run) {
+  const chars = [...run];
+  if (chars.length < 2) return [run];
+  return chars.slice(1).map((c, i) => chars[i] + c);
+}
+
+/**
+ * {terms, queryTerms, queryTermCounts} for a stemmer (porter2.mjs's stem) and the index's stop words: English
+ * alone. languages: the site's where it is not all English, [[code, stem function or null, stop words]] in the
+ * manifest's order; each word then gives its distinct stems, one per language of which it is no stop word, and
+ * runs of CJK characters their bigrams (tokenize.py's terms).
+ */
+export function tokenizer(stem, stopwords, languages = null) {
   const cache = new Map();
-  const stemmed = (w) => {
-    let s = cache.get(w);
+  const stemmer = (fn) => (w) => {
+    const key = fn === stem ? w : null;
+    let s = key === null ? undefined : cache.get(key);
     // porter2 counts UTF-16 code units, PyStemmer code points: words with astral characters stay unstemmed
-    if (s === undefined) { s = ASTRAL.test(w) ? w : stem(w); if (cache.size < 50000) cache.set(w, s); }
+    if (s === undefined) { s = ASTRAL.test(w) ? w : fn(w); if (key !== null && cache.size < 50000) cache.set(key, s); }
     return s;
   };
-  const terms = (text) => words(text).filter((w) => !stop.has(w)).map(stemmed);
+  let terms;
+  if (!languages) {
+    const stop = new Set(stopwords);
+    const stemmed = stemmer(stem);
+    terms = (text) => words(text).filter((w) => !stop.has(w)).map(stemmed);
+  } else {
+    const site = languages.map(([code, fn, stop]) => ({ code, stem: fn ? stemmer(fn) : (w) => w, stop: new Set(stop) }));
+    const cjk = site.some(({ code }) => CJK_LANGUAGES.has(code));
+    terms = (text) => {
+      const out = [];
+      for (const word of words(text)) {
+        for (const part of cjk && CJK_CHAR.test(word) ? word.match(CJK_SPLIT) : [word]) {
+          if (cjk && CJK_CHAR.test(part[0])) { out.push(...bigrams(part)); continue; }
+          const stems = new Set();
+          for (const l of site) if (!l.stop.has(part)) stems.add(l.stem(part));
+          out.push(...stems);
+        }
+      }
+      return out;
+    };
+  }
   /** [[term, times the query repeats it]]: the most repeated first, ties in first-seen order, at most limit
    * (hamming_site/builder/lexical/tokenize.py's query_term_counts). */
   const queryTermCounts = (text, limit = Infinity) => {

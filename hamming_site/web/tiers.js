@@ -18,9 +18,22 @@ export { resolveUrl } from "./documents.js";
 export let manifest; // promise of the current build's manifest: replaced when a deploy replaced the build
 export let lexicon;
 export let rowDocs; // each code row's document (passages.bin), or null where no document was split
+/** A site not all English: [[code, stem function or null, stop words]] for each of its languages, English's
+ * stemmer the one imported above, the others' from the files the manifest names (stem-<code>.<hash>.mjs, fetched
+ * only by a site that has the language); null for English alone. */
+async function languages(m) {
+  const site = m.lexical.languages;
+  if (!site) return null;
+  return Promise.all(Object.entries(site).map(async ([code, stop]) => {
+    const file = m.lexical.stemmers?.[code];
+    const fn = code === "en" ? stem : file ? (await import(here(file))).stemmer : null;
+    return [code, fn, stop];
+  }));
+}
+
 function begin(next) {
   manifest = next;
-  lexicon = manifest.then((m) => ({ m, tok: tokenizer(stem, m.lexical.stopwords) }));
+  lexicon = manifest.then(async (m) => ({ m, tok: tokenizer(stem, m.lexical.stopwords, await languages(m)) }));
   rowDocs = manifest.then(async (m) => {
     if (!m.passages || m.passages.count === m.count) return null;
     const buf = await load(m.passages.file);

@@ -1,7 +1,8 @@
 // The page's keyword search and fusion (hamming_site/web/lexical.js, fusion.js) driven from Python for parity tests (tests/test_lexical.py):
 //   node tests/js/lexical_cli.mjs PORTER2_PATH < request.json > reply.json
 // Not a test file itself (node --test runs only *.test.mjs here). Requests, {"op": ..., ...}:
-//   terms {texts, stopwords}       -> [[term, ...], ...]      tokenizer(stem, stopwords).terms of each text
+//   terms {texts, stopwords, languages?}
+//                                  -> [[term, ...], ...]      tokenizer(stem, stopwords, languages).terms of each text
 //   words {texts}                  -> [[word, ...], ...]
 //   titleKeys {texts}              -> [[exact, loose], ...]   (null where empty)
 //   parseChunks {files}            -> [{key: [docs, weights]}, ...]
@@ -74,7 +75,10 @@ const request = JSON.parse(readFileSync(0, "utf-8"));
 let reply;
 switch (request.op) {
   case "terms": {
-    const { terms } = tokenizer(stem, request.stopwords);
+    // languages (a site not all English): [[code, its stemmer module's path or null, stop words]]
+    const languages = request.languages && await Promise.all(request.languages.map(async ([code, file, stop]) =>
+      [code, code === "en" ? stem : file ? (await import(pathToFileURL(file).href)).stemmer : null, stop]));
+    const { terms } = tokenizer(stem, request.stopwords, languages);
     reply = request.texts.map(terms);
     break;
   }

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hamming_site.builder import UserError
 from hamming_site.builder.input.attributes import record_attributes
+from hamming_site.builder.lexical.languages import known
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class Document:
     # (start, end, weight): text[start:end] is an element marked data-hamming-weight (0-10; 1 = as any text),
     # its words counted weight times by the keyword index
     weights: tuple[tuple[int, int, float], ...] = ()
+    # the language the page says it is in (<html lang>, front matter, a record's "lang"; "" = it does not say);
+    # the build resolves every page's (lexical/languages.py) and tokenizes its words in it
+    lang: str = ""
 
     def parts(self) -> tuple[Section, ...]:
         return self.sections or (Section("", "", 0, len(self.text)),)
@@ -88,7 +92,10 @@ def _from_json(path: Path, number: int, line: str) -> Document:
             raise UserError(f"{path}:{number}: \"{key}\" must be a string.")
         fields[key] = value.strip()
     filters, meta, sort = record_attributes(obj, fields["title"], f"{path}:{number}")
-    return Document(str(doc_id), fields["title"], text.strip(), fields["url"], (), filters, meta, sort)
+    lang = obj.get("lang") or ""
+    if not isinstance(lang, str) or (lang and not known(lang)):
+        raise UserError(f"{path}:{number}: \"lang\" {lang!r} is not a language code (ISO 639-1, such as de, fr, ja).")
+    return Document(str(doc_id), fields["title"], text.strip(), fields["url"], (), filters, meta, sort, lang=lang)
 
 
 def read_corpus(path: Path) -> list[Document]:

@@ -11,6 +11,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from hamming_site.builder.input.attributes import collapse, page_attributes, weighted_ranges
 from hamming_site.builder.input.corpus import Document, Section
+from hamming_site.builder.lexical.languages import known
 
 # Never text a reader sees. head: a stray <head> in content still holds no page text.
 SKIP_TAGS = frozenset("script style noscript template svg iframe object canvas head".split())
@@ -310,4 +311,14 @@ def page_from_html(html: str, url: str, name: str) -> Document | None:
         title = next((h.text for h in walker.heads if h.level == 1), "") or PurePosixPath(name).stem
     text = "\n".join(walker.lines)
     return Document(name, title, text, url, _sections(walker.lines, walker.heads), *page_attributes(tree, roots, title),
-                    weighted_ranges(roots, text, name))
+                    weighted_ranges(roots, text, name), lang=_declared_language(tree))
+
+
+def _declared_language(tree) -> str:
+    """<html lang> (or xml:lang), else <body lang>: what the page says it is in, where that is a language code."""
+    for node in (tree.css_first("html"), tree.body):
+        for attribute in ("lang", "xml:lang"):
+            value = (node.attributes.get(attribute) or "") if node is not None else ""
+            if value and known(value):
+                return value
+    return ""

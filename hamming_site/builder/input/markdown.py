@@ -15,6 +15,7 @@ from hamming_site.builder import UserError
 from hamming_site.builder.input.attributes import collapse, first_values, front_matter_attributes
 from hamming_site.builder.input.corpus import Document
 from hamming_site.builder.input.html import page_from_html
+from hamming_site.builder.lexical.languages import known
 
 try:
     import tomllib  # Python 3.11+
@@ -84,6 +85,9 @@ def page_from_markdown(text: str, url: str, name: str, slug_style: str = "github
     title = meta.get("title")
     if title is not None and str(title).strip():
         doc = dataclasses.replace(doc, title=collapse(str(title)))
+    lang = meta.get("lang") or meta.get("language")
+    if isinstance(lang, str) and known(lang):  # the front matter's language, over the rendered HTML's (none)
+        doc = dataclasses.replace(doc, lang=lang)
     filters, fm_meta, sort = front_matter_attributes(meta, doc.title)
     # the page's own data-hamming-* (raw HTML in Markdown) first, then its front matter's
     return dataclasses.replace(doc, filters=tuple(dict.fromkeys(doc.filters + filters)),

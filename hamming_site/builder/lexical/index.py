@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hamming_site.builder.lexical.languages import stopwords
 from hamming_site.builder.lexical.tokenize import EXACT, LOOSE, STOPWORDS, sort_key, terms, title_keys
 
 MAGIC = b"HAML"
@@ -71,20 +72,22 @@ def _read_varint(data: bytes, at: int) -> tuple[int, int]:
 
 
 def impacts(texts: list[tuple], params: Bm25) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """(title, text), (title, text, names) or (title, text, names, weighted) per row -> {key: (row indices
-    ascending, u8 impacts)}. A row is a document or a passage; `names` are the strings it answers to exactly
-    (title keys), by default its title; `weighted`: (fragment of text, weight) pairs whose words count weight
-    times (data-hamming-weight: 0 leaves them out, 2 counts them twice)."""
+    """(title, text), (title, text, names), (title, text, names, weighted) or (..., weighted, language) per row ->
+    {key: (row indices ascending, u8 impacts)}. A row is a document or a passage; `names` are the strings it
+    answers to exactly (title keys), by default its title; `weighted`: (fragment of text, weight) pairs whose words
+    count weight times (data-hamming-weight: 0 leaves them out, 2 counts them twice); `language`: the code its
+    words are tokenized in (tokenize.terms; default en)."""
     counts, lengths = [], []
     for title, text, *rest in texts:
-        tf = Counter(terms(text))
+        lang = (rest[2],) if len(rest) > 2 else ("en",)
+        tf = Counter(terms(text, lang))
         weighted = rest[1] if len(rest) > 1 else ()
         for fragment, weight in weighted:
-            for t in terms(fragment):
+            for t in terms(fragment, lang):
                 tf[t] += weight - 1
         if weighted:  # weight 0 took words out: no posting for them
             tf = Counter({t: f for t, f in tf.items() if f > 1e-9})
-        for t in terms(title):
+        for t in terms(title, lang):
             tf[t] += params.title_weight
         counts.append(tf)
         lengths.append(sum(tf.values()))
@@ -150,9 +153,11 @@ def spread(index: dict[str, tuple[np.ndarray, np.ndarray]], rows: list[int]) -> 
     return out
 
 
-def write_index(folder: Path, texts: list[tuple], params: Bm25 = Bm25(), rows: list[int] | None = None) -> dict:
-    """Write the chunks into folder; returns the manifest's `lexical` entry. texts: one (title, text[, names])
-    per unit scored; rows: how many consecutive rows (passages) each unit covers (None: one each)."""
+def write_index(folder: Path, texts: list[tuple], params: Bm25 = Bm25(), rows: list[int] | None = None,
+                languages: tuple[str, ...] = ("en",)) -> dict:
+    """Write the chunks into folder; returns the manifest's `lexical` entry. texts: one (title, text[, names[,
+    weighted[, language]]]) per unit scored; rows: how many consecutive rows (passages) each unit covers (None: one
+    each); languages: the site's, which a query is tokenized in (English alone: the entry as it always was)."""
     folder.mkdir()
     index = impacts(texts, params)
     if rows is not None:
@@ -185,6 +190,9 @@ def write_index(folder: Path, texts: list[tuple], params: Bm25 = Bm25(), rows: l
         "stopwords": sorted(STOPWORDS),
         "max_query_terms": MAX_QUERY_TERMS,
         "stemmer": "snowball-english-2.2",
+        # a site not all English: its languages, and each one's stop words ("stopwords" above stays English's)
+        **({"languages": {code: sorted(STOPWORDS if code == "en" else stopwords(code)) for code in languages}}
+           if languages != ("en",) else {}),
         "bm25": {"k1": params.k1, "b": params.b, "title_weight": params.title_weight},
     }
 

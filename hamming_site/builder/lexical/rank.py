@@ -14,7 +14,8 @@ def bm25_scores(reader: IndexReader, query: str, count: int) -> np.ndarray:
     the term's impact times how often the query repeats the term (docs/benchmarks.md, issue #26: SciFact and
     Cranfield unchanged within 0.003, CACM's long questions 0.443 -> 0.495)."""
     scores = np.zeros(count, dtype=np.int64)
-    for term, qtf in query_term_counts(query, reader.meta["max_query_terms"]):
+    languages = tuple(reader.meta.get("languages", ("en",)))
+    for term, qtf in query_term_counts(query, reader.meta["max_query_terms"], languages):
         docs, weights = reader.postings(term)
         np.add.at(scores, np.asarray(docs, dtype=np.int64), qtf * np.asarray(weights, dtype=np.int64))
     return scores

@@ -1,6 +1,9 @@
 """The one tokenization of the keyword index, applied identically by the page (hamming_site/web/lexical.js):
-lower-case, split into runs of letters and digits, drop Lucene's English stop words, stem with Snowball's
-English (Porter2) stemmer. Parity with the page is tested on every word of the example corpus.
+lower-case, split into runs of letters and digits, drop the language's stop words, stem with its Snowball stemmer
+(lexical/languages.py: English is Lucene's stop words and Porter2, as before), and in Chinese, Japanese and Korean
+cut runs of their characters into overlapping bigrams. A page's words are tokenized in its language; a query's in
+every language of the site (each word's distinct stems, in the languages' order), since nothing says which it is
+in. Parity with the page is tested on every word of the example corpus and on real text in each language.
 
 Why PyStemmer 2.2.0.3 exactly: the page stems with the npm package porter2 1.1.0, which matches Snowball
 2.2's English rules on every word tested (70,000 words: Snowball's own test vocabulary and the corpora here;
@@ -14,6 +17,8 @@ import re
 from functools import lru_cache
 
 import Stemmer
+
+from hamming_site.builder.lexical.languages import CJK_LANGUAGES, STEMMERS, stopwords
 
 # Lucene's EnglishAnalyzer stop set (also bm25s's "en"): short, so that words like "not" and "no" in titles
 # still count where they are not in it; measured against no stop words on SciFact train (docs/benchmarks.md).
@@ -37,29 +42,69 @@ def _stem(word: str) -> str:
     return word if any(ord(c) > 0xFFFF for c in word) else _stemmer.stemWord(word)
 
 
+# the characters cut into bigrams: han, kana, hangul (the page's lexical.js CJK); a run of one stays one term
+CJK = ("\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+       "\uf900-\ufaff\uff66-\uff9f")
+_CJK_SPLIT = re.compile(f"[{CJK}]+|[^{CJK}]+")
+_CJK_CHAR = re.compile(f"[{CJK}]")
+
+
+@lru_cache(maxsize=64)
+def _snowball(code: str):
+    return Stemmer.Stemmer(STEMMERS[code])
+
+
+@lru_cache(maxsize=400_000)
+def _stem_in(word: str, code: str) -> str:
+    if code == "en":
+        return _stem(word)
+    if code not in STEMMERS or any(ord(c) > 0xFFFF for c in word):
+        return word
+    return _snowball(code).stemWord(word)
+
+
+def bigrams(run: str) -> list[str]:
+    """A run of CJK characters as its overlapping pairs ("日本語" -> "日本", "本語"); a lone character as itself."""
+    return [run] if len(run) < 2 else [run[i : i + 2] for i in range(len(run) - 1)]
+
+
 def words(text: str) -> list[str]:
     """Lower-cased runs of letters and digits: what the page highlights and what titles compare on."""
     return _WORD.findall(text.lower())
 
 
-def terms(text: str) -> list[str]:
-    """The index terms of a text, in order, repeats kept (BM25 counts them)."""
-    return [_stem(w) for w in words(text) if w not in STOPWORDS]
+def terms(text: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
+    """The index terms of a text, in order, repeats kept (BM25 counts them): a page's in its language, a query's in
+    each of the site's (each word's distinct stems, in the order of `languages`, a stop word of one language left
+    out of that one only)."""
+    if languages == ("en",):  # English alone: as it always was, byte for byte
+        return [_stem(w) for w in words(text) if w not in STOPWORDS]
+    cjk = not CJK_LANGUAGES.isdisjoint(languages)
+    stops = [(code, STOPWORDS if code == "en" else stopwords(code)) for code in languages]
+    out: list[str] = []
+    for word in words(text):
+        for part in _CJK_SPLIT.findall(word) if cjk and _CJK_CHAR.search(word) else (word,):
+            if cjk and _CJK_CHAR.match(part):
+                out.extend(bigrams(part))
+                continue
+            stems = [_stem_in(part, code) for code, stop in stops if part not in stop]
+            out.extend(dict.fromkeys(stems))
+    return out
 
 
-def query_terms(text: str) -> list[str]:
+def query_terms(text: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
     """The distinct terms of a query, in first-seen order (what the page highlights)."""
-    return list(dict.fromkeys(terms(text)))
+    return list(dict.fromkeys(terms(text, languages)))
 
 
-def query_term_counts(text: str, limit: int) -> list[tuple[str, int]]:
+def query_term_counts(text: str, limit: int, languages: tuple[str, ...] = ("en",)) -> list[tuple[str, int]]:
     """The terms a query's keyword ranking counts, each with how often the query repeats it (BM25's query-term
     frequency: a word a long question uses three times is what it is about): the most repeated first, ties in
     first-seen order, at most `limit` of them (a pasted page fetches at most that many chunks). Depends on the
     query alone, so the page, Python and an offline page count the same terms (hamming_site/web/lexical.js's
     queryTermCounts)."""
     counts: dict[str, int] = {}
-    for term in terms(text):
+    for term in terms(text, languages):
         counts[term] = counts.get(term, 0) + 1
     return sorted(counts.items(), key=lambda kv: -kv[1])[:limit]  # sorted() is stable: first-seen within a count
 

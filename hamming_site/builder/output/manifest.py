@@ -74,7 +74,7 @@ def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: dic
 
 
 def report(run, manifest: dict, meaning, *, documents: int, skipped: dict, views: int, teacher: dict, encoded: dict,
-           rebuild_folder: str) -> dict:
+           rebuild_folder: str, languages: dict | None = None) -> dict:
     """report.json's figures. run: the build's (stages.py's Run: its options, folder, stage times and device);
     meaning: what trained or reused the model (model/meaning.py's Meaning)."""
     config, tmp, seconds, model = run.config, run.tmp, run.stage.seconds, meaning.model
@@ -82,6 +82,7 @@ def report(run, manifest: dict, meaning, *, documents: int, skipped: dict, views
         "documents": documents,
         "passages": manifest["passages"]["count"],
         "skipped": skipped,  # pages of a site folder left out, by reason
+        "languages": languages or {},  # pages per language (lexical/languages.py): said, given or detected
         "views": views,
         "bits": config.bits,
         "weight_bits": config.weight_bits,

@@ -245,6 +245,10 @@ def render_page(tmp: Path, manifest: dict, template: dict[str, bytes], runtime: 
     modules = [n for n in ASSETS if n.endswith((".js", ".css"))] + [
         p.name for p in runtime if p.name.endswith(".mjs") and p.name not in loaded_by_runtime.values()]
     manifest, names = content_names(tmp, manifest, modules, loaded_by_runtime)
+    # the other languages' stemmers, which the page imports by the names the manifest gives (English's it imports)
+    stemmers = {n.removeprefix("stem-").removesuffix(".mjs"): names[n] for n in sorted(names) if n.startswith("stem-")}
+    if stemmers:
+        manifest = {**manifest, "lexical": {**manifest["lexical"], "stemmers": stemmers}}
     env = jinja2.Environment(
         loader=jinja2.DictLoader({PAGE: template[PAGE].decode("utf-8")}), autoescape=True, keep_trailing_newline=True
     )

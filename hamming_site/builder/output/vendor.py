@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hamming_site.builder import UserError
+from hamming_site.builder.lexical.languages import PAGE_STEMMERS
 
 REGISTRY = "https://registry.npmjs.org"
 
@@ -78,10 +79,23 @@ PACKAGES = (
         "porter2 {version}: MIT License, Copyright (c) 2024 eilvelia (full text: LICENSE-porter2.txt)\n",
         wrap=(("porter2.mjs", "const exports = {};\n", "\nexport const stem = exports.stem;\n"),),
     ),
+    # Snowball 2.2's stemmers of the other languages, as Snowball's own generated JavaScript (ES modules, no
+    # imports, no eval): word for word PyStemmer 2.2.0.3's on 5.05 M distinct words (lexical/languages.py). A site
+    # ships only its languages' (stem-<code>.mjs, named by our codes: Orama's se is sv, dk is da).
+    Package(
+        "@orama/stemmers", "3.1.18",
+        "sha512-xXs5fpiUvBs4jJZtnayJmUSomdxxiwwwvTbAzPHSyI6geLM7bxXHgpVlYz4JeMBycHX8bHF7j9m7F35BxhuZ8g==",
+        {f"package/dist/{page}.js": f"stem-{code}.mjs" for code, page in PAGE_STEMMERS.items()},
+        "@orama/stemmers {version}: Apache License 2.0, Copyright 2023 OramaSearch Inc. (full text: "
+        "LICENSE-orama-stemmers.txt); generated from Snowball's stemmers: BSD 3-Clause License, Copyright (c) 2001, "
+        "Dr Martin Porter, Copyright (c) 2002, Richard Boulton. All rights reserved.\n",
+    ),
 )
 # Apache-2.0 asks for the licence text itself to travel with the code.
 _EXTRA = {"@huggingface/tokenizers": {"package/LICENSE": "LICENSE-tokenizers.txt"},
-          "porter2": {"package/LICENSE": "LICENSE-porter2.txt"}}
+          "porter2": {"package/LICENSE": "LICENSE-porter2.txt"},
+          "@orama/stemmers": {"package/LICENSE.md": "LICENSE-orama-stemmers.txt"}}
+STEMMERS_PACKAGE = "@orama/stemmers"
 
 
 def _tarball_url(pkg: Package) -> str:
@@ -123,19 +137,27 @@ def _fetch(pkg: Package, folder: Path) -> None:
     os.replace(tmp, folder)
 
 
-def runtime_files(cache_dir: Path | None = None, transformer: bool = True) -> tuple[list[Path], str]:
+def runtime_files(cache_dir: Path | None = None, transformer: bool = True, languages: tuple[str, ...] = ("en",)
+                  ) -> tuple[list[Path], str]:
     """Paths of every runtime file for the site, and the licence notices to ship beside them; without the
-    transformer (--meaning lite) only the keyword side's stemmer."""
+    transformer (--meaning lite) only the keyword side's stemmers: English's always (porter2), the other
+    languages' where the site has them."""
     cache_dir = cache_dir or Path.home() / ".cache" / "hamming-site"
     override = os.environ.get("HAMMING_SITE_VENDOR")
+    wanted = {f"stem-{code}.mjs" for code in languages if code in PAGE_STEMMERS}
     paths, notices = [], []
-    for pkg in PACKAGES if transformer else [p for p in PACKAGES if p.name == "porter2"]:
+    for pkg in PACKAGES:
+        if (pkg.name == STEMMERS_PACKAGE and not wanted) or (not transformer and pkg.name not in ("porter2",
+                                                                                                  STEMMERS_PACKAGE)):
+            continue
         folder = Path(override) if override else cache_dir / "vendor" / f"{pkg.name.replace('/', '+')}@{pkg.version}"
+        # the stemmers' package is fetched whole and cached; the site takes its languages' files
+        shipped = [n for n in pkg.files.values() if pkg.name != STEMMERS_PACKAGE or n in wanted]
         names = [*pkg.files.values(), *_EXTRA.get(pkg.name, {}).values()]
         if not all((folder / n).exists() for n in names):
             if override:
                 raise UserError(f"HAMMING_SITE_VENDOR={override} lacks {', '.join(names)}.")
             _fetch(pkg, folder)
-        paths += [folder / n for n in names]
+        paths += [folder / n for n in [*shipped, *_EXTRA.get(pkg.name, {}).values()]]
         notices.append(pkg.licence.format(version=pkg.version))
     return paths, "\n".join(notices)

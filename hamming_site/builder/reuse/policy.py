@@ -50,6 +50,7 @@ MODEL_OPTIONS = (
     "views_per_doc",
     "max_views",
     "seed",
+    "language",  # the static encoder's terms are its pages' words stemmed in their languages
 )
 # what a reuse rebuilds anyway (passages, keyword index, shards, page): free to differ from SITE's
 FREE_OPTIONS = ("overlap", "base_url", "pretty_urls", "docs_per_shard", "offline", "bm25_k1", "bm25_b", "title_weight",
@@ -62,7 +63,7 @@ NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain",
 # site stays reusable (--model-from takes that value, as it takes any option not given), and a plain rebuild with
 # today's default retrains it once
 ADDED = {"rank_epochs": 0, "meaning": "full", "static_epochs": 16, "static_bucket_bytes": 2048,
-         "static_init": "centroids"}
+         "static_init": "centroids", "language": ""}
 
 
 def corpus_name(config) -> str:

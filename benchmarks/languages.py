@@ -1,0 +1,97 @@
+"""A real manual in another language, built: does typing a section's heading, or a short piece of its own text,
+find the section (its page#anchor) in the top 3?
+
+    build-site FOLDER -o SITE                  # defaults; the same FOLDER built before and after a change
+    python benchmarks/languages.py SITE [SITE...] [--json OUT]
+
+For each passage that begins an anchored section (h1-h3 with an id): its heading as typed, and a piece of the
+section's text: 10 characters from its middle where the text is Chinese, Japanese or Korean, else 6 words from its
+middle (drawn with a fixed seed). A hit: the section's own page among the first 3 results with the section among
+its sub-results, as the page shows them. Per mode: lexical (the first list), hybrid-lite and hybrid. Also the
+site's languages (report.json) and the keyword index's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+from pathlib import Path
+
+from emit import emit
+
+from hamming_site.builder.lexical.tokenize import CJK
+from hamming_site.builder.output.names import documents
+from hamming_site.builder.ranking import SiteRanker
+
+TOP = 3
+_CJK = re.compile(f"[{CJK}]")
+
+
+def piece(text: str, rng: random.Random) -> str | None:
+    """10 CJK characters or 6 words from the middle of a section's text (None where it is too short)."""
+    if len(_CJK.findall(text)) > len(text) / 4:
+        chars = [c for c in text if not c.isspace()]
+        if len(chars) < 20:
+            return None
+        at = rng.randrange(len(chars) // 4, len(chars) - 10)
+        return "".join(chars[at : at + 10])
+    words = text.split()
+    if len(words) < 12:
+        return None
+    at = rng.randrange(len(words) // 4, len(words) - 6)
+    return " ".join(words[at : at + 6])
+
+
+def measure(site: Path) -> dict:
+    docs = documents(site)
+    ranker = SiteRanker(site)
+    rows = ranker.row_doc if ranker.row_doc is not None else range(len(docs))
+    first_row: dict[int, int] = {}
+    for r, d in enumerate(rows):
+        first_row.setdefault(int(d), r)
+    rng = random.Random(0)
+    cases = []  # (kind, query, doc, anchor)
+    for d, doc in enumerate(docs):
+        passages, seen = doc.get("passages", []), set()
+        for i, p in enumerate(passages):
+            if not (p["heading"] and p["anchor"]) or p["anchor"] in seen:
+                continue
+            seen.add(p["anchor"])
+            cases.append(("heading", p["heading"], d, p["anchor"]))
+            end = next((q["start"] for q in passages[i + 1 :] if q["anchor"] != p["anchor"]), len(doc.get("text", "")))
+            text = doc.get("text", "")[p["start"] : end]
+            if (q := piece(text, rng)) is not None:
+                cases.append(("text", q, d, p["anchor"]))
+
+    def anchors_of(result: dict) -> list[str]:
+        listed = docs[result["index"]].get("passages")
+        return [listed[p["row"] - first_row[result["index"]]]["anchor"] if listed else "" for p in result["passages"]]
+
+    modes = ["lexical", "hybrid-lite"] + (["hybrid"] if ranker.encoder is not None else [])
+    hits = {(kind, m): 0 for kind in ("heading", "text") for m in modes}
+    count = {kind: sum(c[0] == kind for c in cases) for kind in ("heading", "text")}
+    for kind, query, d, anchor in cases:
+        signals = ranker.query(query)
+        for m in modes:
+            results = ranker.results(signals, 10, m)[:TOP]
+            hits[kind, m] += any(r["index"] == d and anchor in anchors_of(r) for r in results)
+    manifest = json.loads((site / "manifest.json").read_text())
+    report = json.loads((site / "report.json").read_text())
+    return {"site": str(site), "documents": manifest["count"], "passages": manifest["passages"]["count"],
+            "languages": report.get("languages"), "lexical_bytes": manifest["lexical"]["bytes"],
+            "cases": count,
+            f"top{TOP}": {f"{kind} {m}": round(hits[kind, m] / max(1, count[kind]), 4) for kind, m in hits}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("sites", type=Path, nargs="+")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    emit({"sites": [measure(s) for s in args.sites]}, args.json)
+
+
+if __name__ == "__main__":
+    main()
