@@ -4,10 +4,10 @@ Stemmed with Snowball 2.2 (PyStemmer 2.2.0.3 here, the same rules compiled to Ja
 @orama/stemmers 3.1.18's files are Snowball's own generated code, and agree with PyStemmer word for word on
 5.05 M distinct words of real text in these 11 languages, Debian's word lists and manuals; porter2 1.1.0 for
 English, as before): en, de, fr, es, it, pt, nl, sv, da, no, fi, ru. Only English drops stop words (Lucene's short
-list, tokenize.STOPWORDS; stopwords() says why the others keep theirs); Snowball's own lists
-(data/snowball_stopwords.json, BSD-3-Clause: data/SNOWBALL-LICENSE) tell a page's language. Chinese, Japanese and Korean are cut into overlapping character bigrams (tokenize.py), as
-Lucene's CJK analyzer does: no dictionary, so the build and the page cannot segment differently. Any other
-language is indexed as written, lower-cased, unstemmed.
+list, tokenize.STOPWORDS; stopwords() says why the others drop none); Snowball's own lists
+(data/snowball_stopwords.json, BSD-3-Clause: data/SNOWBALL-LICENSE) tell a page's language. Chinese, Japanese and
+Korean are cut into overlapping character bigrams (tokenize.py), as Lucene's CJK analyzer does: no dictionary, so
+the build and the page cannot segment differently. Any other language is indexed as written, lower-cased, unstemmed.
 
 A page's language: what it says (<html lang>, front matter or a .jsonl record's `lang`, --language), else
 detect(): the script of its letters (kana: ja, hangul: ko, han: zh, cyrillic: ru), else the Latin-script language
