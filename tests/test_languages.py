@@ -6,6 +6,7 @@ diacritics; docs/benchmarks.md has the parity on millions of words of real text)
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -180,6 +181,24 @@ def test_the_page_ranks_every_language_as_python_does(languages_site, browser):
                 py = ranker.results(ranker.query(query), 10, mode)
                 assert [(r["index"], r["score"]) for r in js] == [(r["index"], r["score"]) for r in py], (mode, query)
         assert any("/stem-ru." in u for u in requests) and any("/stem-de." in u for u in requests)
+        # the site's commonest language (a tie here: its first page's, German) is the page's
+        assert page.get_attribute("html", "lang") == "de" and "Dokumente" in page.text_content("label")
         assert not errors
     finally:
         httpd.shutdown()
+
+
+def test_the_page_speaks_the_sites_language(tiny_config):
+    from hamming_site.builder.build import build_site
+    from hamming_site.builder.output.site import page_strings
+
+    result = build_site(tiny_config(language="fr"))
+    page = (result.out / "index.html").read_text()
+    count = result.manifest["count"]
+    assert '<html lang="fr">' in page and f"Rechercher dans {count} documents" in page and "Décrivez ce que" in page
+    assert result.manifest["language"] == "fr" and result.manifest["strings"] == page_strings("fr")
+    assert page_strings("xx") == page_strings("en")  # a language it does not speak: English
+    tables = [page_strings(code) for code in ("en", "de", "fr", "es", "it", "pt", "ru", "ja", "zh", "ko")]
+    # every language has every sentence, with the same {placeholders} as English's
+    slots = {k: set(re.findall(r"\{\w+\}", v)) for k, v in tables[0].items()}
+    assert all({k: set(re.findall(r"\{\w+\}", v)) for k, v in table.items()} == slots for table in tables)

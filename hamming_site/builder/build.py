@@ -21,6 +21,7 @@ from hamming_site.builder.config import BuildConfig
 from hamming_site.builder.input import languages_of, read_input
 from hamming_site.builder.input.passages import row_documents, sections, split_passages
 from hamming_site.builder.lexical.index import Bm25, write_index
+from hamming_site.builder.lexical.languages import normalize
 from hamming_site.builder.model.distill import query_views
 from hamming_site.builder.output import manifest as site_manifest
 from hamming_site.builder.output.clusters import write_clusters
@@ -28,6 +29,7 @@ from hamming_site.builder.output.codes import unpack
 from hamming_site.builder.output.site import (
     check_out,
     make_temp_dir,
+    page_strings,
     place,
     render_page,
     site_root,
@@ -117,6 +119,9 @@ def _site(run: Run, models: Models, docs, corpus: Corpus, meaning, lexical, clus
     manifest = site_manifest.manifest(config, tmp, site_root(config, config.site_folder()), len(docs),
                                       len(corpus.passages), shards, lexical, meaning.static, clusters,
                                       models.teacher_sha, meaning.model.student)
+    # the page's and the widget's own words, in the site's language (--language, else its commonest page's)
+    language = normalize(config.language) if config.language else Counter(d.lang for d in docs).most_common(1)[0][0]
+    manifest = {**manifest, "language": language, "strings": page_strings(language)}
     manifest = render_page(tmp, manifest, template, *runtime)  # every fetched file named by its content
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest

@@ -114,7 +114,7 @@ def _code_digest() -> str:
 
     h = hashlib.sha256(__version__.encode())
     for name, entry in _walk(resources.files("hamming_site")):  # the page's files are in it too (hamming_site/web)
-        if name.endswith((".py", ".j2", ".js", ".css", ".wat")):
+        if name.endswith((".py", ".j2", ".js", ".css", ".wat", ".json")):
             h.update(f"hamming_site/{name}".encode() + b"\0" + entry.read_bytes())
     return h.hexdigest()
 

@@ -38,9 +38,11 @@ export const liteReady = () => startLite();
 export const ready = () => startSemantic().then(() => true);
 
 /** What a UI says of the site: {documents, filters (the keys a visitor can filter by), offline (whether the site
- * may be kept for offline use), meaning ("both", "lite", "full" or "none")}. */
+ * may be kept for offline use), meaning ("both", "lite", "full" or "none"), language (its pages' commonest, or
+ * --language), strings (the page's and the widget's words in that language: web/strings.json)}. */
 export async function siteInfo() {
   const m = await manifest;
   const meaning = m.static && m.model ? "both" : m.static ? "lite" : m.model ? "full" : "none";
-  return { documents: m.count, filters: m.filters?.keys ?? [], offline: m.offline !== false, meaning };
+  return { documents: m.count, filters: m.filters?.keys ?? [], offline: m.offline !== false, meaning,
+           language: m.language ?? "en", strings: m.strings ?? {} };
 }

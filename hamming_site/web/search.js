@@ -9,6 +9,9 @@ import { embed, filters, getState, keywordsReady, liteReady, onOffline, onState,
 import { appendHighlighted, linkOrText, snippet } from "./highlight.js";
 
 const $ = (id) => document.getElementById(id);
+let words = {}; // the page's words in the site's language (manifest.json's strings, web/strings.json)
+/** The page's sentence `key` in the site's language, {name} filled from params. */
+const t = (key, params = {}) => (words[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
 let said = ""; // the status line, without what it says of the offline copy
 let keeping = ""; // what it says of the offline copy while it is being made: "available offline: 63 %"
 const status = (text) => { said = text; $("status").textContent = keeping ? `${text} (${keeping})` : text; };
@@ -50,24 +53,21 @@ function renderResult(r, match) {
 }
 
 let liteSite = false; // built with --meaning lite: the static encoder is the whole of its meaning
-siteInfo().then((info) => { liteSite = info.meaning === "lite"; }, () => {});
+siteInfo().then((info) => { liteSite = info.meaning === "lite"; words = info.strings; }, () => {});
 
 function describe(state, { n, count, ms, terms, note }, loaded) {
   if (note) return note; // what the list on screen lacks, until the next query
-  const found = n ? `${n} results` : "No results";
-  if (state === "ready" || (state === "lite" && liteSite)) return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms`;
+  const where = (found) => t("found", { found, count: count.toLocaleString(), ms: Math.round(ms) });
+  const found = n ? t("results", { n }) : t("no_results");
+  if (state === "ready" || (state === "lite" && liteSite)) return where(found);
   const pct = loaded == null ? "" : ` (${loaded}%)`;
-  if (state === "lite" && !liteSite) {
-    const more = saveData() ? "data saver is on, so the full model is not loaded" : `the full model is loading${pct}`;
-    return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms; ${more}.`;
-  }
-  if (state === "lite-only")
-    return `${found} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms; the full model is unavailable, light meaning-based search works.`;
-  const why = terms ? found.replace("results", "keyword results") : "No keyword in this query is in the index";
-  const next = state === "lexical-only"
-    ? "meaning-based search is unavailable (the model did not load); keyword search works"
-    : `meaning-based results are loading${pct}`;
-  return `${why} from ${count.toLocaleString()} documents, ${Math.round(ms)} ms; ${next}.`;
+  if (state === "lite" && !liteSite)
+    return `${where(found)}; ${saveData() ? t("data_saver") : t("model_loading", { pct })}.`;
+  if (state === "lite-only") return `${where(found)}; ${t("model_unavailable")}.`;
+  // the keyword list alone: what it found, or that no word of the query is in the index
+  const why = terms ? where(n ? t("keyword_results", { n }) : t("no_results")) : t("no_keyword");
+  const next = state === "lexical-only" ? t("meaning_unavailable") : t("meaning_loading", { pct });
+  return `${why}; ${next}.`;
 }
 
 let generation = 0;
@@ -94,7 +94,7 @@ async function onInput(text, pushUrl = true) {
   if (!text.trim()) {
     $("results").replaceChildren();
     shown = null;
-    if (mine === generation) status(`${info.documents.toLocaleString()} documents. Type to search.`);
+    if (mine === generation) status(t("type", { count: info.documents.toLocaleString() }));
     return;
   }
   const t0 = performance.now();
@@ -114,17 +114,16 @@ async function onInput(text, pushUrl = true) {
     $("results").replaceChildren(); // never the previous query's list under this one's failure
     delete $("results").dataset.ranking;
     shown = null;
-    status(`Search failed: ${e.message}`);
+    status(t("failed", { error: e.message }));
   }
 }
 
 /** What a query's list lacks, offline before those files were kept; null where it lacks nothing. */
 function missing({ keywords, meaning, documents }) {
-  const parts = [keywords && "part of the keyword index", meaning && "part of the meaning index",
-                 documents && `${documents} of the results' documents`].filter(Boolean);
+  const parts = [keywords && t("part_keywords"), meaning && t("part_meaning"),
+                 documents && t("part_documents", { n: documents })].filter(Boolean);
   if (!parts.length) return null;
-  return "Not every file of this search could be had (offline before it was kept, or damaged): " +
-    `without ${parts.join(", ")}, these results are what this page has.`;
+  return t("partial", { parts: parts.join(", ") });
 }
 
 let registered = false;
@@ -138,7 +137,7 @@ function keepPage(info) {
 onOffline(({ state, done, total }) => {
   if (!state) return;
   document.body.dataset.offline = state;
-  keeping = state === "caching" ? `available offline: ${Math.floor((100 * done) / Math.max(total, 1))} %` : "";
+  keeping = state === "caching" ? t("offline", { pct: Math.floor((100 * done) / Math.max(total, 1)) }) : "";
   status(said);
 });
 
@@ -169,36 +168,36 @@ onState(async (state, detail) => {
   const info = await siteInfo().catch(() => null);
   if (state === "error") {
     setState("error");
-    status(`The search could not start: ${detail.error?.message ?? "unknown error"}`);
+    status(t("could_not_start", { error: detail.error?.message ?? "?" }));
   } else if ((state === "lexical" || state === "lite") && detail.total) {
     loaded = Math.round((100 * detail.loaded) / detail.total);
     status(shown && getState() === state ? describe(state, shown, loaded)
-      : `Keyword search is ready; loading meaning-based search… ${loaded}%`);
+      : t("keywords_ready", { pct: loaded }));
   } else if (state === "lexical" && started) {
     setState("lexical"); // a deploy replaced the build: its meaning loads again
   } else if (state === "lexical" && !started) {
     started = true;
     setState("lexical");
-    status(`${info.documents.toLocaleString()} documents. Type to search (meaning-based search is loading).`);
+    status(t("type_loading", { count: info.documents.toLocaleString() }));
     // idle: no query needs the network now, so the next tier loads (the static encoder's codes, or the model)
     setTimeout(preload, IDLE_MS);
     const q = new URLSearchParams(location.search).get("q");
     if (q) { $("q").value = q; await onInput(q, false); }
   } else if (state === "lite" || state === "lite-only") {
     setState(state);
-    if (state === "lite-only") status(`The full model is unavailable (${detail.error?.message}); light meaning-based search works.`);
+    if (state === "lite-only") status(t("full_unavailable", { error: detail.error?.message }));
     const text = $("q").value;  // the same query again, now hybrid-lite
     if (text.trim()) onInput(text, false);
-    else if (state === "lite") status(`${info.documents.toLocaleString()} documents. Type to search.`);
+    else if (state === "lite") status(t("type", { count: info.documents.toLocaleString() }));
   } else if (state === "ready") {
     setState("ready");
     // the same query again, now hybrid: the box's text and the focus stay as they are
     const text = $("q").value;
     if (text.trim()) onInput(text, false);
-    else status(`${info.documents.toLocaleString()} documents. Type to search.`);
+    else status(t("type", { count: info.documents.toLocaleString() }));
   } else if (state === "lexical-only") {
     setState("lexical-only");
-    status(`Meaning-based search is unavailable (${detail.error?.message}); keyword search works.`);
+    status(t("meaning_failed", { error: detail.error?.message }));
     if ($("q").value.trim()) onInput($("q").value, false);
   }
 });

@@ -5,7 +5,7 @@
 // through the results, Enter opens one (its best passage: page.html#section), Escape closes the list.
 // Styled through CSS custom properties (--hamming-*, widget.css) and ::part(input|list|option|filters).
 // filters="tag,section": checkboxes for those filter keys (their files fetched when the box is first focused).
-import { filters, onOffline, onState, searchReport } from "./api.js";
+import { filters, onOffline, onState, searchReport, siteInfo } from "./api.js";
 import { appendHighlighted, snippet } from "./highlight.js";
 
 const DEBOUNCE_MS = 120;
@@ -25,6 +25,11 @@ class HammingSearch extends HTMLElement {
     this.input.setAttribute("part", "input");
     this.input.setAttribute("role", "combobox");
     this.input.setAttribute("aria-label", this.getAttribute("label") || "Search this site");
+    // the site's own words where the page set none (manifest.json's strings, in the site's language)
+    siteInfo().then(({ strings }) => {
+      if (!this.getAttribute("placeholder") && strings.widget_placeholder) this.input.placeholder = strings.widget_placeholder;
+      if (!this.getAttribute("label") && strings.widget_label) this.input.setAttribute("aria-label", strings.widget_label);
+    }, () => {});
     this.input.setAttribute("aria-autocomplete", "list");
     this.input.setAttribute("aria-expanded", "false");
     this.input.setAttribute("aria-controls", `${id}-list`);
@@ -134,16 +139,20 @@ class HammingSearch extends HTMLElement {
       // the best ranking loaded now; the next tier starts loading once this list is on screen
       const { results, mode, gaps, match } = await searchReport(text, k, { filters: this.chosen });
       if (mine !== this.generation) return;
-      this.render(results, match);
+      this.render(results, match, text === this.shownText);
+      this.shownText = text;
       const partial = gaps.keywords || gaps.meaning || gaps.documents;
-      this.status.textContent = partial ? "Not every file could be had: showing what this page has" : results.length ? "" : "No results";
+      const say = (await siteInfo()).strings; // the site's language (manifest.json's strings)
+      if (mine !== this.generation) return;
+      this.status.textContent = partial ? say.widget_partial : results.length ? "" : say.no_results;
       this.list.dataset.ranking = mode;
     } catch (e) {
       if (mine !== this.generation) return;
       this.list.replaceChildren(); // never the previous query's list under this one's failure
       delete this.list.dataset.ranking;
       this.close();
-      this.status.textContent = `Search failed: ${e.message}`;
+      const say = await siteInfo().then((i) => i.strings, () => ({}));
+      this.status.textContent = (say.failed ?? "Search failed: {error}").replace("{error}", e.message);
     }
   }
 
@@ -159,7 +168,10 @@ class HammingSearch extends HTMLElement {
     return li;
   }
 
-  render(results, match) {
+  render(results, match, again = false) {
+    // again (the same query, ranked by a later tier: hybrid-lite, then hybrid): the option the visitor moved to
+    // stays chosen, by its link (the arrow keys' place was lost while the model finished loading)
+    const chosen = again && this.active >= 0 ? this.options[this.active]?.dataset.url : undefined;
     this.optionCount = 0;
     const items = [];
     for (const r of results) {
@@ -187,7 +199,7 @@ class HammingSearch extends HTMLElement {
       }
     }
     this.list.replaceChildren(...items);
-    this.select(-1);
+    this.select(chosen === undefined ? -1 : items.findIndex((o) => o.dataset.url === chosen));
     if (items.length && !this.dismissed) this.open(); else this.close();
   }
 }

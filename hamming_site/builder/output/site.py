@@ -212,6 +212,16 @@ targets from the teacher {teacher}. tokenizer.json is the student's tokenizer, u
 """
 
 
+STRINGS = "strings.json"  # the page's and the widget's words in each language they speak (read at build time)
+
+
+def page_strings(language: str) -> dict[str, str]:
+    """The page's and the widget's words in `language` (web/strings.json: en, de, fr, es, it, pt, ru, ja, zh, ko),
+    English's where it has none; manifest.json carries them, so every page of the site speaks alike."""
+    tables = json.loads(resources.files(TEMPLATE_PACKAGE).joinpath(STRINGS).read_text(encoding="utf-8"))
+    return {**tables["en"], **tables.get(language, {})}
+
+
 def template_files() -> dict[str, bytes]:
     """The page's own files, read through importlib.resources so that a wheel, a zip and an editable checkout
     all work; called before any heavy work, so a broken installation fails in one sentence, not at the end."""
