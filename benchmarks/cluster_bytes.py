@@ -5,7 +5,7 @@ query's probed clusters, gzip -6 as a static host serves them.
 
 Build the same folder with several `--cluster-rows` (0: the default, 4 x sqrt(passages) clusters) into several
 sites, then compare them here: for each site its clusters, probes and build recall (manifest.json), the centroids'
-bytes, and over the queries (the page's own encoder, hamming_site/builder/ranking.py) the mean rows and bytes of the
+bytes, and over the queries (the page's own encoder, hamming_site/builder/search/rank.py) the mean rows and bytes of the
 clusters a query fetches. Quality is site-eval's business (it reports the probed recall and nDCG on judged questions).
 """
 
@@ -22,7 +22,7 @@ from emit import emit
 
 from hamming_site.builder.lexical.tokenize import terms
 from hamming_site.builder.output.clusters import HEADER, SIGNS
-from hamming_site.builder.ranking import SiteRanker
+from hamming_site.builder.search.rank import SiteRanker
 
 
 def measure(site: Path, queries: list[str]) -> dict:

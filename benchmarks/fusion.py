@@ -4,7 +4,7 @@
 
 For every query: the site's model embeds it (ONNX, as site-eval), the meaning ranking is the page's Hamming +
 rerank; the keyword side is the site's own index format built here with the default BM25 settings. Then
-hamming_site.builder.fusion.fuse over a grid of alpha (weight of meaning) and depth (candidates per side), plus
+hamming_site.builder.search.fusion.fuse over a grid of alpha (weight of meaning) and depth (candidates per side), plus
 reciprocal rank fusion for comparison. nDCG@10 with pytrec_eval, as site-eval. Tune on train; report test with
 site-eval.
 """
@@ -19,14 +19,14 @@ from pathlib import Path
 from emit import emit
 
 from hamming_site.builder.evaluate import _metrics, find_corpus, load_qrels, load_queries
-from hamming_site.builder.fusion import fuse
 from hamming_site.builder.input.corpus import read_corpus
 from hamming_site.builder.lexical.index import Bm25, IndexReader, write_index
-from hamming_site.builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 from hamming_site.builder.model.export import OnnxEncoder
 from hamming_site.builder.model.student import Tokenizer
 from hamming_site.builder.output.codes import asymmetric, hamming, pack, rank, read_codes
 from hamming_site.builder.output.names import site_path
+from hamming_site.builder.search.fusion import fuse
+from hamming_site.builder.search.lexical import bm25_scores, lexical_order, title_tiers
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from browsing import CHROMIUM, FLAGS, serve  # noqa: E402
 from emit import emit
 
-from hamming_site.builder.ranking import SiteRanker  # noqa: E402
+from hamming_site.builder.search.rank import SiteRanker  # noqa: E402
 
 BATCH_JS = """([titles, mode]) => Promise.all(titles.map(t => window.hammingSearch.search(t, 1, {mode})
   .then(r => r.length ? r[0].index : -1)))"""

@@ -28,7 +28,7 @@ from emit import emit
 from hamming_site.builder.lexical.languages import STEMMERS, detect
 from hamming_site.builder.lexical.tokenize import CJK, words
 from hamming_site.builder.output.names import documents
-from hamming_site.builder.ranking import SiteRanker
+from hamming_site.builder.search.rank import SiteRanker
 
 TOP = 3
 _CJK = re.compile(f"[{CJK}]")

@@ -24,7 +24,7 @@ import numpy as np
 from hamming_site.builder.evaluate import _metrics, find_corpus, load_qrels, load_queries
 from hamming_site.builder.input.corpus import read_corpus
 from hamming_site.builder.lexical.index import Bm25, IndexReader, write_index
-from hamming_site.builder.lexical.rank import bm25_scores, lexical_order, title_tiers
+from hamming_site.builder.search.lexical import bm25_scores, lexical_order, title_tiers
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results"

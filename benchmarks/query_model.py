@@ -30,8 +30,8 @@ from hamming_site.builder.model.querymodel import QueryModelSpec, query_model
 from hamming_site.builder.model.student import Tokenizer, pad_batch, tokenizer_json, truncate_ids
 from hamming_site.builder.output.codes import rank, read_codes
 from hamming_site.builder.output.names import site_path
-from hamming_site.builder.ranking import by_document
 from hamming_site.builder.reuse.records import load
+from hamming_site.builder.search.rank import by_document
 from hamming_site.builder.teacher.embed import embed
 from hamming_site.builder.teacher.load import fingerprint, load_teacher
 

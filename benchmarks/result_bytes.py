@@ -20,7 +20,7 @@ import numpy as np
 from emit import emit
 
 from hamming_site.builder.output.names import part_name, passage_text, shard_name, shard_of
-from hamming_site.builder.ranking import SiteRanker
+from hamming_site.builder.search.rank import SiteRanker
 
 
 def _gz(value) -> int:

@@ -23,7 +23,7 @@ from emit import emit
 from selectolax.lexbor import LexborHTMLParser
 
 from hamming_site.builder.output.names import documents
-from hamming_site.builder.ranking import SiteRanker
+from hamming_site.builder.search.rank import SiteRanker
 
 TOP = 3
 

@@ -10,7 +10,7 @@ import re
 import threading
 from pathlib import Path
 
-from hamming_site.builder.ranking import SiteRanker
+from hamming_site.builder.search.rank import SiteRanker
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

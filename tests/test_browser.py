@@ -15,7 +15,7 @@ from browsing import CHROMIUM, FIRST_RESULT, QUERIES, open_page, parity_queries,
 
 from conftest import PARITY_SEEDS, parity_rows
 from hamming_site.builder.output.names import site_path
-from hamming_site.builder.ranking import SiteRanker
+from hamming_site.builder.search.rank import SiteRanker
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 if not CHROMIUM.exists():

@@ -16,7 +16,7 @@ import pytest
 from browsing import CHROMIUM, QUERIES, python_ranking, same_order, serve
 
 from hamming_site.builder.output.names import shard_of, site_path
-from hamming_site.builder.ranking import SiteRanker
+from hamming_site.builder.search.rank import SiteRanker
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 if not CHROMIUM.exists():

@@ -24,7 +24,7 @@ from hamming_site.builder.output.clusters import (
 )
 from hamming_site.builder.output.codes import pack, rank, read_codes
 from hamming_site.builder.output.names import site_path
-from hamming_site.builder.ranking import SiteRanker
+from hamming_site.builder.search.rank import SiteRanker
 
 
 def _codes(n: int = 2000, bits: int = 64, groups: int = 8, seed: int = 0):

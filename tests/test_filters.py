@@ -11,7 +11,7 @@ from browsing import CHROMIUM, serve
 from hamming_site.builder.build import build_site
 from hamming_site.builder.input.folder import read_folder
 from hamming_site.builder.output.names import site_folder
-from hamming_site.builder.ranking import SiteRanker
+from hamming_site.builder.search.rank import SiteRanker
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "filters"
 

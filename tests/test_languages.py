@@ -139,7 +139,7 @@ def languages_site(tmp_path_factory, tiny_model):
 
 
 def test_a_site_in_many_languages_finds_each_page_by_its_words_in_any_form(languages_site):
-    from hamming_site.builder.ranking import SiteRanker
+    from hamming_site.builder.search.rank import SiteRanker
 
     report = json.loads((languages_site / "report.json").read_text())
     assert report["languages"] == {s["lang"]: 1 for s in SAMPLES}
@@ -163,7 +163,7 @@ def test_the_page_ranks_every_language_as_python_does(languages_site, browser):
     query of every language as SiteRanker does, equal to the last bit (lexical and the static encoder's modes)."""
     from browsing import CHROMIUM, open_page, serve
 
-    from hamming_site.builder.ranking import SiteRanker
+    from hamming_site.builder.search.rank import SiteRanker
 
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed")

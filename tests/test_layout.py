@@ -108,10 +108,10 @@ TIERS = [
     {"builder", "data", "web"},  # version, format version, UserError, shared names; the shipped data and page files
     {"teacher", "input", "lexical"},  # the teacher; pages -> documents -> passages; the keyword index
     {"output"},  # every file format of the site (codes, static rows, clusters, shards, manifest, names)
-    {"model", "fusion"},  # what is trained (binarizer, students, static encoder) and the hybrid fusion
-    {"ranking", "reuse", "training", "stages", "config"},  # the page's twin; the two makers of meaning; the run
+    {"model"},  # what is trained (binarizer, students, static encoder)
+    {"search", "reuse", "training", "stages", "config"},  # the page's twin; the two makers of meaning; the run
     {"build", "options"},  # the pipeline; options from the CLI, the API and the plugins
-    {"evaluate"},  # site-eval: builds, then ranks through ranking.py
+    {"evaluate"},  # site-eval: builds, then ranks through search/rank.py
     {"cli"},  # the only module that prints
     {"hamming_site", "__main__", "sphinx", "mkdocs"},  # the API, python -m, the integrations
 ]

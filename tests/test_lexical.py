@@ -1,4 +1,4 @@
-"""The keyword search: the build's Python (hamming_site/builder/lexical/, hamming_site/builder/fusion.py) and the
+"""The keyword search: the build's Python (hamming_site/builder/lexical/, hamming_site/builder/search/fusion.py) and the
 page's JavaScript (hamming_site/web/lexical.js, driven through tests/js/lexical_cli.mjs) tokenize, read the index, rank
 and fuse identically; the index round-trips; BM25's edge cases. Real queries from ../shared/data where it exists."""
 
@@ -14,9 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hamming_site.builder.fusion import fuse
 from hamming_site.builder.lexical.index import Bm25, IndexReader, chunk_of, impacts, parse_chunk, write_index
-from hamming_site.builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 from hamming_site.builder.lexical.tokenize import (
     EXACT,
     LOOSE,
@@ -29,6 +27,8 @@ from hamming_site.builder.lexical.tokenize import (
     title_keys,
     words,
 )
+from hamming_site.builder.search.fusion import fuse
+from hamming_site.builder.search.lexical import bm25_scores, lexical_order, title_tiers
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 

@@ -13,7 +13,7 @@ from tokenizers import Tokenizer
 
 from hamming_site.builder.input.corpus import Document, Section
 from hamming_site.builder.input.passages import row_documents, split_passages
-from hamming_site.builder.ranking import by_document
+from hamming_site.builder.search.rank import by_document
 
 
 @pytest.fixture(scope="module")

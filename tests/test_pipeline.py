@@ -414,7 +414,7 @@ def test_build_with_a_wider_teacher(tiny_config, wide_teacher):
 
 def test_the_site_carries_its_keyword_index(tiny_config):
     from hamming_site.builder.lexical.index import IndexReader
-    from hamming_site.builder.lexical.rank import bm25_scores, lexical_order, title_tiers
+    from hamming_site.builder.search.lexical import bm25_scores, lexical_order, title_tiers
 
     config = tiny_config()
     build_site(config)

@@ -15,7 +15,7 @@ from conftest import SMALL_QUERY_MODEL
 from hamming_site.builder.build import build_site
 from hamming_site.builder.config import BuildConfig
 from hamming_site.builder.output.names import documents, passage_text, site_path
-from hamming_site.builder.ranking import SiteRanker
+from hamming_site.builder.search.rank import SiteRanker
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parent.parent

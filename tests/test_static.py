@@ -12,7 +12,7 @@ from hamming_site.builder.build import build_site
 from hamming_site.builder.lexical.tokenize import terms
 from hamming_site.builder.model.static import StaticTable, TermBags, fit_static
 from hamming_site.builder.output.static import StaticReader, bucket_of, parse_bucket, quantize, write_static
-from hamming_site.builder.ranking import SiteRanker
+from hamming_site.builder.search.rank import SiteRanker
 
 
 def _topics(seed: int = 0):

@@ -14,7 +14,7 @@ from hamming_site.builder import UserError, __version__
 from hamming_site.builder.config import BuildConfig
 from hamming_site.builder.input.corpus import read_corpus
 from hamming_site.builder.output.codes import rank
-from hamming_site.builder.ranking import SiteRanker, by_document
+from hamming_site.builder.search.rank import SiteRanker, by_document
 from hamming_site.builder.teacher.embed import embed
 from hamming_site.builder.teacher.load import fingerprint, load_teacher
 

@@ -1,5 +1,5 @@
 // Filters and sort keys (hamming_site/builder/output/filters.py writes their files): fetched only when a query filters or sorts,
-// so a query that does neither costs what it did. The same definitions as hamming_site/builder/ranking.py's FilterIndex and
+// so a query that does neither costs what it did. The same definitions as hamming_site/builder/search/rank.py's FilterIndex and
 // sort_results, parity-tested (tests/test_filters.py).
 import { load } from "./files.js";
 

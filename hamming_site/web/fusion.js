@@ -1,13 +1,13 @@
 // Pure functions that combine rankings, each the twin of a Python function of the same name: hybrid fusion
-// (hamming_site/builder/fusion.py's fuse), grouping ranked passages into documents (hamming_site/builder/ranking.py's by_document) and the
-// meaning side of a query, filtered or not (hamming_site/builder/ranking.py's results).
+// (hamming_site/builder/search/fusion.py's fuse), grouping ranked passages into documents (hamming_site/builder/search/rank.py's by_document) and the
+// meaning side of a query, filtered or not (hamming_site/builder/search/rank.py's results).
 // No DOM, no fetch: unit-tested in node (tests/js/) and parity-tested against Python (tests/test_lexical.py).
 
 import { asymmetricScore, rank, signBits } from "./hamming.js";
 import { lexicalOrder } from "./lexical.js";
 
-const SEMANTIC_ROWS_PER_RESULT = 4; // hamming_site/builder/ranking.py's: rows ranked per result when documents were split
-const RERANK_DEPTH = 100; // worker.js's and hamming_site/builder/ranking.py's
+const SEMANTIC_ROWS_PER_RESULT = 4; // hamming_site/builder/search/rank.py's: rows ranked per result when documents were split
+const RERANK_DEPTH = 100; // worker.js's and hamming_site/builder/search/rank.py's
 
 /** Min-max scaled to [0, 1]; an unknown value (null: a row whose cluster the query did not fetch) counts as 0. */
 function unit(values) {
@@ -17,7 +17,7 @@ function unit(values) {
 }
 
 /**
- * Hybrid ranking (hamming_site/builder/fusion.py's fuse): candidates are the first `depth` of the keyword ranking and of the
+ * Hybrid ranking (hamming_site/builder/search/fusion.py's fuse): candidates are the first `depth` of the keyword ranking and of the
  * meaning ranking (`semantic`, indices best first) and every titled match; each gets both scores (semanticScore
  * of any index, null where its codes were not fetched), min-max scaled over the candidates, mixed alpha : 1 - alpha; sorted by tier, fused score
  * descending, index ascending. Returns [{index, score}] best first.
@@ -35,7 +35,7 @@ export function fuse(lexical, tiers, semantic, semanticScore, k, alpha, depth) {
 /**
  * Rows (passages) ranked best first -> documents ranked by their best row, each with its best `perDoc` rows:
  * [{index, score, distance, passages: [{row, score}]}]. rowDoc null: rows are documents. The same definition
- * as hamming_site/builder/ranking.py's by_document.
+ * as hamming_site/builder/search/rank.py's by_document.
  */
 export function byDocument(rows, rowDoc, k, perDoc = 3) {
   const out = new Map();
@@ -59,7 +59,7 @@ export function sinkDistances(dist, row, rowDoc, allowed, bits) {
   return dist;
 }
 
-/** The meaning side of a query (hamming_site/builder/ranking.py's results): the fetched set's rows ranked by Hamming + rerank
+/** The meaning side of a query (hamming_site/builder/search/rank.py's results): the fetched set's rows ranked by Hamming + rerank
  * (semantic, lite) or fused with the keyword side `keys` (hybrid, hybrid-lite); rows as [{index, distance, score}].
  * allowed: a Set of the documents a filter allows (their rows only), or null. */
 export function meaningRows(m, set, rowDoc, q, k, mode, keys, allowed) {

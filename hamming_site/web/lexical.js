@@ -1,6 +1,6 @@
 // Pure functions of the keyword search: tokenization (the build's hamming_site/builder/lexical/tokenize.py, parity-tested on
 // every word of the example corpus), the chunked BM25 index's binary format (hamming_site/builder/lexical/index.py says it in
-// full), integer BM25 scoring and exact-title tiers (hamming_site/builder/lexical/rank.py). Fusing it with the meaning ranking
+// full), integer BM25 scoring and exact-title tiers (hamming_site/builder/search/lexical.py). Fusing it with the meaning ranking
 // is fusion.js's. No DOM, no fetch: unit-tested in node (tests/js/).
 
 const WORD = /[\p{L}\p{N}]+/gu; // Python's [^\W_]+ (str.isalnum runs)

@@ -1,6 +1,6 @@
 // A query ranked from what the tiers have loaded (tiers.js): the keyword side (the chunks of its terms), the
 // meaning side (the static encoder's rows of its words, or the transformer's vector from the worker; the codes of
-// the clusters it probes), fused, grouped by document and described. The twin of hamming_site/builder/ranking.py's
+// the clusters it probes), fused, grouped by document and described. The twin of hamming_site/builder/search/rank.py's
 // SiteRanker, parity-tested in Chromium (tests/test_browser.py).
 import { described, documentOf, firstRow } from "./documents.js";
 import { Missing, parsedFile } from "./files.js";
@@ -60,7 +60,7 @@ async function rowsFor(m, q, light, gaps) {
 
 const bucket = (m, n) => parsedFile(m.static.folder, n, parseBucket); // the static rows: Map term -> row
 
-/** The static encoder's vector of a query (hamming_site/builder/ranking.py's Query.lite). */
+/** The static encoder's vector of a query (hamming_site/builder/search/rank.py's Query.lite). */
 async function staticVector(text, gaps) {
   const { m, tok } = await lexicon;
   if (!m.static) throw new Error("this site has no static encoder (it was built with --meaning full)");
@@ -101,7 +101,7 @@ const restricted = async (keys, rowDoc, allowed) =>
   (allowed && keys ? (await filterModule()).keepKeywords(keys, rowDoc, allowed) : keys);
 
 /** rankOver with filters ({key: [values]}: before the top k) and a sort ({key: "asc" | "desc"}: the first
- * fusion-depth results re-ordered by it, those without it out, then the top k), as hamming_site/builder/ranking.py's. */
+ * fusion-depth results re-ordered by it, those without it out, then the top k), as hamming_site/builder/search/rank.py's. */
 async function rankWith(text, k, mode, gaps, { filters, sort } = {}) {
   const [key, direction] = Object.entries(sort ?? {})[0] ?? [];
   if (!key && !Object.values(filters ?? {}).some((v) => [v].flat().length)) return rankOver(text, k, mode, gaps, null);

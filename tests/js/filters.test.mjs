@@ -1,5 +1,5 @@
 // node --test tests/js: the pure parts of filtering and sorting (hamming_site/web/filters.js, fusion.js's
-// sinkDistances); their parity with hamming_site/builder/ranking.py is tests/test_filters.py's.
+// sinkDistances); their parity with hamming_site/builder/search/rank.py is tests/test_filters.py's.
 import test from "node:test";
 import assert from "node:assert/strict";
 import { fillAllowed, keepKeywords, sortResults } from "../../hamming_site/web/filters.js";

@@ -175,7 +175,7 @@ test("lexicalOrder: tier, then score descending, then index ascending; titled do
   assert.deepEqual(lexicalOrder({ scores: new Uint32Array(3), hits: [] }, new Map(), 5), []);
 });
 
-/** hamming_site/builder/fusion.py's fuse, written out plainly. */
+/** hamming_site/builder/search/fusion.py's fuse, written out plainly. */
 function bruteFuse(scores, tiers, semantic, semScore, k, alpha, depth) {
   const n = scores.length, tier = (i) => tiers.get(i) ?? 0;
   const lexical = [...Array(n).keys()].filter((i) => scores[i] > 0 || tier(i) > 0)

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hamming_site.builder.fusion import fuse
 from hamming_site.builder.lexical.index import IndexReader
-from hamming_site.builder.lexical.rank import bm25_scores, lexical_order, title_tiers
 from hamming_site.builder.lexical.tokenize import terms
 from hamming_site.builder.model.export import OnnxEncoder
 from hamming_site.builder.model.student import Tokenizer
@@ -24,6 +22,8 @@ from hamming_site.builder.output.codes import asymmetric, hamming, pack, rank, r
 from hamming_site.builder.output.filters import FilterIndex, fill_allowed, sort_results
 from hamming_site.builder.output.names import site_file
 from hamming_site.builder.output.static import StaticReader
+from hamming_site.builder.search.fusion import fuse
+from hamming_site.builder.search.lexical import bm25_scores, lexical_order, title_tiers
 
 RERANK_DEPTH = 100  # the page's worker.js RERANK_DEPTH
 PASSAGES_PER_RESULT = 3  # a result's sub-results: its best passages (fusion.js's byDocument)

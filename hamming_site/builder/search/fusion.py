@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from hamming_site.builder.lexical.rank import lexical_order
+from hamming_site.builder.search.lexical import lexical_order
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -25,7 +25,7 @@ def fuse(bm25: np.ndarray, tiers: np.ndarray, semantic: list[int], semantic_scor
          k: int, alpha: float, depth: int) -> list[tuple[int, float]]:
     """[(index, fused score)] best first.
 
-    bm25: every document's integer keyword score; tiers: exact-title tier per document (lexical/rank.py);
+    bm25: every document's integer keyword score; tiers: exact-title tier per document (search/lexical.py);
     semantic: the meaning ranking's indices, best first; semantic_score: the asymmetric score of any documents
     (NaN where the query did not fetch a row's codes).
     Candidates: the first `depth` of each ranking and every titled match. Fused = alpha * semantic + (1 - alpha) *
