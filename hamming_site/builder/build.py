@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from hamming_site.builder.config import BuildConfig
-from hamming_site.builder.input import languages_of, read_input
+from hamming_site.builder.input import language_counts, languages_of, read_input, site_language
 from hamming_site.builder.input.passages import row_documents, sections, split_passages
 from hamming_site.builder.lexical.index import Bm25, write_index
-from hamming_site.builder.lexical.languages import normalize
 from hamming_site.builder.model.distill import query_views
 from hamming_site.builder.output import manifest as site_manifest
 from hamming_site.builder.output.clusters import write_clusters
@@ -75,7 +73,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     reproducible(config.seed, device)
     stage = Stages(progress)
     tmp = make_temp_dir(out)  # made first, so an interrupt at any stage exercises the same cleanup
-    run = Run(config, device, config.resolved_cache_dir(), tmp, stage, progress)
+    run = Run(config, device, config.resolved_cache_dir(), out, tmp, stage, progress)
     try:
         with stage("load models"):
             models, previous = _load_models(run, previous)
@@ -84,7 +82,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         with stage("passages"):
             corpus = _passages(run, docs, models.teacher, fresh=maker.fresh)
         with stage("lexical"):
-            lexical = _lexical(config, tmp, docs, corpus.passages)
+            lexical = _lexical(config, tmp, docs, corpus)
         with stage("teacher"):
             plan = maker.plan(corpus.passages, corpus.hashes)  # a reuse encodes new or changed documents only
             t_docs, t_views, teacher_stats = _teacher(run, models, [corpus.texts[r] for r in plan.encode],
@@ -98,7 +96,7 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
         report = site_manifest.report(
             run, manifest, meaning, documents=len(docs), skipped=skipped, views=len(corpus.views),
             teacher=teacher_stats, encoded=plan.encoded(), rebuild_folder=REBUILD_FOLDER,
-            languages=dict(sorted(Counter(d.lang for d in docs).items())))
+            languages=language_counts(docs))
         (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
         place(tmp, out)
     except BaseException:
@@ -116,11 +114,11 @@ def _site(run: Run, models: Models, docs, corpus: Corpus, meaning, lexical, clus
     write_rebuild(tmp / REBUILD_FOLDER, tmp, meaning.space, site_manifest.teacher_entry(config, models.teacher_sha),
                   corpus_name(config), docs, corpus.passages, corpus.hashes, meaning.probe_queries)
     shards = write_shards(tmp, docs, config.docs_per_shard, corpus.passages)
-    manifest = site_manifest.manifest(config, tmp, site_root(config, config.site_folder()), len(docs),
+    manifest = site_manifest.manifest(config, tmp, site_root(config, run.out), len(docs),
                                       len(corpus.passages), shards, lexical, meaning.static, clusters,
                                       models.teacher_sha, meaning.model.student)
     # the page's and the widget's own words, in the site's language (--language, else its commonest page's)
-    language = normalize(config.language) if config.language else Counter(d.lang for d in docs).most_common(1)[0][0]
+    language = site_language(docs)
     manifest = {**manifest, "language": language, "strings": page_strings(language)}
     manifest = render_page(tmp, manifest, template, *runtime)  # every fetched file named by its content
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
@@ -158,9 +156,10 @@ def _passages(run: Run, docs, teacher, fresh: bool) -> Corpus:
     return Corpus(passages, texts, views, hashes, languages_of(docs))
 
 
-def _lexical(config: BuildConfig, tmp: Path, docs, passages) -> dict:
+def _lexical(config: BuildConfig, tmp: Path, docs, corpus: Corpus) -> dict:
     """The keyword index in lexical/: scored per section (a .jsonl document is one), written per passage
-    (sections() says why). Returns the manifest's "lexical" entry."""
+    (sections() says why), each page's words in its language. Returns the manifest's "lexical" entry."""
+    passages = corpus.passages
     params = Bm25(config.bm25_k1, config.bm25_b, config.title_weight, config.chunk_bytes)
     first_rows = {p.doc: r for r, p in reversed(list(enumerate(passages)))}
     spans = sections(passages)
@@ -168,7 +167,7 @@ def _lexical(config: BuildConfig, tmp: Path, docs, passages) -> dict:
                p.names(docs[p.doc], first_rows[p.doc] == r), _weighted(docs[p.doc], p.start, passages[r + n - 1].end),
                docs[p.doc].lang)
               for r, n in spans for p in [passages[r]]]
-    return write_index(tmp / "lexical", scored, params, [n for _, n in spans], languages_of(docs))
+    return write_index(tmp / "lexical", scored, params, [n for _, n in spans], corpus.languages)
 
 
 def _weighted(doc, start: int, end: int) -> tuple:

@@ -74,6 +74,7 @@ class Run:
     config: object  # the BuildConfig (not imported: nothing below config imports it)
     device: str  # cpu, cuda or mps: the teacher and the training run there (the export on the CPU)
     cache: Path  # the teacher's embeddings, the shared query model, the page's runtime
+    out: Path  # the site folder (config.site_folder()), which tmp replaces at the end
     tmp: Path  # the site being written, moved into place at the end
     stage: Stages
     progress: Progress | None

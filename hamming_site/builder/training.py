@@ -26,6 +26,7 @@ from hamming_site.builder.model.vocab import choose_tokens, prune_embeddings, pr
 from hamming_site.builder.output.codes import pack, rank, write_codes
 from hamming_site.builder.output.manifest import display_name
 from hamming_site.builder.output.static import write_static
+from hamming_site.builder.reuse.records import Plan
 from hamming_site.builder.teacher.embed import embed
 
 log = logging.getLogger("hamming_site.builder.build")
@@ -52,18 +53,6 @@ class Corpus:
     languages: tuple[str, ...] = ("en",)  # the site's: the static encoder's terms are a query's, in all of them
 
 
-@dataclass
-class FullPlan:
-    """A fresh build encodes every passage and copies none (what reuse/records.py's Plan says for a reuse)."""
-
-    copied: list
-    encode: list[int]
-    documents: int
-
-    def encoded(self) -> dict:
-        return {"documents": self.documents, "reused": 0}
-
-
 class Training:
     """The meaning side trained on this corpus (the maker build_site takes where no site is reused)."""
 
@@ -83,8 +72,9 @@ class Training:
             self.student, self.record = query_model(m.teacher, m.teacher_sha, m.base, spec, run.cache, run.progress,
                                                     *run.teacher_run().values(), run.device)
 
-    def plan(self, passages: list, hashes: list[str]) -> FullPlan:
-        return FullPlan([], list(range(len(passages))), len(hashes))
+    def plan(self, passages: list, hashes: list[str]) -> Plan:
+        """Every passage encoded, none copied: what reuse/records.py's Plan says of a fresh build."""
+        return Plan([], list(range(len(passages))), len(hashes), 0)
 
     def meaning(self, corpus: Corpus, plan, t_docs: np.ndarray, t_views: np.ndarray) -> Meaning:
         """The binarizer and codes (codes.bin written), the query model (model.onnx), the static encoder (meaning/)."""

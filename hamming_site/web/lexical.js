@@ -34,13 +34,15 @@ export function bigrams(run) {
  * runs of CJK characters their bigrams (tokenize.py's terms).
  */
 export function tokenizer(stem, stopwords, languages = null) {
-  const cache = new Map();
-  const stemmer = (fn) => (w) => {
-    const key = fn === stem ? w : null;
-    let s = key === null ? undefined : cache.get(key);
-    // porter2 counts UTF-16 code units, PyStemmer code points: words with astral characters stay unstemmed
-    if (s === undefined) { s = ASTRAL.test(w) ? w : fn(w); if (key !== null && cache.size < 50000) cache.set(key, s); }
-    return s;
+  /** fn with a cache of its own (a query's words repeat across keystrokes and tiers). */
+  const stemmer = (fn) => {
+    const cache = new Map();
+    return (w) => {
+      let s = cache.get(w);
+      // porter2 counts UTF-16 code units, PyStemmer code points: words with astral characters stay unstemmed
+      if (s === undefined) { s = ASTRAL.test(w) ? w : fn(w); if (cache.size < 50000) cache.set(w, s); }
+      return s;
+    };
   };
   let terms;
   if (!languages) {

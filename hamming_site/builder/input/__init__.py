@@ -37,6 +37,16 @@ def with_languages(docs: list[Document], language: str = "") -> list[Document]:
     return [dataclasses.replace(d, lang=code or fallback) for d, code in zip(docs, said, strict=True)]
 
 
+def language_counts(docs: list[Document]) -> dict[str, int]:
+    """Pages per language, in code order (report.json's "languages")."""
+    return dict(sorted(Counter(d.lang for d in docs).items()))
+
+
 def languages_of(docs: list[Document]) -> tuple[str, ...]:
     """The site's languages, in code order: what a query is tokenized in."""
-    return tuple(sorted({d.lang for d in docs})) or ("en",)
+    return tuple(language_counts(docs)) or ("en",)
+
+
+def site_language(docs: list[Document]) -> str:
+    """The language the page speaks: its pages' commonest (ties: the first page's); all of them with --language."""
+    return Counter(d.lang for d in docs).most_common(1)[0][0] if docs else "en"

@@ -32,8 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hamming_site.builder.lexical.languages import stopwords
-from hamming_site.builder.lexical.tokenize import EXACT, LOOSE, STOPWORDS, sort_key, terms, title_keys
+from hamming_site.builder.lexical.tokenize import EXACT, LOOSE, STOPWORDS, sort_key, stops, terms, title_keys
 
 MAGIC = b"HAML"
 VERSION = 1
@@ -191,7 +190,7 @@ def write_index(folder: Path, texts: list[tuple], params: Bm25 = Bm25(), rows: l
         "max_query_terms": MAX_QUERY_TERMS,
         "stemmer": "snowball-english-2.2",
         # a site not all English: its languages, and each one's stop words ("stopwords" above stays English's)
-        **({"languages": {code: sorted(STOPWORDS if code == "en" else stopwords(code)) for code in languages}}
+        **({"languages": {code: sorted(stops(code)) for code in languages}}
            if languages != ("en",) else {}),
         "bm25": {"k1": params.k1, "b": params.b, "title_weight": params.title_weight},
     }

@@ -73,21 +73,26 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def stops(code: str) -> frozenset[str]:
+    """The words the keyword index leaves out of a language: English's STOPWORDS, the others' none (languages.py)."""
+    return STOPWORDS if code == "en" else stopwords(code)
+
+
 def terms(text: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
     """The index terms of a text, in order, repeats kept (BM25 counts them): a page's in its language, a query's in
     each of the site's (each word's distinct stems, in the order of `languages`, a stop word of one language left
     out of that one only)."""
-    if languages == ("en",):  # English alone: as it always was, byte for byte
+    if languages == ("en",):  # English alone, the common case: what the loop below gives, without its overhead
         return [_stem(w) for w in words(text) if w not in STOPWORDS]
     cjk = not CJK_LANGUAGES.isdisjoint(languages)
-    stops = [(code, STOPWORDS if code == "en" else stopwords(code)) for code in languages]
+    left_out = [(code, stops(code)) for code in languages]
     out: list[str] = []
     for word in words(text):
         for part in _CJK_SPLIT.findall(word) if cjk and _CJK_CHAR.search(word) else (word,):
             if cjk and _CJK_CHAR.match(part):
                 out.extend(bigrams(part))
                 continue
-            stems = [_stem_in(part, code) for code, stop in stops if part not in stop]
+            stems = [_stem_in(part, code) for code, stop in left_out if part not in stop]
             out.extend(dict.fromkeys(stems))
     return out
 

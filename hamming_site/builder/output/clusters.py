@@ -104,7 +104,7 @@ def probe(centroids: np.ndarray, q: np.ndarray, probes: int) -> np.ndarray:
     of two float32 values is exact in float64; the sum runs over the bits in order, as the page's loop does
     (codes.in_order), so that a near-tie between two centroids falls the same way on every machine."""
     q64 = np.asarray(q, dtype=np.float32).astype(np.float64)
-    scores = in_order(np.asarray(centroids, dtype=np.float32).astype(np.float64) * q64)
+    scores = in_order(np.asarray(centroids, dtype=np.float64) * q64)  # float32 values: exact in float64
     return np.lexsort((np.arange(len(scores)), -scores))[:probes]
 
 
@@ -119,8 +119,9 @@ def choose_probes(centroids: np.ndarray, assign: np.ndarray, codes_pm: np.ndarra
     exact = np.concatenate([np.argsort(-(queries[i : i + 64] @ codes_pm.T), axis=1, kind="stable")[:, :k]
                             for i in range(0, len(queries), 64)])
     place = np.empty((len(queries), len(centroids)), dtype=np.int64)
+    wide = np.asarray(centroids, dtype=np.float64)  # once, not once a query (probe takes either)
     for qi, q in enumerate(queries):
-        place[qi, probe(centroids, q, len(centroids))] = np.arange(1, len(centroids) + 1)
+        place[qi, probe(wide, q, len(centroids))] = np.arange(1, len(centroids) + 1)
     need = np.take_along_axis(place, assign[exact], axis=1)  # [queries, k]: probes each exact row needs
     for p in range(1, len(centroids) + 1):
         recall = float((need <= p).mean())
@@ -197,7 +198,8 @@ class ClusterIndex:
 
     def __init__(self, site: Path, entry: dict):
         self.entry = entry
-        self.centroids, _ = read_centroids((Path(site) / entry["centroids"]["file"]).read_bytes())
+        centroids, _ = read_centroids((Path(site) / entry["centroids"]["file"]).read_bytes())
+        self.centroids = centroids.astype(np.float64)  # as probe() sums them, widened once rather than each query
         folder = Path(site) / entry["folder"]
         self.rows = [read_cluster((folder / f"{c:04d}.bin").read_bytes())[0] for c in range(entry["count"])]
 
