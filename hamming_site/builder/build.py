@@ -62,11 +62,12 @@ def build_site(config: BuildConfig, progress: Progress | None = None) -> BuildRe
     config.validate()
     out = config.site_folder()
     check_out(out, config.force)
-    # the site whose model and binarizer this build reuses: --model-from's (checked here) or OUT's own; None: train
-    previous = find(config, out)
     device = resolve_device(config.device)  # the one place: a device there is none of fails here, before the input
     # before any stage starts: bad input fails fast and alone (the output folder itself is never read: its marker)
     docs, skipped = read_input(config.corpus, config.base_url, config.pretty_urls, progress, config.language)
+    config = config.for_languages(language_counts(docs))  # an auto teacher is English's or multilingual-e5-small
+    # the site whose model and binarizer this build reuses: --model-from's (checked here) or OUT's own; None: train
+    previous = find(config, out)
     template = template_files()  # the page's own files: a broken installation fails here, not at the end
     # the page's runtime: fetched once and cached, before the heavy stages (a lite site needs only the stemmer)
     runtime = runtime_files(transformer=config.meaning != "lite", languages=languages_of(docs))

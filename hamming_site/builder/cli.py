@@ -52,9 +52,10 @@ def _field_help() -> dict[str, str]:
 
     source = inspect.getsource(BuildConfig)
     described = {m[1]: m[2].strip() for m in re.finditer(r"^    (\w+): [^=#\n]+(?:=[^#\n]*)?#(.*)$", source, re.M)}
-    for m in re.finditer(r"^    #(.*)\n    (\w+): [^#\n]*$", source, re.M):  # a comment on the line above: too long
-        described.setdefault(m[2], m[1].strip())
-    return described
+    # comment lines right above a field: its description was too long for one line
+    for m in re.finditer(r"^((?:    #.*\n)+)    (\w+): [^#\n]*$", source, re.M):
+        described.setdefault(m[2], " ".join(line.strip()[1:].strip() for line in m[1].splitlines()))
+    return {name: text.replace("%", "%%") for name, text in described.items()}  # argparse formats help with %
 
 
 def _common(p: argparse.ArgumentParser, skip: frozenset = frozenset()) -> None:

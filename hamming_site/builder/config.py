@@ -10,11 +10,12 @@ from pathlib import Path
 from hamming_site.builder import UserError
 from hamming_site.builder.lexical.languages import known
 from hamming_site.builder.teacher.load import (
+    AUTO,
     BACKENDS,
     DEFAULT_BACKEND,
-    DEFAULT_TEACHER,
     DEVICES,
     ENGINES,
+    models_for,
 )
 
 
@@ -23,15 +24,21 @@ class BuildConfig:
     corpus: Path  # .txt (one document per line), .jsonl / .jsonl.gz ({"text", "id", ...}), or a folder of .html / .md
     out: Path | None = None  # the site folder, replaced atomically; None = FOLDER/hamming/ for a folder, else site/
     bits: int = 256  # code length: a multiple of 32 from 32 to 1024
-    teacher: str = DEFAULT_TEACHER  # sentence-transformers name or path; supplies the targets only
+    # sentence-transformers name or path; supplies the targets only. auto: all-MiniLM-L6-v2 where at least 95 % of
+    # the pages are English, else multilingual-e5-small (hamming_site/builder/teacher/load.py's models_for)
+    teacher: str = AUTO
     teacher_backend: str = DEFAULT_BACKEND  # runs the teacher: onnx-int8 (1.7x torch's speed), onnx (fp32) or torch
     # teacher processes (one thread each), or Ray actors; 0 = one per core from 4,000 texts to encode (Ray: per CPU)
     teacher_processes: int = 0
     device: str = "auto"  # teacher and training: auto (cuda, then mps, where torch sees one; else cpu), cpu, cuda, mps
     engine: str = "local"  # the teacher pass: local, or ray (a Ray Data job on RAY_ADDRESS, else a local Ray)
-    student: str = DEFAULT_TEACHER  # model whose layers and tokenizer the student is cut from
+    # model whose layers and tokenizer the student is cut from; auto: multilingual-e5-small with that teacher, else
+    # all-MiniLM-L6-v2
+    student: str = AUTO
     student_layers: int = 3  # layers the student keeps (spread evenly); 6 = all: the teacher's own trunk, undistilled
-    query_model: str = "shared"  # shared: student distilled once per teacher on a shipped sample; corpus: per corpus
+    # shared: student distilled once per teacher on a shipped sample; corpus: per corpus; auto: corpus with
+    # multilingual-e5-small (its shared one is English-only and not shipped), else shared
+    query_model: str = AUTO
     query_texts: int = 48000  # shared query model: texts of the shipped sample it is distilled on (once)
     query_epochs: int = 4  # shared query model: training passes over those texts (once; 4 beat 2 on SciFact train)
     refit_prior: int = 256  # shared query model: projection refitted on this corpus's views; the map counts as N views
@@ -107,8 +114,8 @@ class BuildConfig:
             raise UserError("--bm25-k1 must be >= 0, --bm25-b between 0 and 1 and --title-weight >= 0.")
         if self.chunk_bytes < 256:
             raise UserError(f"--chunk-bytes {self.chunk_bytes} must be 256 or more.")
-        if self.query_model not in ("shared", "corpus"):
-            raise UserError(f"--query-model {self.query_model} is not allowed: use shared or corpus.")
+        if self.query_model not in ("shared", "corpus", AUTO):
+            raise UserError(f"--query-model {self.query_model} is not allowed: use auto, shared or corpus.")
         if self.query_texts < 1 or self.query_epochs < 1:
             raise UserError("--query-texts and --query-epochs must be 1 or more.")
         if self.max_views < 0:
@@ -152,6 +159,12 @@ class BuildConfig:
         skip = {"corpus", "out", "force", "cache_dir", "teacher_processes", "device", "engine"}  # where and how
         skip |= {"model_from", "retrain"}  # where the model comes from: a reuse makes the same bytes as a new build
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+
+    def for_languages(self, pages: dict[str, int]) -> BuildConfig:
+        """This configuration with its teacher, student and query model chosen for a site with `pages` pages per
+        language, where they are auto (the build and site-eval call it once the pages are read)."""
+        teacher, student, query_model = models_for(self.teacher, self.student, self.query_model, pages)
+        return dataclasses.replace(self, teacher=teacher, student=student, query_model=query_model)
 
     def site_folder(self) -> Path:
         """OUT: as given, else inside a site folder (its URLs then stay relative), else site/."""

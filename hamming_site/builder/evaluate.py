@@ -165,6 +165,8 @@ def evaluate(beir_dir: Path, config: BuildConfig, split: str, rerank_depth: int,
     ids = [d.id for d in docs]
 
     cache = config.resolved_cache_dir()
+    # the teacher the site was built with (an auto one chosen by the site's languages, as the build chose it)
+    config = config.for_languages(json.loads((site / "report.json").read_text())["languages"])
     teacher = load_teacher(config.teacher, cache)
     sha = fingerprint(teacher)
     run = {"backend": config.teacher_backend, "processes": config.teacher_processes}

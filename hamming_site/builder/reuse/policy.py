@@ -16,7 +16,7 @@ from pathlib import Path
 from hamming_site.builder import UserError
 from hamming_site.builder.output.manifest import named_options
 from hamming_site.builder.reuse.records import FOLDER, Previous, load, read_manifest
-from hamming_site.builder.teacher.load import MPNET, PACKAGED
+from hamming_site.builder.teacher.load import E5, MPNET, PACKAGED
 
 # The options that shaped the model and the binarizer: a reuse must agree with SITE on each of them. Every
 # BuildConfig field is in exactly one of MODEL_OPTIONS, FREE_OPTIONS and NOT_FROM_SITE (tests/test_reuse.py checks
@@ -92,7 +92,7 @@ def conflicts(config, manifest: dict) -> list[tuple[str, object, object]]:
 def _same_model(value):
     """The packaged teachers' two names are one model (its weights are checked once loaded: check_teacher)."""
     if isinstance(value, str):
-        return min(PACKAGED) if value in PACKAGED else min(MPNET) if value in MPNET else value
+        return next((min(names) for names in (PACKAGED, MPNET, E5) if value in names), value)
     return value
 
 

