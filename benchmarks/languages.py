@@ -5,8 +5,8 @@ find the section (its page#anchor) in the top 3?
     python benchmarks/languages.py SITE [SITE...] [--json OUT]
 
 For each passage that begins an anchored section (h1-h3 with an id): its heading as typed, and a piece of the
-section's text: 10 characters from its middle where the text is Chinese, Japanese or Korean, else 6 words from its
-middle (drawn with a fixed seed); and in a stemmed language that piece again with its words in other forms: each
+section's text: 10 consecutive Chinese, Japanese or Korean characters where the text is mostly in those, else 6
+words from its middle (drawn with a fixed seed); and in a stemmed language that piece again with its words in other forms: each
 word replaced by the site's commonest other word of the same Snowball stem, where it has one (a visitor types
 "Pakete" where the text says "Paketen"; only pieces with a word replaced count). A hit: the section's own page
 among the first 3 results with the section among its sub-results, as the page shows them. Per mode: lexical (the
@@ -32,16 +32,21 @@ from hamming_site.builder.search.rank import SiteRanker
 
 TOP = 3
 _CJK = re.compile(f"[{CJK}]")
+_CJK_RUN = re.compile(f"[{CJK}][{CJK}\u3000-\u303f\uff01-\uff65]*")  # a run of CJK text and its punctuation
 
 
 def piece(text: str, rng: random.Random) -> str | None:
-    """10 CJK characters or 6 words from the middle of a section's text (None where it is too short)."""
+    """10 consecutive Chinese or Japanese characters (their punctuation included) or 6 words from the middle of a
+    section's text (None where it is too short). Until 2026-12-07 a CJK piece was any 10 characters of a page more
+    than a quarter CJK, spaces removed: in manuals full of commands it often glued or cut Latin words ("anUser'sMa",
+    "Architectu"), which no visitor types whole (a word's beginning is issue 37's)."""
     if len(_CJK.findall(text)) > len(text) / 4:
-        chars = [c for c in text if not c.isspace()]
-        if len(chars) < 20:
+        runs = [m for m in _CJK_RUN.finditer(text) if len(m[0]) >= 10]
+        if not runs:
             return None
-        at = rng.randrange(len(chars) // 4, len(chars) - 10)
-        return "".join(chars[at : at + 10])
+        run = runs[rng.randrange(len(runs))][0]
+        at = rng.randrange(len(run) - 9)
+        return run[at : at + 10]
     words = text.split()
     if len(words) < 12:
         return None
