@@ -6,9 +6,9 @@ find the section (its page#anchor) in the top 3?
 
 For each passage that begins an anchored section (h1-h3 with an id): its heading as typed, and a piece of the
 section's text: 10 consecutive Chinese, Japanese or Korean characters where the text is mostly in those, else 6
-words from its middle (drawn with a fixed seed); and in a stemmed language that piece again with its words in other forms: each
-word replaced by the site's commonest other word of the same Snowball stem, where it has one (a visitor types
-"Pakete" where the text says "Paketen"; only pieces with a word replaced count). A hit: the section's own page
+words from its middle (drawn with a fixed seed); and in a stemmed language that piece again with its words in other
+forms: each word replaced by the site's commonest other word of the same Snowball stem, where it has one (a visitor
+types "Pakete" where the text says "Paketen"; only pieces with a word replaced count). A hit: the section's own page
 among the first 3 results with the section among its sub-results, as the page shows them. Per mode: lexical (the
 first list), hybrid-lite and hybrid. Also the site's languages (report.json) and the keyword index's size.
 """

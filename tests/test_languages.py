@@ -202,3 +202,29 @@ def test_the_page_speaks_the_sites_language(tiny_config):
     # every language has every sentence, with the same {placeholders} as English's
     slots = {k: set(re.findall(r"\{\w+\}", v)) for k, v in tables[0].items()}
     assert all({k: set(re.findall(r"\{\w+\}", v)) for k, v in table.items()} == slots for table in tables)
+
+
+def test_a_site_gives_the_page_its_own_words_and_a_bad_file_is_one_sentence(tiny_config, tmp_path):
+    from hamming_site.builder.build import build_site
+    from hamming_site.builder.output.site import page_strings
+
+    words = tmp_path / "words.json"
+    words.write_text(json.dumps({"placeholder": "Cherchez dans le manuel", "label": "Le manuel : {count} pages"}),
+                     encoding="utf-8")
+    result = build_site(tiny_config(language="fr", strings=words))
+    page = (result.out / "index.html").read_text()
+    count = result.manifest["count"]
+    assert "Cherchez dans le manuel" in page and f"Le manuel : {count} pages" in page
+    strings = result.manifest["strings"]  # the widget and every page read these
+    assert strings["placeholder"] == "Cherchez dans le manuel"
+    assert strings["no_results"] == page_strings("fr")["no_results"]  # the others stay French
+    assert "strings" not in result.manifest["options"]
+    for bad, says in [("{not json", "not JSON"), ('["a list"]', "JSON object"),
+                      ('{"placeholdr": "x"}', "'placeholdr' is not one of the page's words"),
+                      ('{"results": "{n} of {total}"}', "{total}, which the page does not fill")]:
+        words.write_text(bad, encoding="utf-8")
+        with pytest.raises(UserError, match=re.escape(f"--strings {words}: ")) as e:
+            build_site(tiny_config(out=tmp_path / "other", strings=words))
+        assert says in str(e.value) and not (tmp_path / "other").exists()
+    with pytest.raises(UserError, match="cannot read it"):
+        build_site(tiny_config(out=tmp_path / "other", strings=tmp_path / "missing.json"))

@@ -29,6 +29,7 @@ from hamming_site.builder.output.site import (
     make_temp_dir,
     page_strings,
     place,
+    read_strings,
     render_page,
     site_root,
     template_files,
@@ -120,7 +121,8 @@ def _site(run: Run, models: Models, docs, corpus: Corpus, meaning, lexical, clus
                                       models.teacher_sha, meaning.model.student)
     # the page's and the widget's own words, in the site's language (--language, else its commonest page's)
     language = site_language(docs)
-    manifest = {**manifest, "language": language, "strings": page_strings(language)}
+    own = read_strings(config.strings) if config.strings is not None else None
+    manifest = {**manifest, "language": language, "strings": page_strings(language, own)}
     manifest = render_page(tmp, manifest, template, *runtime)  # every fetched file named by its content
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hamming_site.builder import UserError
 from hamming_site.builder.lexical.languages import known
+from hamming_site.builder.output.site import read_strings
 from hamming_site.builder.teacher.load import (
     AUTO,
     BACKENDS,
@@ -72,6 +73,9 @@ class BuildConfig:
     # every page's language (ISO 639-1: de, fr, ja, zh, ...), whatever the pages say; "" = each page's own (<html
     # lang>, front matter, a record's "lang"), else detected from its text (lexical/languages.py)
     language: str = ""
+    # a JSON file of the page's and the widget's own words for this site ({"placeholder": "Search the docs", ...}:
+    # hamming_site/web/strings.json's keys), over the site language's; None = those as they are
+    strings: Path | None = None
     bm25_k1: float = 1.2  # keyword index: BM25 term-frequency saturation (tuned on SciFact train)
     bm25_b: float = 0.75  # keyword index: BM25 length normalisation
     title_weight: int = 3  # keyword index: a title word counts this many times
@@ -106,6 +110,8 @@ class BuildConfig:
         if self.language and not known(self.language):
             raise UserError(f"--language {self.language} is not a language code: use an ISO 639-1 code such as de, "
                             f"fr, ja or zh.")
+        if self.strings is not None:
+            read_strings(self.strings)  # one sentence naming the file, before any heavy work
         if not 1 <= self.fusion_depth <= 10_000:
             raise UserError(f"--fusion-depth {self.fusion_depth} must be between 1 and 10000.")
         if self.docs_per_shard < 0:
@@ -157,6 +163,7 @@ class BuildConfig:
     def options(self) -> dict:
         """The options that determine the output bytes (for the manifest and cache keys)."""
         skip = {"corpus", "out", "force", "cache_dir", "teacher_processes", "device", "engine"}  # where and how
+        skip |= {"strings"}  # a file's name: the words it gives are the manifest's "strings"
         skip |= {"model_from", "retrain"}  # where the model comes from: a reuse makes the same bytes as a new build
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 from importlib import resources
@@ -215,11 +216,42 @@ targets from the teacher {teacher}. tokenizer.json is the student's tokenizer, u
 STRINGS = "strings.json"  # the page's and the widget's words in each language they speak (read at build time)
 
 
-def page_strings(language: str) -> dict[str, str]:
+def page_strings(language: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
     """The page's and the widget's words in `language` (web/strings.json: en, de, fr, es, it, pt, ru, ja, zh, ko),
-    English's where it has none; manifest.json carries them, so every page of the site speaks alike."""
-    tables = json.loads(resources.files(TEMPLATE_PACKAGE).joinpath(STRINGS).read_text(encoding="utf-8"))
-    return {**tables["en"], **tables.get(language, {})}
+    English's where it has none, then the site's own (--strings, read_strings); manifest.json carries them, so
+    every page of the site speaks alike."""
+    return {**tables()["en"], **tables().get(language, {}), **(overrides or {})}
+
+
+def tables() -> dict[str, dict[str, str]]:
+    return json.loads(resources.files(TEMPLATE_PACKAGE).joinpath(STRINGS).read_text(encoding="utf-8"))
+
+
+_FIELD = re.compile(r"\{(\w*)\}")
+
+
+def read_strings(path: Path) -> dict[str, str]:
+    """A site's own words for the page (--strings FILE): a JSON object of strings.json's keys, each a sentence with
+    no {field} its English one lacks (the page fills {count}, {n}, ... and would show an unknown one as typed).
+    A UserError (one sentence naming the file) where it is not that."""
+    where = f"--strings {path}"
+    try:
+        given = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UserError(f"{where}: cannot read it ({e.strerror or type(e).__name__}).") from None
+    except ValueError as e:
+        raise UserError(f"{where}: not JSON ({e}).") from None
+    english = tables()["en"]
+    if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
+        raise UserError(f"{where}: give a JSON object of sentences, such as {{\"placeholder\": \"Search the docs\"}}.")
+    for key, text in given.items():
+        if key not in english:
+            raise UserError(f"{where}: {key!r} is not one of the page's words (those are {', '.join(english)}).")
+        unknown = set(_FIELD.findall(text)) - set(_FIELD.findall(english[key]))
+        if unknown:
+            raise UserError(f"{where}: {key!r} has {{{sorted(unknown)[0]}}}, which the page does not fill (its "
+                            f"fields there: {', '.join(sorted(set(_FIELD.findall(english[key])))) or 'none'}).")
+    return given
 
 
 def template_files() -> dict[str, bytes]:

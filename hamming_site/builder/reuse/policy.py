@@ -58,7 +58,7 @@ FREE_OPTIONS = ("overlap", "base_url", "pretty_urls", "docs_per_shard", "offline
                 "transformer_codes")
 # where and how, never what
 NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain", "teacher_processes", "device",
-                 "engine")
+                 "engine", "strings")  # strings: a file of the page's words, given again to a rebuild that wants them
 # options added since sites began to record theirs, with the value a site that lacks one was built with: such a
 # site stays reusable (--model-from takes that value, as it takes any option not given), and a plain rebuild with
 # today's default retrains it once
