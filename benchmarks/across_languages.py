@@ -3,15 +3,17 @@ translation's site, and how does that compare with the teacher itself?
 
     build-site ENGLISH_FOLDER -o EN_SITE                     # the English copy, to read its headings
     build-site TRANSLATED_FOLDER -o SITE [--teacher T]       # each translation, with the teacher to compare
-    python benchmarks/across_languages.py EN_SITE SITE [SITE...] --teacher T [--json OUT]
+    python benchmarks/across_languages.py EN_SITE SITE [SITE...] [--teacher T|none] [--json OUT]
 
 Translations keep the English copy's section ids and page names (debian-handbook, maint-guide: `start.en.html`
 is `start.ja.html`), so each anchored section of the English site (h1-h3 with an id) is looked for in the
-translated site by its page's name without the language part and its id. A hit: the section's page among the
+translated site by its page's name without the language part and its id (a section whose heading the translation
+left in English is left out: its own words find it). A hit: the section's page among the
 first 3 results with the section among its sub-results, as the page shows them, per mode (lexical, hybrid-lite,
 hybrid). Beside it the float teacher (torch, float32) over the same passages: the English heading as a query,
 every passage of the translated site as a document (the teacher's prompts), documents ranked by their best
-passage, a hit where the section's page is among the first 3 and the section among that page's 3 best passages.
+passage, a hit where the section's page is among the first 3 and the section among that page's 3 best passages
+(each passage as the build's teacher read it: title, heading, text).
 """
 
 from __future__ import annotations
@@ -53,23 +55,35 @@ def sections(docs: list[dict]):
 
 
 def passage_texts(docs: list[dict]) -> list[str]:
+    """Each passage as the build's teacher read it (Passage.model_text): the page's title, the section's heading
+    where the window does not begin with it, the window's text."""
     texts = []
     for doc in docs:
-        text, listed = doc.get("text", ""), doc.get("passages")
+        text, title, listed = doc.get("text", ""), doc.get("title", ""), doc.get("passages")
         if not listed:
-            texts.append(text)
+            texts.append(" ".join(x for x in (title, text) if x).strip())
             continue
-        texts += [text[p["start"] : p["end"]] for p in listed]
+        for i, p in enumerate(listed):
+            window, heading = text[p["start"] : p["end"]], p.get("heading") or ""
+            first = i == 0 or (listed[i - 1].get("anchor"), listed[i - 1].get("heading")) != (p.get("anchor"), heading)
+            head = [title] if title else []
+            if heading and not (first and window.startswith(heading)) and heading != title:
+                head.append(heading)
+            texts.append(" ".join([*head, window]).strip())
     return texts
 
 
 def measure(english: Path, site: Path, teacher, top: int = TOP) -> dict:
     en_docs, docs = documents(english), documents(site)
-    by_key = {(page_key(docs[d]["url"]), anchor): (d, anchor) for d, anchor, _, _ in sections(docs)}
-    cases = []
+    by_key = {(page_key(docs[d]["url"]), anchor): (d, anchor, heading) for d, anchor, heading, _ in sections(docs)}
+    cases, untranslated = [], 0
     for d, anchor, heading, _ in sections(en_docs):
         if heading and (key := (page_key(en_docs[d]["url"]), anchor)) in by_key:
-            cases.append((heading, by_key[key]))
+            there = by_key[key]
+            if there[2].strip().lower() == heading.strip().lower():  # left in English: found by its own words
+                untranslated += 1
+                continue
+            cases.append((heading, there[:2]))
     ranker = SiteRanker(site)
     rows = ranker.row_doc if ranker.row_doc is not None else np.arange(len(docs))
     first_row: dict[int, int] = {}
@@ -87,7 +101,20 @@ def measure(english: Path, site: Path, teacher, top: int = TOP) -> dict:
         for m in modes:
             results = ranker.results(signals, 10, m)[:top]
             hits[m] += any(r["index"] == d and anchor in anchors_of(r) for r in results)
-    # the float teacher over the same passages
+    n = len(cases)
+    manifest = json.loads((site / "manifest.json").read_text())
+    report = json.loads((site / "report.json").read_text())
+    out = {"site": str(site), "site teacher": manifest.get("options", {}).get("teacher"),
+           "languages": report.get("languages"), "cases": n, "untranslated (left out)": untranslated,
+           f"top{top}": {m: round(hits[m] / n, 4) for m in modes}}
+    if teacher is not None:
+        out[f"top{top}"]["teacher float"] = round(_teacher_hits(teacher, docs, rows, cases, top) / n, 4)
+    return out
+
+
+def _teacher_hits(teacher, docs: list[dict], rows, cases, top: int) -> int:
+    """The float teacher over the site's passages: documents by their best passage, a hit where the section's page
+    is among the first `top` and the section among that page's 3 best passages."""
     texts = passage_texts(docs)
     row_anchor = [p.get("anchor", "") for doc in docs for p in (doc.get("passages") or [{}])]
     p_vec = teacher.encode_document(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
@@ -105,22 +132,17 @@ def measure(english: Path, site: Path, teacher, top: int = TOP) -> dict:
         if d in best_docs:
             own = [r for r in order if int(rows[r]) == d][:3]
             teacher_hits += any(row_anchor[r] == anchor for r in own)
-    n = len(cases)
-    manifest = json.loads((site / "manifest.json").read_text())
-    report = json.loads((site / "report.json").read_text())
-    return {"site": str(site), "site teacher": manifest.get("options", {}).get("teacher"),
-            "languages": report.get("languages"), "cases": n,
-            f"top{top}": {**{m: round(hits[m] / n, 4) for m in modes}, "teacher float": round(teacher_hits / n, 4)}}
+    return teacher_hits
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("english", type=Path)
     ap.add_argument("sites", type=Path, nargs="+")
-    ap.add_argument("--teacher", default="multilingual-e5-small")
+    ap.add_argument("--teacher", default="multilingual-e5-small", help="the float teacher to compare; none: no column")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    teacher = load_teacher(args.teacher)
+    teacher = None if args.teacher == "none" else load_teacher(args.teacher)
     emit({"english": str(args.english), "teacher": args.teacher,
           "sites": [measure(args.english, s, teacher) for s in args.sites]}, args.json)
 
