@@ -228,3 +228,28 @@ def test_a_site_gives_the_page_its_own_words_and_a_bad_file_is_one_sentence(tiny
         assert says in str(e.value) and not (tmp_path / "other").exists()
     with pytest.raises(UserError, match="cannot read it"):
         build_site(tiny_config(out=tmp_path / "other", strings=tmp_path / "missing.json"))
+
+
+def test_a_site_in_no_language_it_stems_and_a_page_mixing_scripts_build_and_search(tmp_path, tiny_config):
+    """Greek, Hebrew and Thai (no stemmer, no bigrams: words as written, Thai's unspaced run whole) and a page
+    mixing Japanese, Russian and English build, and each is found by its own words."""
+    from hamming_site.builder.build import build_site
+    from hamming_site.builder.search.rank import SiteRanker
+
+    pages = {"el": "Τα σπίτια της πόλης είναι παλιά και όμορφα, με κήπους και αυλές.",
+             "he": "הבתים בעיר ישנים ויפים, עם גינות וחצרות גדולות.",
+             "th": "บ้านในเมืองเก่าและสวยงาม มีสวนและลานกว้าง",
+             "mixed": "検索エンジンの設定 — настройка поиска — search settings for the manual"}
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(json.dumps({"id": k, "title": k, "text": v}, ensure_ascii=False)
+                                for k, v in pages.items()) + "\n", encoding="utf-8")
+    result = build_site(tiny_config(corpus=corpus))
+    languages = json.loads((result.out / "report.json").read_text())["languages"]
+    # each script its language; the mixed page's most letters are Cyrillic
+    assert languages == {"el": 1, "he": 1, "ru": 1, "th": 1}
+    ranker = SiteRanker(result.out)
+    ids = list(pages)
+    for query, page in [("σπίτια", "el"), ("הבתים", "he"), ("มีสวนและลานกว้าง", "th"), ("設定", "mixed"),
+                        ("поиска", "mixed"), ("settings", "mixed")]:
+        top = ranker.results(ranker.query(query), 3, "lexical")
+        assert top and ids[top[0]["index"]] == page, (query, [ids[r["index"]] for r in top])

@@ -18,7 +18,6 @@ export function words(text) {
 const CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f";
 const CJK_SPLIT = new RegExp(`[${CJK}]+|[^${CJK}]+`, "gu");
 const CJK_CHAR = new RegExp(`[${CJK}]`, "u");
-const CJK_LANGUAGES = new Set(["zh", "ja", "ko"]);
 
 /** A run of CJK characters as its overlapping pairs; a lone character as itself (tokenize.py's bigrams). */
 export function bigrams(run) {
@@ -51,7 +50,8 @@ export function tokenizer(stem, stopwords, languages = null) {
     terms = (text) => words(text).filter((w) => !stop.has(w)).map(stemmed);
   } else {
     const site = languages.map(([code, fn, stop]) => ({ code, stem: fn ? stemmer(fn) : (w) => w, stop: new Set(stop) }));
-    const cjk = site.some(({ code }) => CJK_LANGUAGES.has(code));
+    // CJK runs as bigrams in every language but English alone, which keeps them whole as it always did (tokenize.py)
+    const cjk = !(site.length === 1 && site[0].code === "en");
     terms = (text) => {
       const out = [];
       for (const word of words(text)) {

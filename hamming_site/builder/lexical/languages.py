@@ -40,6 +40,11 @@ _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
+# scripts that name their language well enough, for languages with no stemmer here: words are indexed as written
+# (a Greek, Hebrew, Arabic, Thai or Hindi page counted as its own, not as the site's commonest language)
+_SCRIPTS = {"el": re.compile("[\u0370-\u03ff\u1f00-\u1fff]"), "he": re.compile("[\u0590-\u05ff]"),
+            "ar": re.compile("[\u0600-\u06ff\u0750-\u077f]"), "th": re.compile("[\u0e00-\u0e7f]"),
+            "hi": re.compile("[\u0900-\u097f]")}
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]+")
 DETECT_CHARS = 4000  # a page's first characters are enough to tell its language, and bound the cost
@@ -87,6 +92,9 @@ def detect(text: str) -> str | None:
         return "ja" if kana >= 0.1 * (kana + han) and kana >= hangul else "ko" if hangul > han else "zh"
     if len(_CYRILLIC.findall(sample)) >= SCRIPT_SHARE * letters:
         return "ru"
+    for code, script in _SCRIPTS.items():
+        if len(script.findall(sample)) >= 0.5 * letters:  # most of its letters: a formula's α β never decides
+            return code
     # distinct words of two letters or more: "a", "e", "l" are in too many lists, and a name repeated in code ("io")
     # is one word however often it comes
     words = {w.lower() for w in _WORD.findall(sample) if len(w) > 1}

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from hamming_site.builder.lexical.languages import CJK_LANGUAGES, STEMMERS, stopwords
+from hamming_site.builder.lexical.languages import STEMMERS, stopwords
 
 # Lucene's EnglishAnalyzer stop set (also bm25s's "en"): short, so that words like "not" and "no" in titles
 # still count where they are not in it; measured against no stop words on SciFact train (docs/benchmarks.md).
@@ -82,14 +82,15 @@ def terms(text: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
     """The index terms of a text, in order, repeats kept (BM25 counts them): a page's in its language, a query's in
     each of the site's (each word's distinct stems, in the order of `languages`, a stop word of one language left
     out of that one only)."""
-    if languages == ("en",):  # English alone, the common case: what the loop below gives, without its overhead
+    if languages == ("en",):  # English alone, the common case, byte for byte as before: a CJK run stays whole
         return [_stem(w) for w in words(text) if w not in STOPWORDS]
-    cjk = not CJK_LANGUAGES.isdisjoint(languages)
+    # CJK runs are bigrams in every other case: a Russian page's Japanese term is found by any part of it, as a
+    # Japanese page's is
     left_out = [(code, stops(code)) for code in languages]
     out: list[str] = []
     for word in words(text):
-        for part in _CJK_SPLIT.findall(word) if cjk and _CJK_CHAR.search(word) else (word,):
-            if cjk and _CJK_CHAR.match(part):
+        for part in _CJK_SPLIT.findall(word) if _CJK_CHAR.search(word) else (word,):
+            if _CJK_CHAR.match(part):
                 out.extend(bigrams(part))
                 continue
             stems = [_stem_in(part, code) for code, stop in left_out if part not in stop]
