@@ -113,14 +113,13 @@ JAPANESE = [
 ]
 
 
-def test_a_japanese_site_built_with_the_defaults_gets_meaning_from_e5(tmp_path):
-    """The defaults on a site in Japanese: multilingual-e5-small teaches, the page's model is cut from it (its
-    Unigram tokenizer shipped) and distilled on the site, and its own pages rank first for their own words."""
+@pytest.fixture(scope="module")
+def japanese_site(tmp_path_factory):
+    """Twelve Japanese pages built with the defaults (and short training)."""
     from hamming_site.builder.build import build_site
     from hamming_site.builder.config import BuildConfig
-    from hamming_site.builder.output.names import documents
-    from hamming_site.builder.search.rank import SiteRanker
 
+    tmp_path = tmp_path_factory.mktemp("japanese")
     pages = tmp_path / "pages"
     pages.mkdir()
     for i, (title, text) in enumerate(JAPANESE * 2):  # twice, as other pages, so there is something to train on
@@ -129,7 +128,16 @@ def test_a_japanese_site_built_with_the_defaults_gets_meaning_from_e5(tmp_path):
     config = BuildConfig(corpus=pages, out=tmp_path / "site", bits=64, epochs=1, max_length=64,
                          cache_dir=tmp_path / "cache", static_epochs=2)
     build_site(config)
-    site = tmp_path / "site"
+    return tmp_path / "site"
+
+
+def test_a_japanese_site_built_with_the_defaults_gets_meaning_from_e5(japanese_site):
+    """The defaults on a site in Japanese: multilingual-e5-small teaches, the page's model is cut from it (its
+    Unigram tokenizer shipped) and distilled on the site, and its own pages rank first for their own words."""
+    from hamming_site.builder.output.names import documents
+    from hamming_site.builder.search.rank import SiteRanker
+
+    site = japanese_site
     manifest = json.loads((site / "manifest.json").read_text())
     options = manifest["options"]
     assert (options["teacher"], options["student"], options["query_model"]) == (
@@ -142,3 +150,33 @@ def test_a_japanese_site_built_with_the_defaults_gets_meaning_from_e5(tmp_path):
         for mode in ("hybrid", "hybrid-lite"):
             results = ranker.results(ranker.query(title), 3, mode)
             assert titles[results[0]["index"]].startswith(title), (mode, title, [titles[r["index"]] for r in results])
+
+
+@pytest.mark.browser
+def test_the_page_runs_e5s_tokenizer_and_model_as_python_does(japanese_site, browser):
+    """Chromium: the page tokenizes with the Unigram tokenizer.json, runs the e5 student in onnxruntime-web and
+    ranks Japanese and English questions as SiteRanker does (hybrid: the same documents in the same order, where
+    a float's last bits may swap near-equal neighbours, tests/browsing.py's same_order)."""
+    from browsing import CHROMIUM, open_page, same_order, serve
+
+    from hamming_site.builder.search.rank import SiteRanker
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed")
+    ranker = SiteRanker(japanese_site)
+    queries = [title for title, _ in JAPANESE] + ["how do I upload a package", "ライセンス", "changelog の書き方"]
+    httpd, url = serve(japanese_site)
+    try:
+        page, requests, errors = open_page(browser, url)
+        assert page.get_attribute("body", "data-state") == "ready" and not errors
+        pages = page.evaluate("""async (queries) => {
+          const out = [];
+          for (const q of queries) out.push(await window.hammingSearch.search(q, 10, {mode: "hybrid"}));
+          return out;
+        }""", queries)
+        for query, js in zip(queries, pages, strict=True):
+            py = [(r["index"], r["score"]) for r in ranker.results(ranker.query(query), 10, "hybrid")]
+            assert same_order(js, py), (query, [r["index"] for r in js], [r[0] for r in py])
+        assert any("/tokenizer." in u for u in requests) and any(".onnx" in u for u in requests)
+    finally:
+        httpd.shutdown()
