@@ -40,7 +40,7 @@ def test_the_default_query_model_ships_in_the_package():
     from hamming_site.builder.model.querymodel import QueryModelSpec, model_key, shipped_model
     from hamming_site.builder.teacher.load import fingerprint
 
-    config = BuildConfig(corpus=EXAMPLE)
+    config = BuildConfig(corpus=EXAMPLE).for_languages({"en": 1462})  # the example is English: auto's MiniLM
     sha = fingerprint(load_teacher(config.teacher))
     key = model_key(sha, sha, QueryModelSpec.from_config(config))
     assert shipped_model(key) is not None, key
