@@ -220,7 +220,8 @@ def page_strings(language: str, overrides: dict[str, str] | None = None) -> dict
     """The page's and the widget's words in `language` (web/strings.json: en, de, fr, es, it, pt, ru, ja, zh, ko),
     English's where it has none, then the site's own (--strings, read_strings); manifest.json carries them, so
     every page of the site speaks alike."""
-    return {**tables()["en"], **tables().get(language, {}), **(overrides or {})}
+    table = tables()
+    return {**table["en"], **table.get(language, {}), **(overrides or {})}
 
 
 def tables() -> dict[str, dict[str, str]]:

@@ -77,6 +77,11 @@ class _Reader:
         self.at += struct.calcsize("<" + fmt)
         return values
 
+    def raw(self, size: int) -> bytes:
+        out = self.data[self.at : self.at + size]
+        self.at += size
+        return out
+
     def array(self, dtype: str, count: int) -> np.ndarray:
         out = np.frombuffer(self.data, dtype, count, self.at)
         self.at += out.nbytes
@@ -95,17 +100,15 @@ def read_e5(data: bytes) -> dict:
     (blob_len,) = r.take("Q")
     offsets = r.array("<u4", n + 1)
     scores = r.array("<f4", n)
-    blob = r.data[r.at : r.at + blob_len]
-    r.at += blob_len
+    blob = r.raw(blob_len)
     pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n)]
     _, norm_bytes = r.take("iI")
-    r.at += norm_bytes
+    r.raw(norm_bytes)  # SentencePiece's normalization, written as NFKC and two replacements instead (see above)
     (count,) = r.take("i")
     tensors = {}
     for _ in range(count):
         (name_len,) = r.take("H")
-        name = r.data[r.at : r.at + name_len].decode()
-        r.at += name_len
+        name = r.raw(name_len).decode()
         dtype, numel, offset, nbytes = r.take("BIQQ")
         raw = np.frombuffer(data, np.uint8, nbytes, offset)
         tensors[name] = raw.view("<f4").copy() if dtype == 0 else _dequantize(raw, numel, block)
