@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 from emit import emit
+from languages import modes_of, section_hit
 
 from hamming_site.builder.output.names import documents
 from hamming_site.builder.search.rank import SiteRanker
@@ -86,21 +87,12 @@ def measure(english: Path, site: Path, teacher, top: int = TOP) -> dict:
             cases.append((heading, there[:2]))
     ranker = SiteRanker(site)
     rows = ranker.row_doc if ranker.row_doc is not None else np.arange(len(docs))
-    first_row: dict[int, int] = {}
-    for r, d in enumerate(rows):
-        first_row.setdefault(int(d), r)
-
-    def anchors_of(result: dict) -> list[str]:
-        listed = docs[result["index"]].get("passages")
-        return [listed[p["row"] - first_row[result["index"]]]["anchor"] if listed else "" for p in result["passages"]]
-
-    modes = ["lexical", "hybrid-lite"] + (["hybrid"] if ranker.encoder is not None else [])
+    hit, modes = section_hit(ranker, docs), modes_of(ranker)
     hits = dict.fromkeys(modes, 0)
     for heading, (d, anchor) in cases:
         signals = ranker.query(heading)
         for m in modes:
-            results = ranker.results(signals, 10, m)[:top]
-            hits[m] += any(r["index"] == d and anchor in anchors_of(r) for r in results)
+            hits[m] += hit(ranker.results(signals, 10, m)[:top], d, anchor)
     n = len(cases)
     manifest = json.loads((site / "manifest.json").read_text())
     report = json.loads((site / "report.json").read_text())

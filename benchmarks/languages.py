@@ -74,14 +74,31 @@ def inflected(piece_: str, other) -> str | None:
     return " ".join(out) if out != piece_.split() else None
 
 
-def measure(site: Path) -> dict:
-    docs = documents(site)
-    other = other_forms(docs)
-    ranker = SiteRanker(site)
+def modes_of(ranker: SiteRanker) -> list[str]:
+    """The page's modes a site has: the first list, the static encoder's, the transformer's where it has one."""
+    return ["lexical", "hybrid-lite"] + (["hybrid"] if ranker.encoder is not None else [])
+
+
+def section_hit(ranker: SiteRanker, docs: list[dict]):
+    """hit(results, d, anchor): document d among the results with its section `anchor` among its sub-results, as
+    the page shows them."""
     rows = ranker.row_doc if ranker.row_doc is not None else range(len(docs))
     first_row: dict[int, int] = {}
     for r, d in enumerate(rows):
         first_row.setdefault(int(d), r)
+
+    def anchors_of(result: dict) -> list[str]:
+        listed = docs[result["index"]].get("passages")
+        return [listed[p["row"] - first_row[result["index"]]]["anchor"] if listed else "" for p in result["passages"]]
+
+    return lambda results, d, anchor: any(r["index"] == d and anchor in anchors_of(r) for r in results)
+
+
+def measure(site: Path) -> dict:
+    docs = documents(site)
+    other = other_forms(docs)
+    ranker = SiteRanker(site)
+    hit = section_hit(ranker, docs)
     rng = random.Random(0)
     cases = []  # (kind, query, doc, anchor)
     for d, doc in enumerate(docs):
@@ -98,11 +115,7 @@ def measure(site: Path) -> dict:
                 if other is not None and (v := inflected(q, other)) is not None:
                     cases.append(("inflected", v, d, p["anchor"]))
 
-    def anchors_of(result: dict) -> list[str]:
-        listed = docs[result["index"]].get("passages")
-        return [listed[p["row"] - first_row[result["index"]]]["anchor"] if listed else "" for p in result["passages"]]
-
-    modes = ["lexical", "hybrid-lite"] + (["hybrid"] if ranker.encoder is not None else [])
+    modes = modes_of(ranker)
     kinds = ("heading", "text", "inflected")
     hits = {(kind, m): 0 for kind in kinds for m in modes}
     count = {kind: sum(c[0] == kind for c in cases) for kind in kinds}
@@ -110,7 +123,7 @@ def measure(site: Path) -> dict:
         signals = ranker.query(query)
         for m in modes:
             results = ranker.results(signals, 10, m)[:TOP]
-            hits[kind, m] += any(r["index"] == d and anchor in anchors_of(r) for r in results)
+            hits[kind, m] += hit(results, d, anchor)
     manifest = json.loads((site / "manifest.json").read_text())
     report = json.loads((site / "report.json").read_text())
     return {"site": str(site), "documents": manifest["count"], "passages": manifest["passages"]["count"],
