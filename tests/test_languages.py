@@ -72,6 +72,24 @@ def test_an_inflected_form_finds_what_the_form_in_the_text_finds():
         assert terms(a, (code,)) == terms(b, (code,)), code
 
 
+def test_an_english_page_of_a_japanese_site_is_found_by_a_piece_of_its_japanese(tmp_path):
+    """A page half translated is detected as English, but the site's queries cut Japanese into bigrams: its own
+    Japanese runs must be cut so too (debian-handbook ja-JP: 34 of its 59 missed pieces of text were on such pages)."""
+    from hamming_site.builder.lexical.index import IndexReader, write_index
+    from hamming_site.builder.search.lexical import bm25_scores
+
+    rows = [("Packages", "Installing packages. パッケージの管理はとても大切な作業です。", [], (), "en"),
+            ("設定", "設定ファイルは慎重に編集してください。", [], (), "ja")]
+    folder = tmp_path / "site"
+    folder.mkdir()
+    entry = write_index(folder / "lexical", rows, languages=("en", "ja"))
+    reader = IndexReader(folder, {"lexical": entry})
+    scores = bm25_scores(reader, "管理はとても大切な", 2)
+    assert scores[0] > 0 and scores[1] == 0
+    assert bm25_scores(reader, "installing", 2)[0] > 0  # its English words stemmed as ever
+    assert "パッケージの管理はとても大切な作業です" in terms(rows[0][1])  # on an English site: runs whole, as ever
+
+
 def test_english_drops_its_stop_words_as_before_and_the_other_languages_none():
     assert terms("the houses of the village") == ["hous", "villag"]
     assert terms("the houses of the village", ("en",)) == ["hous", "villag"]

@@ -70,23 +70,25 @@ def _read_varint(data: bytes, at: int) -> tuple[int, int]:
         shift += 7
 
 
-def impacts(texts: list[tuple], params: Bm25) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def impacts(texts: list[tuple], params: Bm25, cjk: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """(title, text), (title, text, names), (title, text, names, weighted) or (..., weighted, language) per row ->
     {key: (row indices ascending, u8 impacts)}. A row is a document or a passage; `names` are the strings it
     answers to exactly (title keys), by default its title; `weighted`: (fragment of text, weight) pairs whose words
     count weight times (data-hamming-weight: 0 leaves them out, 2 counts them twice); `language`: the code its
-    words are tokenized in (tokenize.terms; default en)."""
+    words are tokenized in (tokenize.terms; default en); cjk: CJK runs cut into bigrams whatever the row's language,
+    as a query on a site not all English is (an English page of a Japanese site quotes Japanese: until 2026-12-07
+    such a page kept its runs whole, and a piece of its Japanese text found nothing)."""
     counts, lengths = [], []
     for title, text, *rest in texts:
         lang = (rest[2],) if len(rest) > 2 else ("en",)
-        tf = Counter(terms(text, lang))
+        tf = Counter(terms(text, lang, cjk))
         weighted = rest[1] if len(rest) > 1 else ()
         for fragment, weight in weighted:
-            for t in terms(fragment, lang):
+            for t in terms(fragment, lang, cjk):
                 tf[t] += weight - 1
         if weighted:  # weight 0 took words out: no posting for them
             tf = Counter({t: f for t, f in tf.items() if f > 1e-9})
-        for t in terms(title, lang):
+        for t in terms(title, lang, cjk):
             tf[t] += params.title_weight
         counts.append(tf)
         lengths.append(sum(tf.values()))
@@ -158,7 +160,7 @@ def write_index(folder: Path, texts: list[tuple], params: Bm25 = Bm25(), rows: l
     weighted[, language]]]) per unit scored; rows: how many consecutive rows (passages) each unit covers (None: one
     each); languages: the site's, which a query is tokenized in (English alone: the entry as it always was)."""
     folder.mkdir()
-    index = impacts(texts, params)
+    index = impacts(texts, params, cjk=languages != ("en",))
     if rows is not None:
         index = spread(index, rows)
     keys = sorted(index, key=sort_key)

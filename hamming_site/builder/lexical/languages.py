@@ -45,6 +45,17 @@ _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _SCRIPTS = {"el": re.compile("[\u0370-\u03ff\u1f00-\u1fff]"), "he": re.compile("[\u0590-\u05ff]"),
             "ar": re.compile("[\u0600-\u06ff\u0750-\u077f]"), "th": re.compile("[\u0e00-\u0e7f]"),
             "hi": re.compile("[\u0900-\u097f]")}
+# the letters each script's languages are written in, as a character class's ranges (the manifest's fusion
+# "across": the page and search/fusion.py tell by them a question written in another script than the site's)
+# han, kana and hangul: what the keyword index cuts into bigrams (tokenize.py) and query_views counts one by one
+CJK = ("\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+       "\uf900-\ufaff\uff66-\uff9f")
+_SCRIPT_LETTERS = {**dict.fromkeys(CJK_LANGUAGES, CJK),
+                   **dict.fromkeys(("ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "tg", "mn", "tt", "ba", "cv",
+                                    "ce", "os", "kv", "av", "cu"), "\u0400-\u04ff"),
+                   "el": "\u0370-\u03ff\u1f00-\u1fff", "he": "\u0590-\u05ff", "yi": "\u0590-\u05ff",
+                   **dict.fromkeys(("ar", "fa", "ur", "ps", "ug", "sd"), "\u0600-\u06ff\u0750-\u077f"),
+                   "th": "\u0e00-\u0e7f", **dict.fromkeys(("hi", "mr", "ne", "sa"), "\u0900-\u097f")}
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]+")
 DETECT_CHARS = 4000  # a page's first characters are enough to tell its language, and bound the cost
@@ -78,6 +89,12 @@ def stopwords(code: str) -> frozenset[str]:
     ru 89.3 % either way: docs/benchmarks.md), so they serve detect() only; BM25's idf already makes a word that
     every page has weigh little."""
     return frozenset()
+
+
+def script_letters(code: str) -> str | None:
+    """The ranges of the letters `code`'s language is written in (a character class without its brackets), or None
+    for a language written in Latin letters (or one this table does not know)."""
+    return _SCRIPT_LETTERS.get(normalize(code))
 
 
 def detect(text: str) -> str | None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from hamming_site.builder.lexical.languages import STEMMERS, stopwords
+from hamming_site.builder.lexical.languages import CJK, STEMMERS, stopwords
 
 # Lucene's EnglishAnalyzer stop set (also bm25s's "en"): short, so that words like "not" and "no" in titles
 # still count where they are not in it; measured against no stop words on SciFact train (docs/benchmarks.md).
@@ -42,9 +42,8 @@ def _stem(word: str) -> str:
     return word if any(ord(c) > 0xFFFF for c in word) else _stemmer.stemWord(word)
 
 
-# the characters cut into bigrams: han, kana, hangul (the page's lexical.js CJK); a run of one stays one term
-CJK = ("\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
-       "\uf900-\ufaff\uff66-\uff9f")
+# CJK (languages.py): the characters cut into bigrams, han, kana, hangul (the page's lexical.js CJK); a run of one
+# stays one term
 _CJK_SPLIT = re.compile(f"[{CJK}]+|[^{CJK}]+")
 _CJK_CHAR = re.compile(f"[{CJK}]")
 
@@ -78,11 +77,12 @@ def stops(code: str) -> frozenset[str]:
     return STOPWORDS if code == "en" else stopwords(code)
 
 
-def terms(text: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
+def terms(text: str, languages: tuple[str, ...] = ("en",), cjk: bool | None = None) -> list[str]:
     """The index terms of a text, in order, repeats kept (BM25 counts them): a page's in its language, a query's in
     each of the site's (each word's distinct stems, in the order of `languages`, a stop word of one language left
-    out of that one only)."""
-    if languages == ("en",):  # English alone, the common case, byte for byte as before: a CJK run stays whole
+    out of that one only). cjk: CJK runs cut into bigrams; None: unless `languages` is English alone (a page's
+    `languages` is its own, so the index passes its site's: an English page of a Japanese site cuts them too)."""
+    if languages == ("en",) and not cjk:  # English alone, the common case, byte for byte as before: runs whole
         return [_stem(w) for w in words(text) if w not in STOPWORDS]
     # CJK runs are bigrams in every other case: a Russian page's Japanese term is found by any part of it, as a
     # Japanese page's is
