@@ -8,10 +8,10 @@ translation's site, and how does that compare with the teacher itself?
 Translations keep the English copy's section ids and page names (debian-handbook, maint-guide: `start.en.html`
 is `start.ja.html`), so each anchored section of the English site (h1-h3 with an id) is looked for in the
 translated site by its page's name without the language part and its id (a section whose heading the translation
-left in English is left out: its own words find it). A hit: the section's page among the
-first 3 results with the section among its sub-results, as the page shows them, per mode (lexical, hybrid-lite,
-hybrid). Beside it the float teacher (torch, float32) over the same passages: the English heading as a query,
-every passage of the translated site as a document (the teacher's prompts), documents ranked by their best
+left in English is left out: its own words find it). A hit: the section's page among the first 3 results with
+the section among its sub-results, as the page shows them, per mode (lexical, hybrid-lite, hybrid, and semantic:
+the transformer alone). Beside it the float teacher (torch, float32) over the same passages: the English heading
+as a query, every passage of the translated site as a document (the teacher's prompts), documents ranked by their best
 passage, a hit where the section's page is among the first 3 and the section among that page's 3 best passages
 (each passage as the build's teacher read it: title, heading, text).
 """
@@ -87,7 +87,8 @@ def measure(english: Path, site: Path, teacher, top: int = TOP) -> dict:
             cases.append((heading, there[:2]))
     ranker = SiteRanker(site)
     rows = ranker.row_doc if ranker.row_doc is not None else np.arange(len(docs))
-    hit, modes = section_hit(ranker, docs), modes_of(ranker)
+    # and the transformer alone (semantic), to tell the student's share of a miss from the fusion's
+    hit, modes = section_hit(ranker, docs), modes_of(ranker) + (["semantic"] if ranker.encoder is not None else [])
     hits = dict.fromkeys(modes, 0)
     for heading, (d, anchor) in cases:
         signals = ranker.query(heading)

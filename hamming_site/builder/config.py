@@ -16,6 +16,7 @@ from hamming_site.builder.teacher.load import (
     DEFAULT_BACKEND,
     DEVICES,
     ENGINES,
+    auto_layers,
     models_for,
 )
 
@@ -36,7 +37,9 @@ class BuildConfig:
     # model whose layers and tokenizer the student is cut from; auto: multilingual-e5-small with that teacher, else
     # all-MiniLM-L6-v2
     student: str = AUTO
-    student_layers: int = 3  # layers the student keeps (spread evenly); 6 = all: the teacher's own trunk, undistilled
+    # layers the student keeps (spread evenly); 0 = auto: half its model's, 3 of all-MiniLM-L6-v2's 6 (all 6: the
+    # teacher's own trunk, undistilled), 6 of multilingual-e5-small's 12 (3 lost a third of its English questions)
+    student_layers: int = 0
     # shared: student distilled once per teacher on a shipped sample; corpus: per corpus; auto: corpus with
     # multilingual-e5-small (its shared one is English-only and not shipped), else shared
     query_model: str = AUTO
@@ -66,6 +69,10 @@ class BuildConfig:
     train_max_length: int = 64  # truncation of documents while training the student (it encodes queries)
     views_per_doc: int = 3  # query-like views (sentences, spans) made from each document
     max_views: int = 8192  # views kept at most, drawn evenly: the teacher encodes them and the binarizer trains on them
+    # a site not all in English, its student distilled on it (--query-model corpus): English texts of the shipped
+    # sample added to its views (read as questions), so the student, the binarizer and the static encoder learn
+    # English questions too (0 = none)
+    bridge_texts: int = 2000
     base_url: str = ""  # site folders: prefix of every page's URL (e.g. /docs/); "" = relative to the folder
     pretty_urls: bool = False  # URLs page/ for Markdown's page.md (Hugo, MkDocs) and folder/ for an index.html
     docs_per_shard: int = 0  # documents a docs/NNNN.json shard; 0 = auto: up to 4 within about 16 KB, a long page alone
@@ -82,6 +89,11 @@ class BuildConfig:
     chunk_bytes: int = 8192  # keyword index: target bytes of a chunk file (a query fetches its terms' chunks)
     fusion_alpha: float = 0.4  # hybrid: weight of the meaning score against the keyword score (tuned: SciFact train)
     fusion_depth: int = 400  # hybrid: candidates taken from each ranking (tuned: SciFact train)
+    # hybrid (the transformer's): weight of the meaning score in a page written in another script than Latin
+    # letters for a question with none of its letters (English in a Japanese page matches only names and stray
+    # words); 0.6: debian-handbook ja-JP's English headings 65 -> 75 %, its own text pieces 87.1 -> 86.4 % (0.8: 78,
+    # 77 %)
+    fusion_across: float = 0.6
     seed: int = 0  # seeds every random choice: same input + options + seed = same bytes
     force: bool = False  # allow replacing an OUT folder that build-site did not create
     cache_dir: Path | None = None  # teacher embedding cache; None = ~/.cache/hamming-site
@@ -95,8 +107,8 @@ class BuildConfig:
             raise UserError(f"--binarizer-epochs {self.binarizer_epochs} is negative: use 0 or more.")
         if self.epochs < 0:
             raise UserError(f"--epochs {self.epochs} is negative: use 0 or more.")
-        if not 1 <= self.student_layers <= 48:
-            raise UserError(f"--student-layers {self.student_layers} must be between 1 and 48.")
+        if not 0 <= self.student_layers <= 48:
+            raise UserError(f"--student-layers {self.student_layers} must be between 0 (auto) and 48.")
         if self.vocab_size < 0:
             raise UserError(f"--vocab-size {self.vocab_size} is negative: use 0 (keep all) or a size.")
         if self.weight_bits not in (4, 8):
@@ -105,8 +117,8 @@ class BuildConfig:
             raise UserError(f"--max-length {self.max_length} must be between 8 and 8192.")
         if not 8 <= self.train_max_length:
             raise UserError(f"--train-max-length {self.train_max_length} must be 8 or more.")
-        if not 0 <= self.fusion_alpha <= 1:
-            raise UserError(f"--fusion-alpha {self.fusion_alpha} must be between 0 and 1.")
+        if not 0 <= self.fusion_alpha <= 1 or not 0 <= self.fusion_across <= 1:
+            raise UserError("--fusion-alpha and --fusion-across must be between 0 and 1.")
         if self.language and not known(self.language):
             raise UserError(f"--language {self.language} is not a language code: use an ISO 639-1 code such as de, "
                             f"fr, ja or zh.")
@@ -124,6 +136,8 @@ class BuildConfig:
             raise UserError(f"--query-model {self.query_model} is not allowed: use auto, shared or corpus.")
         if self.query_texts < 1 or self.query_epochs < 1:
             raise UserError("--query-texts and --query-epochs must be 1 or more.")
+        if self.bridge_texts < 0:
+            raise UserError(f"--bridge-texts {self.bridge_texts} is negative: use 0 or more.")
         if self.max_views < 0:
             raise UserError(f"--max-views {self.max_views} is negative: use 0 or more.")
         if self.refit_prior < 0 or self.tune_views < 0 or self.refit_views < 0 or self.rank_epochs < 0:
@@ -171,7 +185,9 @@ class BuildConfig:
         """This configuration with its teacher, student and query model chosen for a site with `pages` pages per
         language, where they are auto (the build and site-eval call it once the pages are read)."""
         teacher, student, query_model = models_for(self.teacher, self.student, self.query_model, pages)
-        return dataclasses.replace(self, teacher=teacher, student=student, query_model=query_model)
+        layers = self.student_layers or auto_layers(student)
+        return dataclasses.replace(self, teacher=teacher, student=student, query_model=query_model,
+                                   student_layers=layers)
 
     def site_folder(self) -> Path:
         """OUT: as given, else inside a site folder (its URLs then stay relative), else site/."""

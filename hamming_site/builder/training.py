@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,9 +48,10 @@ class Corpus:
 
     passages: list
     texts: list[str]  # each passage's model text
-    views: list[str]  # query-like views (a fresh build's; a reuse has none)
+    views: list[str]  # query-like views (a fresh build's; a reuse has none), the bridge's last
     hashes: list[str]  # what the teacher encodes for each document (reuse/records.py's document_hashes)
     languages: tuple[str, ...] = ("en",)  # the site's: the static encoder's terms are a query's, in all of them
+    bridge: list[str] = field(default_factory=list)  # English texts among the views (config.bridge_texts)
 
 
 class Training:
@@ -103,7 +104,7 @@ class Training:
         texts, views = corpus.texts, corpus.views
         with run.stage("distill" if config.query_model == "corpus" else "compose"):
             tok_json = tokenizer_json(self.models.base, config.max_length)
-            keep = choose_tokens(tok_json, texts, config.vocab_size)
+            keep = choose_tokens(tok_json, texts + corpus.bridge, config.vocab_size)  # the bridge's words too
             tok_json = prune_tokenizer(tok_json, keep)
             tokenizer = Tokenizer(tok_json, config.max_length)
             if config.query_model == "shared":  # the query model composed with this corpus's map, then adapted

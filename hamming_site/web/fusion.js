@@ -16,18 +16,39 @@ function unit(values) {
   return values.map((v) => (v !== null && hi > lo ? (v - lo) / (hi - lo) : 0));
 }
 
+/** Each document's weight of meaning in the hybrid ranking of `text` (hamming_site/builder/search/fusion.py's
+ * across_alphas), or null where every document takes the fusion's alpha: a document written in another script than
+ * Latin letters (fusion.across: the scripts' letters, each document's script run-length coded) takes the across
+ * alpha where the question has letters but none of its script's. */
+export function acrossAlphas(fusion, text, documents) {
+  const across = fusion.across;
+  if (!across || !/\p{L}/u.test(text)) return null;
+  const foreign = [false, ...across.scripts.map((letters) => !new RegExp(`[${letters}]`, "u").test(text))];
+  if (!foreign.some(Boolean)) return null;
+  const out = new Float64Array(documents);
+  let at = 0;
+  for (const [script, count] of across.documents) out.fill(foreign[script] ? across.alpha : fusion.alpha, at, (at += count));
+  if (at !== documents) throw new Error("fusion.across.documents does not count the site's documents");
+  return out;
+}
+
 /**
  * Hybrid ranking (hamming_site/builder/search/fusion.py's fuse): candidates are the first `depth` of the keyword ranking and of the
  * meaning ranking (`semantic`, indices best first) and every titled match; each gets both scores (semanticScore
- * of any index, null where its codes were not fetched), min-max scaled over the candidates, mixed alpha : 1 - alpha; sorted by tier, fused score
- * descending, index ascending. Returns [{index, score}] best first.
+ * of any index, null where its codes were not fetched), min-max scaled over the candidates, mixed alpha : 1 - alpha
+ * (alpha: a number, or a function of the index); sorted by tier, fused score descending, index ascending. Returns
+ * [{index, score}] best first.
  */
 export function fuse(lexical, tiers, semantic, semanticScore, k, alpha, depth) {
+  const weight = typeof alpha === "number" ? () => alpha : alpha; // one for all, or each index's (acrossAlphas)
   const cand = [...new Set([...lexicalOrder(lexical, tiers, depth), ...semantic.slice(0, depth), ...tiers.keys()])];
   cand.sort((a, b) => a - b);
   const sem = unit(cand.map(semanticScore));
   const lex = unit(cand.map((i) => lexical.scores[i]));
-  const rows = cand.map((index, j) => ({ index, score: alpha * sem[j] + (1 - alpha) * lex[j], tier: tiers.get(index) ?? 0 }));
+  const rows = cand.map((index, j) => {
+    const a = weight(index);
+    return { index, score: a * sem[j] + (1 - a) * lex[j], tier: tiers.get(index) ?? 0 };
+  });
   rows.sort((a, b) => b.tier - a.tier || b.score - a.score || a.index - b.index);
   return rows.slice(0, k).map(({ index, score }) => ({ index, score }));
 }
@@ -61,8 +82,8 @@ export function sinkDistances(dist, row, rowDoc, allowed, bits) {
 
 /** The meaning side of a query (hamming_site/builder/search/rank.py's results): the fetched set's rows ranked by Hamming + rerank
  * (semantic, lite) or fused with the keyword side `keys` (hybrid, hybrid-lite); rows as [{index, distance, score}].
- * allowed: a Set of the documents a filter allows (their rows only), or null. */
-export function meaningRows(m, set, rowDoc, q, k, mode, keys, allowed) {
+ * allowed: a Set of the documents a filter allows (their rows only), or null; text: the question (acrossAlphas). */
+export function meaningRows(m, set, rowDoc, q, k, mode, keys, allowed, text = "") {
   const { ids, words, count } = set;
   const bits = m.bits, rows = m.passages?.count ?? m.count;
   const row = (i) => (ids ? ids[i] : i);
@@ -73,7 +94,10 @@ export function meaningRows(m, set, rowDoc, q, k, mode, keys, allowed) {
     const ranked = rank(words, count, bits, q, rowDoc ? Math.min(rows, k * SEMANTIC_ROWS_PER_RESULT) : k, RERANK_DEPTH, scanner);
     return ranked.filter(kept).map((r) => ({ ...r, index: row(r.index) }));
   }
-  const { alpha, depth } = m.fusion;
+  const depth = m.fusion.depth;
+  // the transformer's hybrid leans on meaning in a document of another script than the question's (rank.py's _alpha)
+  const docs = mode === "hybrid" ? acrossAlphas(m.fusion, text, m.count) : null;
+  const alpha = !docs ? m.fusion.alpha : rowDoc ? (r) => docs[rowDoc[r]] : (r) => docs[r];
   const dist = scanner(words, signBits(q), count);
   const meaning = rank(words, count, bits, q, Math.max(k, depth), RERANK_DEPTH, () => dist).filter(kept);
   const local = ids ? new Map(Array.from(ids, (id, i) => [id, i])) : null;

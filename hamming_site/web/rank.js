@@ -141,7 +141,7 @@ async function rankOver(text, k, mode, gaps, allowed) {
   }
   const q = light ? embedded : embedded.q;
   const t0 = performance.now();
-  const results = byDocument(meaningRows(m, set, rowDoc, q, k, mode, keys, allowed), rowDoc, k);
+  const results = byDocument(meaningRows(m, set, rowDoc, q, k, mode, keys, allowed, text), rowDoc, k);
   if (light) return { results, mode };
   const timings = { tokenize: embedded.tokenize, model: embedded.model, scan: performance.now() - t0 };
   return { results, mode, timings, tokens: embedded.ids.length };

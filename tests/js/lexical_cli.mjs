@@ -9,8 +9,10 @@
 //   chunkOf {keys, firsts}         -> [chunk number, ...]
 //   rank {folder, firsts, stopwords, count, queries, k}
 //                                  -> [{order, scores}, ...]  lexicalOrder and the BM25 scores of its documents
-//   fuse {cases: [{scores, tiers, semantic, semanticScores, k, alpha, depth, count}]}
+//   fuse {cases: [{scores, tiers, semantic, semanticScores, k, alpha (a number, or one per index), depth, count}]}
 //                                  -> [[{index, score}, ...], ...]
+//   acrossAlphas {fusion, texts, documents}
+//                                  -> [[alpha, ...] | null, ...]  acrossAlphas(fusion, text, documents) of each text
 //   scores {q, codes: [[u32 word, ...], ...]}  -> [score, ...]    hamming.js's asymmetricScore of each code
 //   probe {q, centroids: [[value, ...], ...], probes}
 //                                  -> [cluster, ...]          clusters.js's probe over float32 centroids
@@ -20,7 +22,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { probe } from "../../hamming_site/web/clusters.js";
-import { byDocument, fuse } from "../../hamming_site/web/fusion.js";
+import { acrossAlphas, byDocument, fuse } from "../../hamming_site/web/fusion.js";
 import { asymmetricScore } from "../../hamming_site/web/hamming.js";
 import {
   bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer, words,
@@ -68,12 +70,18 @@ function fuseCase({ scores, tiers, semantic, semanticScores, k, alpha, depth, co
     if (s === undefined) throw new Error(`no semantic score for document ${i}`);
     return s;
   };
-  return fuse(lexical, tierMap, semantic, semanticScore, k, alpha, depth);
+  return fuse(lexical, tierMap, semantic, semanticScore, k, Array.isArray(alpha) ? (i) => alpha[i] : alpha, depth);
 }
 
 const request = JSON.parse(readFileSync(0, "utf-8"));
 let reply;
 switch (request.op) {
+  case "acrossAlphas":
+    reply = request.texts.map((text) => {
+      const a = acrossAlphas(request.fusion, text, request.documents);
+      return a && Array.from(a);
+    });
+    break;
   case "terms": {
     // languages (a site not all English): [[code, its stemmer module's path or null, stop words]]
     const languages = request.languages && await Promise.all(request.languages.map(async ([code, file, stop]) =>

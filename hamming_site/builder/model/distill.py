@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from hamming_site.builder.lexical.languages import CJK
 from hamming_site.builder.model.binarize import Binarizer
 from hamming_site.builder.model.quant import int4_aware
 from hamming_site.builder.model.student import Student, pad_batch
@@ -24,23 +25,35 @@ from hamming_site.builder.model.student import Student, pad_batch
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
+# Chinese and Japanese write no spaces and end sentences with their own stops: their characters count one by one
+_CJK_SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[\u3002\uff01\uff1f\uff1b])\s*")
+_CJK_UNIT = re.compile(f"[{CJK}]|[^\\s{CJK}]+")
+_CJK_CHAR = re.compile(f"[{CJK}]")
+_TIGHT = re.compile(f"[{CJK}\u3000-\u303f\uff01-\uff65]+")  # CJK characters and their punctuation: no spaces
 
 
 def query_views(texts: list[str], per_doc: int, seed: int, limit: int | None = None) -> list[str]:
-    """Short, query-like views of each document: single sentences and spans of 4 to 16 words; at most
-    `limit`, drawn evenly (in corpus order) when there are more."""
+    """Short, query-like views of each document: single sentences and spans of 4 to 16 words (8 to 32 units of a
+    text with Chinese, Japanese or Korean characters, each such character a unit); at most `limit`, drawn evenly
+    (in corpus order) when there are more."""
     rng = random.Random(seed)
     views: list[str] = []
     for text in texts:
-        sentences = [s for s in _SENTENCE.split(text) if len(s.split()) >= 3]
-        words = text.split()
+        # a text mostly in Chinese, Japanese or Korean (an English one quoting a few characters is cut as ever):
+        # twice the units, a word of theirs being about two characters
+        if len(_CJK_CHAR.findall(text)) > len(text.split()):
+            units, low, high = _CJK_UNIT.findall(text), 8, 32
+            sentences = [s for s in _CJK_SENTENCE.split(text) if len(_CJK_UNIT.findall(s)) >= 6]
+        else:
+            units, low, high = text.split(), 4, 16
+            sentences = [s for s in _SENTENCE.split(text) if len(s.split()) >= 3]
         for v in range(per_doc):
             if v % 2 == 0 and sentences:
                 views.append(rng.choice(sentences))
-            elif len(words) > 4:
-                n = rng.randint(4, min(16, len(words)))
-                start = rng.randint(0, len(words) - n)
-                views.append(" ".join(words[start : start + n]))
+            elif len(units) > low:
+                n = rng.randint(low, min(high, len(units)))
+                start = rng.randint(0, len(units) - n)
+                views.append(_joined(units[start : start + n]))
     seen: set[str] = set(texts)
     unique = []
     for v in views:  # never encode the same text twice
@@ -51,6 +64,15 @@ def query_views(texts: list[str], per_doc: int, seed: int, limit: int | None = N
         keep = sorted(random.Random(seed).sample(range(len(unique)), limit))
         unique = [unique[i] for i in keep]
     return unique
+
+
+def _joined(units: list[str]) -> str:
+    """Words and CJK characters joined: no space between two CJK characters (or their punctuation), one anywhere
+    else."""
+    out = units[:1]
+    for before, unit in zip(units, units[1:], strict=False):
+        out.append(unit if _TIGHT.fullmatch(unit) and _TIGHT.fullmatch(before) else " " + unit)
+    return "".join(out)
 
 
 def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:

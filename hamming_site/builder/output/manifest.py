@@ -14,6 +14,7 @@ import zlib
 from pathlib import Path
 
 from hamming_site.builder import FORMAT_VERSION, __version__
+from hamming_site.builder.lexical.languages import script_letters
 from hamming_site.builder.output.names import offline_files
 from hamming_site.builder.output.site import dir_bytes, file_entry
 
@@ -33,8 +34,10 @@ def teacher_entry(config, teacher_sha: str) -> dict:
 
 
 def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: dict, lexical: dict,
-             static: dict | None, clusters: dict | None, teacher_sha: str, student: dict) -> dict:
-    """The manifest of the site being written in tmp (its model.onnx, codes.bin and passages.bin are there)."""
+             static: dict | None, clusters: dict | None, teacher_sha: str, student: dict,
+             languages: list[str]) -> dict:
+    """The manifest of the site being written in tmp (its model.onnx, codes.bin and passages.bin are there);
+    languages: each document's."""
     return {
         "format_version": FORMAT_VERSION,
         "generator": f"hamming-site {__version__}",
@@ -64,13 +67,33 @@ def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: dic
         # visitors keep the site's files for offline use (--offline auto), or not (off)
         "offline": config.offline != "off",
         "lexical": lexical,
-        "fusion": {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth},
+        "fusion": {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth,
+                   **across(config.fusion_across, languages)},
         "teacher": teacher_entry(config, teacher_sha),
         "student": student,  # {"name", "layers", "vocabulary"}: the query model's origin (None: no transformer)
         # names, not paths: a manifest holds no absolute paths, so rebuilds elsewhere compare equal
         "options": named_options(config),
         "seed": config.seed,
     }
+
+
+def across(alpha: float, languages: list[str]) -> dict:
+    """The fusion's "across" entry where some document is written in another script than Latin letters (none
+    otherwise): {"alpha", "scripts": [the letters of each such script, a character class's ranges], "documents":
+    [[script, count], ...]: each document's script, run-length coded, 0 for Latin letters and 1 on for the
+    scripts'}. search/fusion.py's across_alphas reads it."""
+    letters = [script_letters(code) for code in languages]
+    scripts = sorted({x for x in letters if x})
+    if not scripts:
+        return {}
+    runs: list[list[int]] = []
+    for x in letters:
+        script = scripts.index(x) + 1 if x else 0
+        if runs and runs[-1][0] == script:
+            runs[-1][1] += 1
+        else:
+            runs.append([script, 1])
+    return {"across": {"alpha": alpha, "scripts": scripts, "documents": runs}}
 
 
 def report(run, manifest: dict, meaning, *, documents: int, skipped: dict, views: int, teacher: dict, encoded: dict,

@@ -49,12 +49,14 @@ MODEL_OPTIONS = (
     "train_max_length",
     "views_per_doc",
     "max_views",
+    "bridge_texts",
     "seed",
     "language",  # the static encoder's terms are its pages' words stemmed in their languages
 )
 # what a reuse rebuilds anyway (passages, keyword index, shards, page): free to differ from SITE's
 FREE_OPTIONS = ("overlap", "base_url", "pretty_urls", "docs_per_shard", "offline", "bm25_k1", "bm25_b", "title_weight",
-                "chunk_bytes", "fusion_alpha", "fusion_depth", "cluster_rows", "clusters_from", "sign_centroids_from",
+                "chunk_bytes", "fusion_alpha", "fusion_depth", "fusion_across",
+                "cluster_rows", "clusters_from", "sign_centroids_from",
                 "transformer_codes")
 # where and how, never what
 NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain", "teacher_processes", "device",
@@ -63,7 +65,7 @@ NOT_FROM_SITE = ("corpus", "out", "force", "cache_dir", "model_from", "retrain",
 # site stays reusable (--model-from takes that value, as it takes any option not given), and a plain rebuild with
 # today's default retrains it once
 ADDED = {"rank_epochs": 0, "meaning": "full", "static_epochs": 16, "static_bucket_bytes": 2048,
-         "static_init": "centroids", "language": ""}
+         "static_init": "centroids", "language": "", "bridge_texts": 0}
 
 
 def corpus_name(config) -> str:

@@ -22,7 +22,7 @@ from hamming_site.builder.output.codes import asymmetric, hamming, pack, rank, r
 from hamming_site.builder.output.filters import FilterIndex, fill_allowed, sort_results
 from hamming_site.builder.output.names import site_file
 from hamming_site.builder.output.static import StaticReader
-from hamming_site.builder.search.fusion import fuse
+from hamming_site.builder.search.fusion import across_alphas, fuse
 from hamming_site.builder.search.lexical import bm25_scores, lexical_order, title_tiers
 
 RERANK_DEPTH = 100  # the page's worker.js RERANK_DEPTH
@@ -164,11 +164,21 @@ class SiteRanker:
             known = np.ones(n, dtype=bool) if fetched is None else np.isin(np.arange(n), fetched)
             fused = fuse(bm25, tiers, meaning,
                          lambda c: np.where(known[c], asymmetric(q, self.codes[c], self.bits), np.nan),
-                         n if split else k, self.alpha, self.depth)
+                         n if split else k, self._alpha(query.text, light), self.depth)
             rows = [(i, s, int(dist[i]) if known[i] else None) for i, s in fused]
         else:
             raise ValueError(f"unknown mode {mode}")
         return by_document(rows, self.row_doc, k)
+
+    def _alpha(self, text: str, light: bool) -> float | np.ndarray:
+        """The weight of meaning, one or each row's: the transformer's hybrid leans on meaning in a document written
+        in another script than the question (fusion.py's across_alphas), the static encoder's never (its words are
+        a bag fitted on 2,000 sentences: across scripts it ranks no better than the keywords)."""
+        docs = None if light else across_alphas({**self.manifest["fusion"], "alpha": self.alpha}, text,
+                                                self.manifest["count"])
+        if docs is None:
+            return self.alpha
+        return docs if self.row_doc is None else docs[self.row_doc]
 
     def semantic(self, query: Query, k: int) -> list[tuple[int, int, float]]:
         """[(index, distance, score)] best first."""

@@ -57,6 +57,12 @@ def models_for(teacher: str, student: str, query_model: str, pages: dict[str, in
     return teacher, student, query_model
 
 
+def auto_layers(student: str) -> int:
+    """The layers a student cut from `student` keeps where --student-layers is auto: half the model's (its depth
+    is known here for the two default students only; any other model keeps 3)."""
+    return 6 if student in E5 else 3
+
+
 def resolve_device(name: str) -> str:
     """The torch device the teacher and the training run on: auto = cuda where torch sees one, then mps, else cpu;
     cuda or mps asked for where torch sees none is a UserError (one sentence)."""
