@@ -25,14 +25,14 @@ from pathlib import Path
 import Stemmer
 from emit import emit
 
-from hamming_site.builder.lexical.languages import STEMMERS, detect
-from hamming_site.builder.lexical.tokenize import CJK, words
+from hamming_site.builder.lexical.languages import CJK, CJK_PUNCTUATION, STEMMERS, detect
+from hamming_site.builder.lexical.tokenize import words
 from hamming_site.builder.output.names import documents
 from hamming_site.builder.search.rank import SiteRanker
 
 TOP = 3
 _CJK = re.compile(f"[{CJK}]")
-_CJK_RUN = re.compile(f"[{CJK}][{CJK}\u3000-\u303f\uff01-\uff65]*")  # a run of CJK text and its punctuation
+_CJK_RUN = re.compile(f"[{CJK}][{CJK}{CJK_PUNCTUATION}]*")  # a run of CJK text and its punctuation
 
 
 def piece(text: str, rng: random.Random) -> str | None:

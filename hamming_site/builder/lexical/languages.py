@@ -35,27 +35,28 @@ io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo
 my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so
 sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu""".split())
 
+# han, kana and hangul: what the keyword index cuts into bigrams (tokenize.py) and query_views counts one by one
+CJK = ("\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+       "\uf900-\ufaff\uff66-\uff9f")
+CJK_PUNCTUATION = "\u3000-\u303f\uff01-\uff65"  # their full stops, brackets and full-width signs
+_CYRILLIC_LETTERS, _GREEK, _HEBREW = "\u0400-\u04ff", "\u0370-\u03ff\u1f00-\u1fff", "\u0590-\u05ff"
+_ARABIC, _THAI, _DEVANAGARI = "\u0600-\u06ff\u0750-\u077f", "\u0e00-\u0e7f", "\u0900-\u097f"
+# the letters each script's languages are written in, as a character class's ranges (the manifest's fusion
+# "across": the page and search/fusion.py tell by them a question written in another script than the site's)
+_SCRIPT_LETTERS = {**dict.fromkeys(CJK_LANGUAGES, CJK),
+                   **dict.fromkeys(("ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "tg", "mn", "tt", "ba", "cv",
+                                    "ce", "os", "kv", "av", "cu"), _CYRILLIC_LETTERS),
+                   "el": _GREEK, "he": _HEBREW, "yi": _HEBREW,
+                   **dict.fromkeys(("ar", "fa", "ur", "ps", "ug", "sd"), _ARABIC),
+                   "th": _THAI, **dict.fromkeys(("hi", "mr", "ne", "sa"), _DEVANAGARI)}
 # the scripts detect() tells apart, as character classes (the page needs none of this: languages come from the build)
 _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_CYRILLIC = re.compile(f"[{_CYRILLIC_LETTERS}]")
 # scripts that name their language well enough, for languages with no stemmer here: words are indexed as written
 # (a Greek, Hebrew, Arabic, Thai or Hindi page counted as its own, not as the site's commonest language)
-_SCRIPTS = {"el": re.compile("[\u0370-\u03ff\u1f00-\u1fff]"), "he": re.compile("[\u0590-\u05ff]"),
-            "ar": re.compile("[\u0600-\u06ff\u0750-\u077f]"), "th": re.compile("[\u0e00-\u0e7f]"),
-            "hi": re.compile("[\u0900-\u097f]")}
-# the letters each script's languages are written in, as a character class's ranges (the manifest's fusion
-# "across": the page and search/fusion.py tell by them a question written in another script than the site's)
-# han, kana and hangul: what the keyword index cuts into bigrams (tokenize.py) and query_views counts one by one
-CJK = ("\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
-       "\uf900-\ufaff\uff66-\uff9f")
-_SCRIPT_LETTERS = {**dict.fromkeys(CJK_LANGUAGES, CJK),
-                   **dict.fromkeys(("ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "tg", "mn", "tt", "ba", "cv",
-                                    "ce", "os", "kv", "av", "cu"), "\u0400-\u04ff"),
-                   "el": "\u0370-\u03ff\u1f00-\u1fff", "he": "\u0590-\u05ff", "yi": "\u0590-\u05ff",
-                   **dict.fromkeys(("ar", "fa", "ur", "ps", "ug", "sd"), "\u0600-\u06ff\u0750-\u077f"),
-                   "th": "\u0e00-\u0e7f", **dict.fromkeys(("hi", "mr", "ne", "sa"), "\u0900-\u097f")}
+_SCRIPTS = {code: re.compile(f"[{_SCRIPT_LETTERS[code]}]") for code in ("el", "he", "ar", "th", "hi")}
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]+")
 DETECT_CHARS = 4000  # a page's first characters are enough to tell its language, and bound the cost

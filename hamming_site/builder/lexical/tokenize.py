@@ -77,11 +77,11 @@ def stops(code: str) -> frozenset[str]:
     return STOPWORDS if code == "en" else stopwords(code)
 
 
-def terms(text: str, languages: tuple[str, ...] = ("en",), cjk: bool | None = None) -> list[str]:
+def terms(text: str, languages: tuple[str, ...] = ("en",), cjk: bool = False) -> list[str]:
     """The index terms of a text, in order, repeats kept (BM25 counts them): a page's in its language, a query's in
     each of the site's (each word's distinct stems, in the order of `languages`, a stop word of one language left
-    out of that one only). cjk: CJK runs cut into bigrams; None: unless `languages` is English alone (a page's
-    `languages` is its own, so the index passes its site's: an English page of a Japanese site cuts them too)."""
+    out of that one only). CJK runs are cut into bigrams unless `languages` is English alone and not `cjk` (a
+    page's `languages` is its own: the index passes cjk on a site not all English, whose queries cut them)."""
     if languages == ("en",) and not cjk:  # English alone, the common case, byte for byte as before: runs whole
         return [_stem(w) for w in words(text) if w not in STOPWORDS]
     # CJK runs are bigrams in every other case: a Russian page's Japanese term is found by any part of it, as a

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hamming_site.builder.lexical.languages import CJK
+from hamming_site.builder.lexical.languages import CJK, CJK_PUNCTUATION
 from hamming_site.builder.model.binarize import Binarizer
 from hamming_site.builder.model.quant import int4_aware
 from hamming_site.builder.model.student import Student, pad_batch
@@ -29,7 +29,7 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
 _CJK_SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[\u3002\uff01\uff1f\uff1b])\s*")
 _CJK_UNIT = re.compile(f"[{CJK}]|[^\\s{CJK}]+")
 _CJK_CHAR = re.compile(f"[{CJK}]")
-_TIGHT = re.compile(f"[{CJK}\u3000-\u303f\uff01-\uff65]+")  # CJK characters and their punctuation: no spaces
+_TIGHT = re.compile(f"[{CJK}{CJK_PUNCTUATION}]+")  # CJK characters and their punctuation: no spaces
 
 
 def query_views(texts: list[str], per_doc: int, seed: int, limit: int | None = None) -> list[str]:
