@@ -95,9 +95,10 @@ def test_english_drops_its_stop_words_as_before_and_the_other_languages_none():
     assert terms("the houses of the village", ("en",)) == ["hous", "villag"]
     assert terms("die Häuser des Dorfes", ("de",)) == ["die", "haus", "des", "dorf"]
     assert stopwords("de") == stopwords("en") == frozenset() and "the" in STOPWORDS
-    # a query on a German and English site: each word's stems in both, a stop word of one kept in the other
+    # a query on a German and English site: each word's stems in both, a stop word of either left out of both
     assert terms("die houses", ("de", "en")) == ["die", "hous"]  # "houses" stems alike in both
     assert terms("die Häuser", ("de", "en")) == ["die", "haus", "häuser"]
+    assert terms("the Häuser in the", ("de", "en")) == ["haus", "häuser"]  # not "the" as a German word
 
 
 def test_cjk_runs_are_cut_into_bigrams_and_other_words_kept():

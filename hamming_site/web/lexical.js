@@ -29,8 +29,8 @@ export function bigrams(run) {
 /**
  * {terms, queryTerms, queryTermCounts} for a stemmer (porter2.mjs's stem) and the index's stop words: English
  * alone. languages: the site's where it is not all English, [[code, stem function or null, stop words]] in the
- * manifest's order; each word then gives its distinct stems, one per language of which it is no stop word, and
- * runs of CJK characters their bigrams (tokenize.py's terms).
+ * manifest's order; each word then gives its distinct stems, one per language, unless it is a stop word of any of
+ * them, and runs of CJK characters their bigrams (tokenize.py's terms).
  */
 export function tokenizer(stem, stopwords, languages = null) {
   /** fn with a cache of its own (a query's words repeat across keystrokes and tiers). */
@@ -49,7 +49,9 @@ export function tokenizer(stem, stopwords, languages = null) {
     const stemmed = stemmer(stem);
     terms = (text) => words(text).filter((w) => !stop.has(w)).map(stemmed);
   } else {
-    const site = languages.map(([code, fn, stop]) => ({ code, stem: fn ? stemmer(fn) : (w) => w, stop: new Set(stop) }));
+    const site = languages.map(([code, fn]) => ({ code, stem: fn ? stemmer(fn) : (w) => w }));
+    // a stop word of any language is left out of all (tokenize.py's terms says why)
+    const stop = new Set(languages.flatMap(([, , list]) => [...list]));
     // CJK runs as bigrams in every language but English alone, which keeps them whole as it always did (tokenize.py)
     const cjk = !(site.length === 1 && site[0].code === "en");
     terms = (text) => {
@@ -57,9 +59,7 @@ export function tokenizer(stem, stopwords, languages = null) {
       for (const word of words(text)) {
         for (const part of cjk && CJK_CHAR.test(word) ? word.match(CJK_SPLIT) : [word]) {
           if (cjk && CJK_CHAR.test(part[0])) { out.push(...bigrams(part)); continue; }
-          const stems = new Set();
-          for (const l of site) if (!l.stop.has(part)) stems.add(l.stem(part));
-          out.push(...stems);
+          if (!stop.has(part)) out.push(...new Set(site.map((l) => l.stem(part))));
         }
       }
       return out;
