@@ -7,7 +7,7 @@ const WORD = /[\p{L}\p{N}]+/gu; // Python's [^\W_]+ (str.isalnum runs)
 // whitespace as both Python and JavaScript define it (str.split and /\s/ each add a few code points of their own)
 const SPACE = /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
 const ASTRAL = /[\u{10000}-\u{10FFFF}]/u;
-export const EXACT = "=", LOOSE = "~";
+export const EXACT = "=", LOOSE = "~", REVERSED = "<"; // the title keys' and the reversed keys' first character
 
 /** Lower-cased runs of letters and digits. */
 export function words(text) {
@@ -18,6 +18,9 @@ export function words(text) {
 const CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f";
 const CJK_SPLIT = new RegExp(`[${CJK}]+|[^${CJK}]+`, "gu");
 const CJK_CHAR = new RegExp(`[${CJK}]`, "u");
+
+/** A word that typos and prefixes apply to (expand.js): no CJK character, none outside the BMP (tokenize.py's). */
+export const plain = (word) => !CJK_CHAR.test(word) && !ASTRAL.test(word);
 
 /** A run of CJK characters as its overlapping pairs; a lone character as itself (tokenize.py's bigrams). */
 export function bigrams(run) {
@@ -30,7 +33,7 @@ export function bigrams(run) {
  * {terms, queryTerms, queryTermCounts} for a stemmer (porter2.mjs's stem) and the index's stop words: English
  * alone. languages: the site's where it is not all English, [[code, stem function or null, stop words]] in the
  * manifest's order; each word then gives its distinct stems, one per language, unless it is a stop word of any of
- * them, and runs of CJK characters their bigrams (tokenize.py's terms).
+ * them, and runs of CJK characters their bigrams (tokenize.py's terms). stop: the words a query leaves out.
  */
 export function tokenizer(stem, stopwords, languages = null) {
   /** fn with a cache of its own (a query's words repeat across keystrokes and tiers). */
@@ -43,15 +46,15 @@ export function tokenizer(stem, stopwords, languages = null) {
       return s;
     };
   };
-  let terms;
+  let terms, stop;
   if (!languages) {
-    const stop = new Set(stopwords);
+    stop = new Set(stopwords);
     const stemmed = stemmer(stem);
     terms = (text) => words(text).filter((w) => !stop.has(w)).map(stemmed);
   } else {
     const site = languages.map(([code, fn]) => ({ code, stem: fn ? stemmer(fn) : (w) => w }));
     // a stop word of any language is left out of all (tokenize.py's terms says why)
-    const stop = new Set(languages.flatMap(([, , list]) => [...list]));
+    stop = new Set(languages.flatMap(([, , list]) => [...list]));
     // CJK runs as bigrams in every language but English alone, which keeps them whole as it always did (tokenize.py)
     const cjk = !(site.length === 1 && site[0].code === "en");
     terms = (text) => {
@@ -72,7 +75,7 @@ export function tokenizer(stem, stopwords, languages = null) {
     for (const t of terms(text)) counts.set(t, (counts.get(t) ?? 0) + 1);
     return [...counts].sort((a, b) => b[1] - a[1]).slice(0, limit); // Array.prototype.sort is stable
   };
-  return { terms, queryTerms: (text) => [...new Set(terms(text))], queryTermCounts };
+  return { terms, queryTerms: (text) => [...new Set(terms(text))], queryTermCounts, stop };
 }
 
 /** 64-bit FNV-1a of the UTF-8 bytes, as 16 hex digits. */

@@ -7,7 +7,8 @@ import { Missing, parsedFile } from "./files.js";
 import { matcher } from "./highlight.js";
 import { byDocument, meaningRows } from "./fusion.js";
 import { bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers } from "./lexical.js";
-import { bucketOf, encodeStatic, parseBucket, termCounts } from "./static.js";
+import { bucketOf, encodeStatic, parseBucket, staticCounts } from "./static.js";
+import { addGroups, expand } from "./expand.js";
 import { mergeClusters, probe } from "./clusters.js";
 import { scan } from "./hamming.js";
 import { ask, centroids, cluster, codes, getState, lexicon, manifest, rowDocs, switchBuild } from "./tiers.js";
@@ -23,15 +24,23 @@ async function postings(m, keys, gaps) {
   return keys.map((key, i) => (key === null ? null : chunks[i]?.get(key) ?? null));
 }
 
+/** The query's half-typed and mistyped words (expand.js's groups; [] on a site built before them). */
+async function expansions(text, gaps) {
+  const { m, tok } = await lexicon;
+  if (!m.lexical.expand) return [];
+  return expand(text, tok, m.lexical.expand, m.lexical.chunks, (n) => soft(chunk(m, n), gaps, "keywords"));
+}
+
 /** The keyword side of a query: {lexical: {scores, hits}, tiers}, per row; from the chunks the page can have. */
-async function keywords(text, gaps) {
+async function keywords(text, gaps, groups) {
   const { m, tok } = await lexicon;
   const counted = tok.queryTermCounts(text, m.lexical.max_query_terms);
-  const [exact, loose, ...lists] = await postings(m, [...titleKeys(text), ...counted.map(([t]) => t)], gaps);
-  return {
-    lexical: bm25Scores(lists.map((l, i) => l && { ...l, qtf: counted[i][1] }).filter(Boolean), m.passages?.count ?? m.count),
-    tiers: titleTiers(exact?.docs, loose?.docs),
-  };
+  const grouped = [...new Set((await groups).flatMap((g) => [...g.own, ...g.terms.map(([t]) => t)]))];
+  const [exact, loose, ...lists] = await postings(m, [...titleKeys(text), ...counted.map(([t]) => t), ...grouped], gaps);
+  const of = new Map(grouped.map((t, i) => [t, lists[counted.length + i]]));
+  const lexical = bm25Scores(lists.slice(0, counted.length).map((l, i) => l && { ...l, qtf: counted[i][1] }).filter(Boolean),
+    m.passages?.count ?? m.count);
+  return { lexical: addGroups(lexical, await groups, (t) => of.get(t)), tiers: titleTiers(exact?.docs, loose?.docs) };
 }
 
 /** A predicate on words: does this one match the query as the keyword index would (highlight.js's matcher)? */
@@ -61,10 +70,10 @@ async function rowsFor(m, q, light, gaps) {
 const bucket = (m, n) => parsedFile(m.static.folder, n, parseBucket); // the static rows: Map term -> row
 
 /** The static encoder's vector of a query (hamming_site/builder/search/rank.py's Query.lite). */
-async function staticVector(text, gaps) {
+async function staticVector(text, gaps, groups) {
   const { m, tok } = await lexicon;
   if (!m.static) throw new Error("this site has no static encoder (it was built with --meaning full)");
-  const counts = termCounts(tok.terms(text));
+  const counts = staticCounts(tok.terms(text), await groups, m.lexical.expand?.static_terms ?? 0);
   const rows = new Map();
   await Promise.all([...counts.keys()].map(async (t) =>
     rows.set(t, (await soft(bucket(m, bucketOf(t, m.static.buckets)), gaps, "meaning"))?.get(t))));
@@ -87,8 +96,8 @@ function gap(e, gaps, kind) {
 /** p, or null where the file it loads is missing (counted in gaps[kind]): the query goes on with what it has. */
 function soft(p, gaps, kind) { return p.catch((e) => { gap(e, gaps, kind); return null; }); }
 
-async function lexicalResults(m, rowDoc, text, k, gaps, allowed) {
-  const { lexical, tiers } = await restricted(await keywords(text, gaps), rowDoc, allowed);
+async function lexicalResults(m, rowDoc, text, k, gaps, allowed, groups = expansions(text, gaps)) {
+  const { lexical, tiers } = await restricted(await keywords(text, gaps, groups), rowDoc, allowed);
   const rows = lexicalOrder(lexical, tiers, rowDoc ? m.passages.count : k)
     .map((index) => ({ index, distance: null, score: lexical.scores[index] }));
   return { results: byDocument(rows, rowDoc, k), mode: "lexical" };
@@ -130,14 +139,15 @@ async function rankOver(text, k, mode, gaps, allowed) {
   const light = mode === "lite" || mode === "hybrid-lite";
   const fused = mode === "hybrid" || mode === "hybrid-lite";
   let embedded, keys, set;
+  const groups = expansions(text, gaps); // once, for the keyword side and the static encoder's words
   try {
     [embedded, keys] = await Promise.all([
-      light ? staticVector(text, gaps) : ask({ type: "embed", text }),
-      fused ? keywords(text, gaps).then((kw) => restricted(kw, rowDoc, allowed)) : null]);
+      light ? staticVector(text, gaps, groups) : ask({ type: "embed", text }),
+      fused ? keywords(text, gaps, groups).then((kw) => restricted(kw, rowDoc, allowed)) : null]);
     set = await rowsFor(m, light ? embedded : embedded.q, light, gaps);
   } catch (e) {
     gap(e, gaps, "meaning");
-    return lexicalResults(m, rowDoc, text, k, gaps, allowed);
+    return lexicalResults(m, rowDoc, text, k, gaps, allowed, groups);
   }
   const q = light ? embedded : embedded.q;
   const t0 = performance.now();

@@ -43,6 +43,14 @@ export function termCounts(terms) {
   return counts;
 }
 
+/** termCounts plus the first `take` terms of each expanded word (expand.js's groups) at half a word's weight
+ * (hamming_site/builder/search/lexical.py's static_counts). */
+export function staticCounts(terms, groups, take) {
+  const counts = termCounts(terms);
+  for (const { terms: expanded } of groups) for (const [t] of expanded.slice(0, take)) if (!counts.has(t)) counts.set(t, 0.5);
+  return counts;
+}
+
 /** The query's vector: sum over its terms (first-seen order) of count x row, in float32; rowOf(term) -> row or
  * undefined (a term the corpus lacks counts nothing). */
 export function encodeStatic(counts, rowOf, dims) {

@@ -7,8 +7,9 @@
 //   titleKeys {texts}              -> [[exact, loose], ...]   (null where empty)
 //   parseChunks {files}            -> [{key: [docs, weights]}, ...]
 //   chunkOf {keys, firsts}         -> [chunk number, ...]
-//   rank {folder, firsts, stopwords, count, queries, k}
-//                                  -> [{order, scores}, ...]  lexicalOrder and the BM25 scores of its documents
+//   rank {folder, firsts, stopwords, count, queries, k, maxQueryTerms?, expandRules?}
+//                                  -> [{order, scores, groups}, ...]  lexicalOrder and the BM25 scores of its
+//                                     documents, with expand.js's groups where expandRules (manifest lexical.expand)
 //   fuse {cases: [{scores, tiers, semantic, semanticScores, k, alpha (a number, or one per index), depth, count}]}
 //                                  -> [[{index, score}, ...], ...]
 //   acrossAlphas {fusion, texts, documents}
@@ -23,6 +24,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { probe } from "../../hamming_site/web/clusters.js";
 import { acrossAlphas, byDocument, fuse } from "../../hamming_site/web/fusion.js";
+import { addGroups, expand } from "../../hamming_site/web/expand.js";
 import { asymmetricScore } from "../../hamming_site/web/hamming.js";
 import {
   bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer, words,
@@ -35,27 +37,29 @@ const { stem } = await import(pathToFileURL(porter2).href);
 const chunkObject = (map) =>
   Object.fromEntries([...map].map(([key, { docs, weights }]) => [key, [Array.from(docs), Array.from(weights)]]));
 
-function rank({ folder, firsts, stopwords, count, queries, k, maxQueryTerms = Infinity }) {
-  const { queryTermCounts } = tokenizer(stem, stopwords);
+async function rank({ folder, firsts, stopwords, count, queries, k, maxQueryTerms = Infinity, expandRules = null }) {
+  const tok = tokenizer(stem, stopwords);
   const chunks = new Map();
-  const postings = (key) => {
-    if (!firsts.length) return undefined;
-    const n = chunkOf(key, firsts);
+  const chunk = (n) => {
     if (!chunks.has(n)) {
       const name = join(folder, `${String(n).padStart(4, "0")}.bin`);
       chunks.set(n, parseChunk(readFileSync(name), name));
     }
-    return chunks.get(n).get(key);
+    return chunks.get(n);
   };
-  return queries.map((query) => {
-    const counted = queryTermCounts(query, maxQueryTerms);
+  const postings = (key) => (firsts.length ? chunk(chunkOf(key, firsts)).get(key) : undefined);
+  const out = [];
+  for (const query of queries) {
+    const counted = tok.queryTermCounts(query, maxQueryTerms);
     const lists = counted.map(([t, qtf]) => { const l = postings(t); return l && { ...l, qtf }; }).filter(Boolean);
-    const lexical = bm25Scores(lists, count);
+    const groups = expandRules ? await expand(query, tok, expandRules, firsts, async (n) => chunk(n)) : [];
+    const lexical = addGroups(bm25Scores(lists, count), groups, postings);
     const [exact, loose] = titleKeys(query);
     const tiers = titleTiers(exact && postings(exact)?.docs, loose && postings(loose)?.docs);
     const order = lexicalOrder(lexical, tiers, k);
-    return { order, scores: order.map((i) => lexical.scores[i]) };
-  });
+    out.push({ order, scores: order.map((i) => lexical.scores[i]), groups });
+  }
+  return out;
 }
 
 function fuseCase({ scores, tiers, semantic, semanticScores, k, alpha, depth, count }) {
@@ -94,7 +98,7 @@ switch (request.op) {
   case "titleKeys": reply = request.texts.map(titleKeys); break;
   case "chunkOf": reply = request.keys.map((key) => chunkOf(key, request.firsts)); break;
   case "parseChunks": reply = request.files.map((f) => chunkObject(parseChunk(readFileSync(f), f))); break;
-  case "rank": reply = rank(request); break;
+  case "rank": reply = await rank(request); break;
   case "fuse": reply = request.cases.map(fuseCase); break;
   case "scores": {
     const q = Float32Array.from(request.q);

@@ -13,7 +13,11 @@ Files (folder `lexical/` of the site; `manifest.json`'s `lexical` entry lists th
 
 Keys are the stemmed terms of tokenize.py, plus two hashed keys per document title (tokenize.title_keys:
 `=` + the exact title, `~` + the title ignoring case and punctuation) whose postings list the documents
-bearing that title (impact 0). A document's score for a query is the sum of its impacts over the query's
+bearing that title (impact 0), plus for each word of the text as written (lower-cased, 3 letters or more, no stop
+word, no CJK character, none outside the Basic Multilingual Plane) its reversed key, `<` + the word written
+backwards, with no postings (df 0): where the page looks for a mistyped word by its end, its terms then the
+word's own (expand.py; since 2026-12-07, manifest `lexical.expand`).
+A document's score for a query is the sum of its impacts over the query's
 distinct terms: an integer, so the page and site-eval agree exactly.
 
 Impact: Lucene's BM25, idf = ln(1 + (N - df + 0.5) / (df + 0.5)), tf' = tf (k1 + 1) / (tf + k1 (1 - b + b dl /
@@ -32,7 +36,18 @@ from pathlib import Path
 
 import numpy as np
 
-from hamming_site.builder.lexical.tokenize import EXACT, LOOSE, STOPWORDS, sort_key, stops, terms, title_keys
+from hamming_site.builder.lexical.tokenize import (
+    EXACT,
+    LOOSE,
+    REVERSED,
+    STOPWORDS,
+    plain,
+    sort_key,
+    stops,
+    terms,
+    title_keys,
+    words,
+)
 
 MAGIC = b"HAML"
 VERSION = 1
@@ -40,6 +55,19 @@ HEADER = struct.Struct("<4sHHI")
 
 
 MAX_QUERY_TERMS = 32  # a query's 32 most repeated terms count: a pasted page fetches at most 34 chunks
+
+# Search as you type (expand.py says how each is used); the manifest's lexical.expand, read by both sides. Chosen on
+# the example site's members (benchmarks/as_you_type.py, docs/benchmarks.md)
+EXPAND = {
+    "prefix_min": 2,  # letters the word being typed needs before it matches the terms it begins
+    "prefix_chunks": 2,  # chunks a prefix's terms are looked for in: a short prefix never fetches the whole index
+    "prefix_terms": 16,  # terms a prefix matches at most, those most documents have
+    "typo_min": 4,  # letters a word needs before a typo in it is looked for
+    "typo_words": 3,  # words of a query looked at for typos
+    "typo_terms": 4,  # terms a mistyped word matches at most
+    "typo_ratio": 16,  # a known word also matches a term one edit away that this many times more documents have
+    "static_terms": 2,  # of a word's expansions, those the static encoder's vector takes (at half weight)
+}
 
 
 @dataclass(frozen=True)
@@ -79,8 +107,11 @@ def impacts(texts: list[tuple], params: Bm25, cjk: bool = False) -> dict[str, tu
     as a query on a site not all English is (an English page of a Japanese site quotes Japanese: until 2026-12-07
     such a page kept its runs whole, and a piece of its Japanese text found nothing)."""
     counts, lengths = [], []
+    surface: set[str] = set()  # the words as written that the reversed keys list
     for title, text, *rest in texts:
         lang = (rest[2],) if len(rest) > 2 else ("en",)
+        stop = stops(lang[0])
+        surface.update(w for w in words(f"{title} {text}") if len(w) >= 3 and w not in stop and plain(w))
         tf = Counter(terms(text, lang, cjk))
         weighted = rest[1] if len(rest) > 1 else ()
         for fragment, weight in weighted:
@@ -117,6 +148,9 @@ def impacts(texts: list[tuple], params: Bm25, cjk: bool = False) -> dict[str, tu
                     titles[key].append(doc)
     for key, docs in titles.items():
         out[key] = (np.array(docs, dtype=np.int64), np.zeros(len(docs), dtype=np.uint8))
+    none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint8))
+    for word in surface:
+        out[REVERSED + word[::-1]] = none
     return out
 
 
@@ -144,6 +178,9 @@ def spread(index: dict[str, tuple[np.ndarray, np.ndarray]], rows: list[int]) -> 
     counts = np.asarray(rows, dtype=np.int64)
     out = {}
     for key, (units, weights) in index.items():
+        if key[0] == REVERSED:  # no postings
+            out[key] = (units, weights)
+            continue
         if key[0] in (EXACT, LOOSE):  # a title key: the section's (or page's) first row
             out[key] = (first[units], weights)
             continue
@@ -190,6 +227,7 @@ def write_index(folder: Path, texts: list[tuple], params: Bm25 = Bm25(), rows: l
         "chunks": firsts,
         "stopwords": sorted(STOPWORDS),
         "max_query_terms": MAX_QUERY_TERMS,
+        "expand": EXPAND,
         "stemmer": "snowball-english-2.2",
         # a site not all English: its languages, and each one's stop words ("stopwords" above stays English's)
         **({"languages": {code: sorted(stops(code)) for code in languages}}
@@ -250,11 +288,13 @@ class IndexReader:
         self.folder = Path(site) / self.meta["folder"]
         self.chunks: dict[int, dict] = {}
 
-    def postings(self, key: str) -> tuple[list[int], list[int]]:
-        if not self.meta["chunks"]:
-            return [], []
-        n = chunk_of(key, self.meta["chunks"])
+    def chunk(self, n: int) -> dict[str, tuple[list[int], list[int]]]:
         if n not in self.chunks:
             path = self.folder / f"{n:04d}.bin"
             self.chunks[n] = parse_chunk(path.read_bytes(), str(path))
-        return self.chunks[n].get(key, ([], []))
+        return self.chunks[n]
+
+    def postings(self, key: str) -> tuple[list[int], list[int]]:
+        if not self.meta["chunks"]:
+            return [], []
+        return self.chunk(chunk_of(key, self.meta["chunks"])).get(key, ([], []))

@@ -29,6 +29,7 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"[^\W_]+")  # letters and digits (str.isalnum), as the page's /[\p{L}\p{N}]+/gu
 _stemmer = Stemmer.Stemmer("english")
 EXACT, LOOSE = "=", "~"  # prefixes of the title keys: no word term holds either character
+REVERSED = "<"  # prefix of the reversed keys (a term written backwards: expand.py looks for typos with them)
 
 
 # Whitespace as both Python and JavaScript define it (str.split and /\s/ each add a few code points of their own).
@@ -45,7 +46,7 @@ def _stem(word: str) -> str:
 # CJK (languages.py): the characters cut into bigrams, han, kana, hangul (the page's lexical.js CJK); a run of one
 # stays one term
 _CJK_SPLIT = re.compile(f"[{CJK}]+|[^{CJK}]+")
-_CJK_CHAR = re.compile(f"[{CJK}]")
+CJK_CHAR = re.compile(f"[{CJK}]")
 
 
 @lru_cache(maxsize=64)
@@ -60,6 +61,12 @@ def _stem_in(word: str, code: str) -> str:
     if code not in STEMMERS or any(ord(c) > 0xFFFF for c in word):
         return word
     return _snowball(code).stemWord(word)
+
+
+def plain(word: str) -> bool:
+    """A word that typos and prefixes apply to (expand.py): no CJK character (bigrams already match a part of those)
+    and none outside the Basic Multilingual Plane (where the page and Python count and reverse differently)."""
+    return not CJK_CHAR.search(word) and all(ord(c) <= 0xFFFF for c in word)
 
 
 def bigrams(run: str) -> list[str]:
@@ -93,8 +100,8 @@ def terms(text: str, languages: tuple[str, ...] = ("en",), cjk: bool = False) ->
     left_out = frozenset().union(*(stops(code) for code in languages))
     out: list[str] = []
     for word in words(text):
-        for part in _CJK_SPLIT.findall(word) if _CJK_CHAR.search(word) else (word,):
-            if _CJK_CHAR.match(part):
+        for part in _CJK_SPLIT.findall(word) if CJK_CHAR.search(word) else (word,):
+            if CJK_CHAR.match(part):
                 out.extend(bigrams(part))
             elif part not in left_out:
                 out.extend(dict.fromkeys(_stem_in(part, code) for code in languages))

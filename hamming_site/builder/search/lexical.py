@@ -3,21 +3,55 @@ for site-eval."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
+from hamming_site.builder.lexical.expand import Group, expand
 from hamming_site.builder.lexical.index import IndexReader
 from hamming_site.builder.lexical.tokenize import query_term_counts, title_keys
 
 
-def bm25_scores(reader: IndexReader, query: str, count: int) -> np.ndarray:
+def expansions(reader: IndexReader, query: str) -> list[Group]:
+    """The query's half-typed and mistyped words' terms (expand.py), [] on a site built before them."""
+    rules = reader.meta.get("expand")
+    if not rules:
+        return []
+    languages = tuple(reader.meta.get("languages", ("en",)))
+    return expand(query, languages, rules, reader.meta["chunks"], reader.chunk)
+
+
+def static_counts(query_terms: list[str], groups, meta: dict) -> dict[str, float]:
+    """The static encoder's term weights for a query (static.js's staticCounts): each of its terms as often as it
+    repeats it, then the first `static_terms` terms of each expanded word at half a word's weight (exact in
+    float32, so the page's sum is Python's)."""
+    counts: dict[str, float] = dict(Counter(query_terms))
+    take = meta.get("expand", {}).get("static_terms", 0)
+    for group in groups:
+        for term, _, _ in group.terms[:take]:
+            counts.setdefault(term, 0.5)
+    return counts
+
+
+def bm25_scores(reader: IndexReader, query: str, count: int, groups=None) -> np.ndarray:
     """Integer BM25 score of every document (0 where no query term occurs): the sum over the query's terms of
     the term's impact times how often the query repeats the term (docs/benchmarks.md, issue #26: SciFact and
-    Cranfield unchanged within 0.003, CACM's long questions 0.443 -> 0.495)."""
+    Cranfield unchanged within 0.003, CACM's long questions 0.443 -> 0.495), plus for each expanded word
+    (groups: expansions(), computed here where None) what the best of its terms' impact x numerator // denominator
+    gives beyond the best of the word's own terms."""
     scores = np.zeros(count, dtype=np.int64)
     languages = tuple(reader.meta.get("languages", ("en",)))
     for term, qtf in query_term_counts(query, reader.meta["max_query_terms"], languages):
         docs, weights = reader.postings(term)
         np.add.at(scores, np.asarray(docs, dtype=np.int64), qtf * np.asarray(weights, dtype=np.int64))
+    for group in expansions(reader, query) if groups is None else groups:
+        own, best = np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.int64)
+        for into, entries in ((own, [(t, 1, 1) for t in group.own]), (best, group.terms)):
+            for term, num, den in entries:
+                docs, weights = reader.postings(term)
+                docs = np.asarray(docs, dtype=np.int64)
+                into[docs] = np.maximum(into[docs], np.asarray(weights, dtype=np.int64) * num // den)
+        scores += np.maximum(best - own, 0)
     return scores
 
 

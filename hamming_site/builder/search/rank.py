@@ -7,7 +7,6 @@ site-eval, the browser tests' parity checks and the benchmarks all rank through 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from hamming_site.builder.output.filters import FilterIndex, fill_allowed, sort_
 from hamming_site.builder.output.names import site_file
 from hamming_site.builder.output.static import StaticReader
 from hamming_site.builder.search.fusion import across_alphas, fuse
-from hamming_site.builder.search.lexical import bm25_scores, lexical_order, title_tiers
+from hamming_site.builder.search.lexical import bm25_scores, expansions, lexical_order, static_counts, title_tiers
 
 RERANK_DEPTH = 100  # the page's worker.js RERANK_DEPTH
 PASSAGES_PER_RESULT = 3  # a result's sub-results: its best passages (fusion.js's byDocument)
@@ -115,9 +114,11 @@ class SiteRanker:
             q = self.encoder.encode([text])[0]
         q = None if q is None else np.asarray(q, dtype=np.float32)
         n = len(self.codes)
-        lite = self.static.encode(Counter(terms(text, self.languages))) if self.static is not None else None
+        groups = expansions(self.reader, text)
+        lite = self.static.encode(static_counts(terms(text, self.languages), groups, self.reader.meta)) \
+            if self.static is not None else None
         return Query(text, q, None if q is None else hamming(pack(q[None, :])[0], self.codes),
-                     bm25_scores(self.reader, text, n), title_tiers(self.reader, text, n), lite,
+                     bm25_scores(self.reader, text, n, groups), title_tiers(self.reader, text, n), lite,
                      None if lite is None else hamming(pack(lite[None, :])[0], self.codes))
 
     def results(self, query: Query, k: int, mode: str = "hybrid", filters: dict | None = None,
