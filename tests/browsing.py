@@ -32,13 +32,21 @@ PARITY_QUERIES = 200
 def parity_queries(rows: list[dict], n: int = PARITY_QUERIES, seed: int = 0) -> list[str]:
     """n queries for a parity test on a site of these documents: QUERIES, the titles of documents that have a twin
     (an exact title: two documents tied), a query of words no document has (every score 0: all tied), a word
-    repeated, then one to four words drawn at random (fixed seed) from the documents' text."""
+    repeated, then one to four words drawn at random (fixed seed) from the documents' text, the last of a third
+    of them half-typed and of another third with a letter dropped."""
     rng = random.Random(seed)
     twins = [r["title"] for r in rows if r["id"].endswith("-twin")]
     words = sorted({w for r in rows for w in re.findall(r"[A-Za-z_]{3,}", r["text"])})
     out = [*QUERIES, *twins, "qqzx vvwk", "file file file path"]
     while len(out) < n:
-        out.append(" ".join(rng.sample(words, rng.randint(1, 4))))
+        picked = rng.sample(words, rng.randint(1, 4))
+        last = picked[-1]
+        if len(out) % 3 == 0:  # half-typed (search as you type: its prefixes)
+            picked[-1] = last[: rng.randint(2, len(last))]
+        elif len(out) % 3 == 1 and len(last) >= 4:  # a letter dropped (its typos)
+            at = rng.randrange(len(last))
+            picked[-1] = last[:at] + last[at + 1 :]
+        out.append(" ".join(picked))
     return out[:n]
 
 
