@@ -181,7 +181,7 @@ def _shown(page) -> list[int]:
 
 def test_fast_typing_long_and_empty_queries(browser, served):
     page, _, errors = open_page(browser, served)
-    # 50 queries typed in a row, some faster than the debounce and some slower than a search: whatever
+    # 50 queries typed in a row, some faster than a search and some slower: whatever
     # order the answers come back in, the page ends on the last query's results.
     queries = [QUERIES[i % len(QUERIES)][: 5 + i % 20] for i in range(49)] + ["compress data with gzip"]
     for i, q in enumerate(queries):

@@ -26,6 +26,24 @@ export async function searchReport(text, k = 10, { mode, ...options } = {}) {
   return { ...out, match, terms };
 }
 
+/**
+ * For a search box: a function to call with the box's text on every keystroke, which runs fn(text) at once where no
+ * earlier call is running, else once it ends, with the latest text only. No debounce (each list within the time a
+ * search takes: a keyword list a few ms once its chunks are in), no stale list overtaking a newer one (they run one
+ * after another), never more than one search waiting (fast typing skips the texts in between).
+ */
+export function asYouType(fn) {
+  let running = false, waiting = null;
+  const go = (text) => {
+    running = true;
+    Promise.resolve().then(() => fn(text)).catch(() => {}).finally(() => {
+      running = false;
+      if (waiting !== null) { const next = waiting; waiting = null; go(next); }
+    });
+  };
+  return (text) => { if (running) waiting = text; else go(text); };
+}
+
 /** The ranking search() makes by default in the state the search is in now (what searchReport's mode would be). */
 export const currentRanking = () => rankingFor(getState());
 

@@ -4,8 +4,8 @@
 // hybrid). What it loads, in order: the keyword chunks of a query; then the static encoder's rows and the codes
 // (hybrid-lite); then, once a hybrid-lite list is on screen and unless the visitor asked to save data, the
 // transformer (hybrid).
-import { embed, filters, getState, keywordsReady, liteReady, onOffline, onState, preload, profile, ready, saveData, search,
-         searchReport, siteInfo } from "./api.js";
+import { asYouType, embed, filters, getState, keywordsReady, liteReady, onOffline, onState, preload, profile, ready,
+         saveData, search, searchReport, siteInfo } from "./api.js";
 import { appendHighlighted, linkOrText, snippet } from "./highlight.js";
 
 const $ = (id) => document.getElementById(id);
@@ -15,7 +15,6 @@ const t = (key, params = {}) => (words[key] ?? key).replace(/\{(\w+)\}/g, (_, na
 let said = ""; // the status line, without what it says of the offline copy
 let keeping = ""; // what it says of the offline copy while it is being made: "available offline: 63 %"
 const status = (text) => { said = text; $("status").textContent = keeping ? `${text} (${keeping})` : text; };
-const DEBOUNCE_MS = 120;
 const SHOWN = 10;
 const IDLE_MS = 1000; // with the keyword index in, the model starts loading after this long without a query
 
@@ -71,7 +70,6 @@ function describe(state, { n, count, ms, terms, note }, loaded) {
 }
 
 let generation = 0;
-let timer = null;
 let shown = null; // what the keyword results on screen were, so loading progress adds to them, never hides them
 let loaded = null; // percent of the meaning-based search downloaded
 
@@ -142,10 +140,8 @@ onOffline(({ state, done, total }) => {
 });
 
 $("search-form").addEventListener("submit", (e) => e.preventDefault());
-$("q").addEventListener("input", (e) => {
-  clearTimeout(timer);
-  timer = setTimeout(() => onInput(e.target.value), DEBOUNCE_MS);
-});
+const typed = asYouType((text) => onInput(text));
+$("q").addEventListener("input", (e) => typed(e.target.value));
 
 // Arrow keys move between the box and the results; Enter on a result follows its link.
 document.addEventListener("keydown", (e) => {

@@ -5,10 +5,9 @@
 // through the results, Enter opens one (its best passage: page.html#section), Escape closes the list.
 // Styled through CSS custom properties (--hamming-*, widget.css) and ::part(input|list|option|filters).
 // filters="tag,section": checkboxes for those filter keys (their files fetched when the box is first focused).
-import { filters, onOffline, onState, searchReport, siteInfo } from "./api.js";
+import { asYouType, filters, onOffline, onState, searchReport, siteInfo } from "./api.js";
 import { appendHighlighted, snippet } from "./highlight.js";
 
-const DEBOUNCE_MS = 120;
 let instances = 0;
 
 class HammingSearch extends HTMLElement {
@@ -46,10 +45,10 @@ class HammingSearch extends HTMLElement {
     this.active = -1;
     this.generation = 0;
     this.dismissed = false; // Escape closed the list
+    const typed = asYouType((text) => this.run(text));
     this.input.addEventListener("input", () => {
       this.dismissed = false;
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.run(this.input.value), DEBOUNCE_MS);
+      typed(this.input.value);
     });
     this.input.addEventListener("keydown", (e) => this.onKey(e));
     this.input.addEventListener("blur", () => setTimeout(() => {
