@@ -4,6 +4,7 @@ into the output's hamming/ folder and puts its search box at the top of every pa
 - The box goes right inside the element with role="main" (the mkdocs and readthedocs themes' content column),
   else at the top of <body>: visible without opening anything, where the default theme keeps its own search in a
   dialog.
+- 404.html gets the box too, by the site's absolute path (`site_url`'s, else the host's root).
 - `plugins: [search, {hamming: {options: {bits: 256}}}]`: build-site's options, with underscores.
 - MkDocs empties site_dir before each build; the plugin keeps the previous hamming/ aside first and rebuilds from
   it (its model and binarizer, as build-site --model-from does), so a rebuild encodes only new or changed
@@ -16,6 +17,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mkdocs.config import config_options
 from mkdocs.exceptions import PluginError
@@ -43,16 +45,18 @@ class HammingPlugin(BasePlugin):
             shutil.move(str(site), str(self._kept / "hamming"))
 
     def on_post_page(self, output: str, page, config) -> str:
-        box = BOX.format(src=get_relative_url("hamming/widget.js", page.url))
-        at = MAIN.search(output) or BODY.search(output)
-        return output if at is None else output[: at.end()] + box + output[at.end() :]
+        return _with_box(output, get_relative_url("hamming/widget.js", page.url))
 
     def on_post_template(self, output: str, template_name: str, config) -> str:
-        """404.html is not a page to find: marked so the site leaves it out."""
+        """404.html is not a page to find: marked so the site leaves it out. It gets the search box too (a visitor
+        who followed a broken link is the one who most needs it), by the site's absolute path: a host serves it at
+        whatever address was missing, so no relative link holds."""
         if template_name != "404.html":
             return output
         at = re.search(r"<head\b[^>]*>", output, re.IGNORECASE)
-        return output if at is None else output[: at.end()] + IGNORE_META + output[at.end() :]
+        output = output if at is None else output[: at.end()] + IGNORE_META + output[at.end() :]
+        root = urlsplit(config.site_url or "/").path.rstrip("/")
+        return _with_box(output, f"{root}/hamming/widget.js")
 
     def on_post_build(self, config) -> None:
         # MkDocs links a page as folder/ (use_directory_urls): the results link the same way
@@ -68,6 +72,12 @@ class HammingPlugin(BasePlugin):
             if self._kept is not None:
                 shutil.rmtree(self._kept, ignore_errors=True)
         log.info(summary(result))
+
+
+def _with_box(output: str, src: str) -> str:
+    box = BOX.format(src=src)
+    at = MAIN.search(output) or BODY.search(output)
+    return output if at is None else output[: at.end()] + box + output[at.end() :]
 
 
 def _build(site_dir: str, previous: Path | None, options: dict):

@@ -110,7 +110,8 @@ def test_the_mkdocs_plugin_builds_the_site_and_puts_the_box_in_the_main_column(o
     assert '<script type="module" src="../hamming/widget.js"></script>' in html
     assert html.index('role="main"') < html.index("<hamming-search")  # in the content column, not a dialog
     report = json.loads((site / "hamming" / "report.json").read_text())
-    assert report["skipped"] == {"marked to be ignored": 1}  # 404.html
+    assert report["skipped"] == {"marked to be ignored": 1}  # 404.html, which has the box by an absolute path
+    assert '<script type="module" src="/hamming/widget.js"></script>' in (site / "404.html").read_text()
     (project / "docs" / "new.md").write_text("# New\n\nsort the numbers.\n")
     done = subprocess.run(run, capture_output=True, text=True, cwd=project)
     assert done.returncode == 0, done.stderr
