@@ -158,13 +158,18 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
-def build_main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """build-site's options (the docs' options page is written from it: tools/options_page.py)."""
     p = argparse.ArgumentParser(prog="build-site", description="Build a static semantic-search site from a corpus.")
     p.add_argument("corpus", type=Path, help=".txt (one document per line), .jsonl (text, id, title, url), or a folder "
                    "of .html pages (a built site) or .md files")
     _common(p)
     p.add_argument("--serve", action="store_true", help="preview the built site on http://127.0.0.1:8000/")
-    args = p.parse_args(argv)
+    return p
+
+
+def build_main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     _setup_logging(args.verbose)
 
     def main():
