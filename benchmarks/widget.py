@@ -3,7 +3,7 @@
     build-site FOLDER
     python benchmarks/widget.py FOLDER [--page quickstart.html] [--json OUT]
 
-Works on a copy of FOLDER whose page gets the two lines README.md documents plus the documented CSP. From a cold
+Works on a copy of FOLDER whose page gets the two lines docs/input.md documents plus the documented CSP. From a cold
 cache: page load, then typing the first query -> first option (keyword results; the bytes fetched for it, the
 page's own assets apart), -> data-state=ready (the model; all bytes); then the hybrid latency of the engine over
 the section-heading queries, and ArrowDown + Enter: the URL it opens must exist with its #anchor. Reports console

@@ -22,7 +22,7 @@ from hamming_site.builder import UserError, __version__
 
 __all__ = ["IGNORE_META", "RECORD_FIELDS", "UserError", "__version__", "build", "summary"]
 
-# a record's fields: a .jsonl corpus line's (README, "Input"); filters {key: [values]}, meta {key: value} and sort
+# a record's fields: a .jsonl corpus line's (docs/input.md); filters {key: [values]}, meta {key: value} and sort
 # {key: value} as Pagefind's custom records have them (hamming_site/builder/input/attributes.py)
 RECORD_FIELDS = ("id", "title", "text", "url", "filters", "meta", "sort", "lang")
 RECORDS_NAME = "records.jsonl"  # records are built as a corpus of this name: a rebuild into the same `out` reuses

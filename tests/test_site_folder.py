@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "data" / "site"
 EXAMPLE = ROOT / "examples" / "stdlib.jsonl"
-# The policy README.md documents for a page that includes the widget.
+# The policy docs/input.md documents for a page that includes the widget.
 WIDGET_CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
               "style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'")
 LAST = "zipfile"  # the long page's last section
