@@ -1,11 +1,13 @@
 // How a result's text is shown, shared by the page and the widget: a window around the query's words, with
-// them wrapped in <mark>. A word matches when the keyword index would match it (same stem, not a stop word),
-// so "handler" marks "handlers" and "do" does not mark "Documentation". Text enters the DOM as text nodes only.
+// them wrapped in <mark>. A word matches when the keyword index would match it (same stem, not a stop word, or a
+// term the word being typed begins or a mistyped word stands for), so "handler" marks "handlers", "normc" marks
+// "normcase" and "do" does not mark "Documentation". Text enters the DOM as text nodes only.
 const WORD = /[\p{L}\p{N}]+/gu; // lexical.js's words
 
-/** A predicate on the words of a text: does it match one of the query's terms? tok: lexical.js's tokenizer. */
-export function matcher(tok, query) {
-  const wanted = new Set(tok.queryTerms(query));
+/** A predicate on the words of a text: does it match one of the query's terms, or a term a half-typed or mistyped
+ * word of it stands for (groups: expand.js's, the terms that scored)? tok: lexical.js's tokenizer. */
+export function matcher(tok, query, groups = []) {
+  const wanted = new Set([...tok.queryTerms(query), ...groups.flatMap((g) => g.terms.map(([t]) => t))]);
   return (word) => wanted.size > 0 && tok.terms(word).some((t) => wanted.has(t));
 }
 

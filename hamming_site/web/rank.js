@@ -45,7 +45,9 @@ async function keywords(text, gaps, groups) {
 
 /** A predicate on words: does this one match the query as the keyword index would (highlight.js's matcher)? */
 export async function highlighter(text) {
-  return matcher((await lexicon).tok, text);
+  // the expansions' chunks are in from the ranking just made: nothing more is fetched (a missing one: none)
+  const groups = await expansions(text, null).catch(() => []);
+  return matcher((await lexicon).tok, text, groups);
 }
 
 /** How many of the query's terms the keyword index knows to look for (0: only stop words or punctuation). */

@@ -15,6 +15,14 @@ test("a word matches when the keyword index would match it: same stem, not a sto
   assert.ok(!matcher(tok, "the an")("the"), "a query of stop words marks nothing");
 });
 
+test("the terms a half-typed or mistyped word stands for are marked too, as they scored", () => {
+  const groups = [{ word: "normc", own: ["normc"], terms: [["normcase", 13, 16]] },
+    { word: "hanlder", own: ["hanlder"], terms: [["handler", 1, 2]] }];
+  const match = matcher(tok, "os path normc hanlder", groups);
+  assert.ok(match("normcase") && match("Handlers") && match("path"));
+  assert.ok(!match("normpath") && !matcher(tok, "os path normc")("normcase"));
+});
+
 test("a snippet starts a little before the first matching word", () => {
   const text = `${"filler words here ".repeat(30)}the error handler is registered${" and more".repeat(40)}`;
   const s = snippet(text, matcher(tok, "handler"), 120);
