@@ -20,8 +20,10 @@ export { getState, onOffline, onState, saveData } from "./tiers.js";
  */
 export async function searchReport(text, k = 10, { mode, ...options } = {}) {
   const state = getState();
-  const out = await report(text, k, { mode: mode ?? rankingFor(state), ...options });
-  const [match, terms] = await Promise.all([highlighter(text), out.mode === "lexical" ? queryTermCount(text) : 1]);
+  // groups: what its half-typed and mistyped words stood for, marked as they scored (never computed twice)
+  const { groups, ...out } = await report(text, k, { mode: mode ?? rankingFor(state), ...options });
+  const [match, terms] = await Promise.all([highlighter(text, groups),
+                                            out.mode === "lexical" ? queryTermCount(text) : 1]);
   setTimeout(() => nextTier(out.mode, state), 0);
   return { ...out, match, terms };
 }

@@ -43,10 +43,9 @@ async function keywords(text, gaps, groups) {
   return { lexical: addGroups(lexical, await groups, (t) => of.get(t)), tiers: titleTiers(exact?.docs, loose?.docs) };
 }
 
-/** A predicate on words: does this one match the query as the keyword index would (highlight.js's matcher)? */
-export async function highlighter(text) {
-  // the expansions' chunks are in from the ranking just made: nothing more is fetched (a missing one: none)
-  const groups = await expansions(text, null).catch(() => []);
+/** A predicate on words: does this one match the query as the keyword index would (highlight.js's matcher)?
+ * groups: the expansions its ranking scored (searchReport's), marked too. */
+export async function highlighter(text, groups = []) {
   return matcher((await lexicon).tok, text, groups);
 }
 
@@ -102,7 +101,7 @@ async function lexicalResults(m, rowDoc, text, k, gaps, allowed, groups = expans
   const { lexical, tiers } = await restricted(await keywords(text, gaps, groups), rowDoc, allowed);
   const rows = lexicalOrder(lexical, tiers, rowDoc ? m.passages.count : k)
     .map((index) => ({ index, distance: null, score: lexical.scores[index] }));
-  return { results: byDocument(rows, rowDoc, k), mode: "lexical" };
+  return { results: byDocument(rows, rowDoc, k), mode: "lexical", groups: await groups };
 }
 
 let filtering = null; // filters.js, fetched by the first query that filters or sorts
@@ -141,7 +140,8 @@ async function rankOver(text, k, mode, gaps, allowed) {
   const light = mode === "lite" || mode === "hybrid-lite";
   const fused = mode === "hybrid" || mode === "hybrid-lite";
   let embedded, keys, set;
-  const groups = expansions(text, gaps); // once, for the keyword side and the static encoder's words
+  // once, for the keyword side and the static encoder's words; a meaning-only ranking reads no keyword chunk
+  const groups = fused || light ? expansions(text, gaps) : undefined;
   try {
     [embedded, keys] = await Promise.all([
       light ? staticVector(text, gaps, groups) : ask({ type: "embed", text }),
@@ -154,9 +154,10 @@ async function rankOver(text, k, mode, gaps, allowed) {
   const q = light ? embedded : embedded.q;
   const t0 = performance.now();
   const results = byDocument(meaningRows(m, set, rowDoc, q, k, mode, keys, allowed, text), rowDoc, k);
-  if (light) return { results, mode };
+  const scored = (await groups) ?? [];
+  if (light) return { results, mode, groups: scored };
   const timings = { tokenize: embedded.tokenize, model: embedded.model, scan: performance.now() - t0 };
-  return { results, mode, timings, tokens: embedded.ids.length };
+  return { results, mode, timings, tokens: embedded.ids.length, groups: scored };
 }
 
 /** rankWith and the documents of its results; where a file of the build on screen was deleted by a deploy, the
@@ -188,10 +189,11 @@ export async function searchDocuments(text, k = 10, { mode = "hybrid", ...option
 }
 
 /** What the page and the widget show: {results (with their documents), mode (the ranking that made them), gaps
- * ({keywords, meaning, documents}: files this query could not have, offline before they were kept)}. */
+ * ({keywords, meaning, documents}: files this query could not have, offline before they were kept), groups
+ * (expand.js's: what its half-typed and mistyped words stood for, for highlighting)}. */
 export async function searchReport(text, k = 10, { mode = "hybrid", ...options } = {}) {
-  const { results, mode: made, gaps } = await ranked(text, k, mode, options);
-  return { results, mode: made, gaps };
+  const { results, mode: made, gaps, groups } = await ranked(text, k, mode, options);
+  return { results, mode: made, gaps, groups };
 }
 
 /** {key: {value: documents with it}}: the site's filters and how many documents each value has. */

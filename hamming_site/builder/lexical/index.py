@@ -178,9 +178,6 @@ def spread(index: dict[str, tuple[np.ndarray, np.ndarray]], rows: list[int]) -> 
     counts = np.asarray(rows, dtype=np.int64)
     out = {}
     for key, (units, weights) in index.items():
-        if key[0] == REVERSED:  # no postings
-            out[key] = (units, weights)
-            continue
         if key[0] in (EXACT, LOOSE):  # a title key: the section's (or page's) first row
             out[key] = (first[units], weights)
             continue

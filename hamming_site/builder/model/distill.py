@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from hamming_site.builder.lexical.languages import CJK, CJK_PUNCTUATION
+from hamming_site.builder.lexical.tokenize import CJK_CHAR
 from hamming_site.builder.model.binarize import Binarizer
 from hamming_site.builder.model.quant import int4_aware
 from hamming_site.builder.model.student import Student, pad_batch
@@ -28,7 +29,6 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
 # Chinese and Japanese write no spaces and end sentences with their own stops: their characters count one by one
 _CJK_SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[\u3002\uff01\uff1f\uff1b])\s*")
 _CJK_UNIT = re.compile(f"[{CJK}]|[^\\s{CJK}]+")
-_CJK_CHAR = re.compile(f"[{CJK}]")
 _TIGHT = re.compile(f"[{CJK}{CJK_PUNCTUATION}]+")  # CJK characters and their punctuation: no spaces
 
 
@@ -41,7 +41,7 @@ def query_views(texts: list[str], per_doc: int, seed: int, limit: int | None = N
     for text in texts:
         # a text mostly in Chinese, Japanese or Korean (an English one quoting a few characters is cut as ever):
         # twice the units, a word of theirs being about two characters
-        if len(_CJK_CHAR.findall(text)) > len(text.split()):
+        if len(CJK_CHAR.findall(text)) > len(text.split()):
             units, low, high = _CJK_UNIT.findall(text), 8, 32
             sentences = [s for s in _CJK_SENTENCE.split(text) if len(_CJK_UNIT.findall(s)) >= 6]
         else:
