@@ -1,7 +1,8 @@
 """The integrations page's recipes for generators that write a folder (docs/integrations.md), checked on a tiny
 project each where Debian packages the generator (hugo, jekyll: .ci/run installs them): the generator builds its
 folder with the box in its layout, build-site makes the search site in its hamming/ folder, a page is found by its
-heading, and the generator's next build keeps the search site for the next one to reuse."""
+heading, and the generator's next build keeps the search site for the next one to reuse. Astro's and Docusaurus's
+recipes are checked the same way by benchmarks/generators_npm.py, not here: their npm installs are too big for CI."""
 
 from __future__ import annotations
 
