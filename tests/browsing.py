@@ -32,12 +32,17 @@ PARITY_QUERIES = 200
 def parity_queries(rows: list[dict], n: int = PARITY_QUERIES, seed: int = 0) -> list[str]:
     """n queries for a parity test on a site of these documents: QUERIES, the titles of documents that have a twin
     (an exact title: two documents tied), a query of words no document has (every score 0: all tied), a word
-    repeated, then one to four words drawn at random (fixed seed) from the documents' text, the last of a third
-    of them half-typed and of another third with a letter dropped."""
+    repeated, two runs of three words of a document's text (a phrase, phrase.py), then one to four words drawn at
+    random (fixed seed) from the documents' text, the last of a third of them half-typed and of another third with a
+    letter dropped."""
     rng = random.Random(seed)
     twins = [r["title"] for r in rows if r["id"].endswith("-twin")]
     words = sorted({w for r in rows for w in re.findall(r"[A-Za-z_]{3,}", r["text"])})
     out = [*QUERIES, *twins, "qqzx vvwk", "file file file path"]
+    for r in rng.sample([r for r in rows if len(r["text"].split()) >= 12], 2):  # phrases the site writes (phrase.py)
+        text = r["text"].split()
+        at = rng.randrange(len(text) - 3)
+        out.append(" ".join(text[at : at + 3]))
     while len(out) < n:
         picked = rng.sample(words, rng.randint(1, 4))
         last = picked[-1]

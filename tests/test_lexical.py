@@ -491,3 +491,71 @@ def test_the_meaning_scores_and_probes_are_pythons_to_the_last_bit(js):
         centroids = np.vstack([rng.integers(-127, 128, (24, bits)) * np.float32(0.013), signs[:8]]).astype(np.float32)
         centroids[30:32] = centroids[24:26]
         assert js("probe", q=q.tolist(), centroids=centroids.tolist(), probes=20) == probe(centroids, q, 20).tolist()
+
+
+# --- a phrase typed as the site writes it (phrase.py, phrase.js) -------------------------------------------------
+
+PHRASE_TEXTS = ["を設定します。これは", "the related  package", "Word", "two words", "  Spaced\u3000Out\ufeff ", "日本",
+                "日本語", "a", "", "ΣΊΣΥΦΟΣ rolls", "İstanbul Straße", "tab\there", "x\x1cy", "中文 apt", "🙂 two"]
+
+
+def phrase_cases() -> list[dict]:
+    """Results over small documents: a phrase in a ranked passage, in another passage of a short document, in a title
+    only, in no document, across a passage boundary (not held), and with a sub-result to drop past perDoc."""
+    docs = {
+        "0": {"title": "Alpha", "text": "The mail server. Set it up with care.",
+              "passages": [{"start": 0, "end": 16, "heading": "Mail"}, {"start": 17, "end": 37, "heading": "Setup"}]},
+        "1": {"title": "Beta", "text": "Nothing here about the thing."},
+        "2": {"title": "Set it up with care", "text": "Other words."},
+        "3": {"title": "Gamma", "text": "を設定します。これは大事です。",
+              "passages": [{"start": 0, "end": 11, "heading": ""}, {"start": 11, "end": 15, "heading": "大事"}]},
+        "4": {"title": "Delta", "text": "Mail server notes", "passages": [
+            {"start": 0, "end": 5, "heading": "A"}, {"start": 5, "end": 12, "heading": "B"},
+            {"start": 12, "end": 17, "heading": "C"}, {"start": 0, "end": 0, "heading": "set IT   up with Care!"}]},
+    }
+    firsts = {"0": 0, "1": 2, "2": 3, "3": 4, "4": 6}
+
+    def result(index: int, rows: list[int], score: float) -> dict:
+        return {"index": index, "score": score, "distance": None,
+                "passages": [{"row": r, "score": score - n} for n, r in enumerate(rows)]}
+
+    results = [result(1, [2], 9.0), result(4, [6, 7, 8], 8.0), result(0, [0], 7.0), result(2, [3], 6.0),
+               result(3, [4], 5.0)]
+    return [{"query": q, "results": results, "docs": docs, "firsts": firsts, "perDoc": 3}
+            for q in ("set it up with care", "SET it  up", "mail server", "server. set", "を設定します。これは",
+                      "します。これは大事", "nothing", "no such phrase", "care")]
+
+
+def test_phrase_first_matches_js(js):
+    from hamming_site.builder.search.phrase import PHRASE_DEPTH, holding, phrase_first, phrase_key, phrase_of
+
+    cases = phrase_cases()
+    out = js("phrase", texts=PHRASE_TEXTS, cases=cases)
+    assert_same(PHRASE_TEXTS, [phrase_key(t) for t in PHRASE_TEXTS], out["keys"], "phrase keys")
+    assert_same(PHRASE_TEXTS, [phrase_of(t) for t in PHRASE_TEXTS], out["phrases"], "phrases")
+    py = []
+    for c in cases:
+        phrase = phrase_of(c["query"])
+
+        def text_of(span, doc):
+            units = doc["text"].encode("utf-16-le", "surrogatepass")
+            return units[2 * span["start"] : 2 * span["end"]].decode("utf-16-le", "surrogatepass")
+
+        rows = [] if phrase is None else [
+            holding(r, c["docs"][str(r["index"])], c["firsts"][str(r["index"])], phrase,
+                    lambda span, doc=c["docs"][str(r["index"])]: text_of(span, doc))
+            for r in c["results"][:PHRASE_DEPTH]]
+        py.append(phrase_first(c["results"], phrase, rows, c["perDoc"]))
+    assert_same([c["query"] for c in cases], py, out["ordered"], "phrase first")
+    order = {c["query"]: [(r["index"], r["passages"][0]["row"]) for r in o] for c, o in zip(cases, py, strict=True)}
+    # held in a passage ranked for it, in another passage, in a heading, in a title only; the rest keep their order
+    assert order["set it up with care"] == [(4, 9), (0, 1), (2, 3), (1, 2), (3, 4)]
+    assert order["mail server"] == [(0, 0), (1, 2), (4, 6), (2, 3), (3, 4)]  # Delta's is cut by a passage's end
+    assert order["を設定します。これは"][0] == (3, 4)
+    assert order["server. set"][0] == (1, 2) and order["します。これは大事"][0] == (1, 2)  # across passages: not held
+    assert order["care"] == order["no such phrase"] == [(1, 2), (4, 6), (0, 0), (2, 3), (3, 4)]  # one word: no phrase
+    assert [[p["row"] for p in r["passages"]] for r in py[0]][:2] == [[9, 6, 7], [1, 0]]  # perDoc at most
+    many = [{"index": i, "passages": [{"row": i, "score": 1.0}]} for i in range(PHRASE_DEPTH + 2)]
+    held = [None] * (PHRASE_DEPTH - 1) + [PHRASE_DEPTH - 1]  # the last of the first screen holds it: it comes first
+    assert [r["index"] for r in phrase_first(many, "a b", held, 3)] == \
+        [PHRASE_DEPTH - 1, *range(PHRASE_DEPTH - 1), PHRASE_DEPTH, PHRASE_DEPTH + 1]

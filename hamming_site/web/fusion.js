@@ -53,12 +53,14 @@ export function fuse(lexical, tiers, semantic, semanticScore, k, alpha, depth) {
   return rows.slice(0, k).map(({ index, score }) => ({ index, score }));
 }
 
+export const PASSAGES_PER_RESULT = 3; // a result's sub-results (rank.py's)
+
 /**
  * Rows (passages) ranked best first -> documents ranked by their best row, each with its best `perDoc` rows:
  * [{index, score, distance, passages: [{row, score}]}]. rowDoc null: rows are documents. The same definition
  * as hamming_site/builder/search/rank.py's by_document.
  */
-export function byDocument(rows, rowDoc, k, perDoc = 3) {
+export function byDocument(rows, rowDoc, k, perDoc = PASSAGES_PER_RESULT) {
   const out = new Map();
   for (const { index: row, score, distance } of rows) {
     const doc = rowDoc ? rowDoc[row] : row;

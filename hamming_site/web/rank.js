@@ -2,10 +2,11 @@
 // meaning side (the static encoder's rows of its words, or the transformer's vector from the worker; the codes of
 // the clusters it probes), fused, grouped by document and described. The twin of hamming_site/builder/search/rank.py's
 // SiteRanker, parity-tested in Chromium (tests/test_browser.py).
-import { described, documentOf, firstRow } from "./documents.js";
+import { described, documentOf, firstRow, passageText } from "./documents.js";
+import { holding, PHRASE_DEPTH, phraseFirst, phraseOf } from "./phrase.js";
 import { Missing, parsedFile } from "./files.js";
 import { matcher } from "./highlight.js";
-import { byDocument, meaningRows } from "./fusion.js";
+import { byDocument, meaningRows, PASSAGES_PER_RESULT } from "./fusion.js";
 import { bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers } from "./lexical.js";
 import { bucketOf, encodeStatic, parseBucket, staticCounts } from "./static.js";
 import { addGroups, expand } from "./expand.js";
@@ -114,7 +115,9 @@ const restricted = async (keys, rowDoc, allowed) =>
  * fusion-depth results re-ordered by it, those without it out, then the top k), as hamming_site/builder/search/rank.py's. */
 async function rankWith(text, k, mode, gaps, { filters, sort } = {}) {
   const [key, direction] = Object.entries(sort ?? {})[0] ?? [];
-  if (!key && !Object.values(filters ?? {}).some((v) => [v].flat().length)) return rankOver(text, k, mode, gaps, null);
+  if (!key && !Object.values(filters ?? {}).some((v) => [v].flat().length)) {
+    return phraseOrdered(await rankOver(text, k, mode, gaps, null), text, gaps);
+  }
   const f = await filterModule();
   const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
   const allowed = await f.allowedDocuments(m, filters);
@@ -124,7 +127,21 @@ async function rankWith(text, k, mode, gaps, { filters, sort } = {}) {
   const values = key ? await f.sortValues(m, key) : null;
   if (values) out.results = f.sortResults(out.results, values, direction);
   out.results = out.results.slice(0, k);
-  return out;
+  return values ? out : phraseOrdered(out, text, gaps);
+}
+
+/** out with its results holding the query's exact text first (phrase.js), from the shards (and a long page's
+ * parts) that describe() then shows: a document that cannot be had holds nothing. */
+async function phraseOrdered(out, text, gaps) {
+  const phrase = phraseOf(text);
+  if (phrase === null || !out.results.length) return out;
+  const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
+  const rows = await Promise.all(out.results.slice(0, PHRASE_DEPTH).map(async (r) => {
+    const doc = await soft(documentOf(m, r.index), gaps, "documents");
+    return doc ? holding(r, doc, rowDoc ? firstRow(rowDoc, r.index) : r.index, phrase,
+                         (span) => passageText(m, r.index, doc, span)) : null;
+  }));
+  return { ...out, results: phraseFirst(out.results, phrase, rows, PASSAGES_PER_RESULT) };
 }
 
 /** {results, mode (the ranking made), timings?, tokens?}: where the meaning side cannot be had (its codes or the

@@ -17,15 +17,20 @@
 //   scores {q, codes: [[u32 word, ...], ...]}  -> [score, ...]    hamming.js's asymmetricScore of each code
 //   probe {q, centroids: [[value, ...], ...], probes}
 //                                  -> [cluster, ...]          clusters.js's probe over float32 centroids
+//   phrase {texts, cases: [{query, results, docs: {index: document}, firsts: {index: first row}, perDoc}]}
+//                                  -> {keys, phrases, ordered}  phrase.js's phraseKey and phraseOf of each text, and
+//                                     phraseFirst of each case's results over its documents (texts from their text)
 //   byDocument {cases: [{rows: [{index, score, distance}], rowDoc (null = identity), k, perDoc}]}
 //                                  -> [[{index, score, distance, passages: [{row, score}]}], ...]
 import { readFileSync } from "node:fs";
+import { passageText } from "../../hamming_site/web/documents.js";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { probe } from "../../hamming_site/web/clusters.js";
 import { acrossAlphas, byDocument, fuse } from "../../hamming_site/web/fusion.js";
 import { addGroups, expand } from "../../hamming_site/web/expand.js";
 import { asymmetricScore } from "../../hamming_site/web/hamming.js";
+import { holding, PHRASE_DEPTH, phraseFirst, phraseKey, phraseOf } from "../../hamming_site/web/phrase.js";
 import {
   bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer, words,
 } from "../../hamming_site/web/lexical.js";
@@ -78,6 +83,17 @@ function fuseCase({ scores, tiers, semantic, semanticScores, k, alpha, depth, co
 }
 
 const request = JSON.parse(readFileSync(0, "utf-8"));
+
+async function phraseCases({ texts, cases }) {
+  const ordered = [];
+  for (const { query, results, docs, firsts, perDoc } of cases) {
+    const phrase = phraseOf(query);
+    const rows = phrase === null ? [] : await Promise.all(results.slice(0, PHRASE_DEPTH).map((r) =>
+      holding(r, docs[r.index], firsts[r.index], phrase, (span) => passageText({}, r.index, docs[r.index], span))));
+    ordered.push(phraseFirst(results, phrase, rows, perDoc));
+  }
+  return { keys: texts.map(phraseKey), phrases: texts.map(phraseOf), ordered };
+}
 let reply;
 switch (request.op) {
   case "acrossAlphas":
@@ -111,6 +127,7 @@ switch (request.op) {
     reply = probe({ count: centroids.length, bits: q.length, centroids: flat }, Float32Array.from(q), probes);
     break;
   }
+  case "phrase": reply = await phraseCases(request); break;
   case "byDocument":
     reply = request.cases.map((c) => byDocument(c.rows, c.rowDoc && Uint32Array.from(c.rowDoc), c.k, c.perDoc));
     break;

@@ -25,7 +25,7 @@ PAGE = "index.html.j2"
 # copied into the site as they are
 ASSETS = ("boot.js", "search.js", "api.js", "tiers.js", "rank.js", "highlight.js", "widget.js", "worker.js",
           "hamming.js", "lexical.js", "expand.js", "fusion.js", "static.js", "checked.js", "clusters.js", "offline.js",
-          "files.js", "documents.js", "filters.js", "choices.js", "sw.js",
+          "files.js", "documents.js", "phrase.js", "filters.js", "choices.js", "sw.js",
           "style.css", "widget.css")
 
 # what onnxruntime-web loads by itself (its glue module and its WebAssembly): the worker names them to it

@@ -19,10 +19,11 @@ from hamming_site.builder.model.student import Tokenizer
 from hamming_site.builder.output.clusters import ClusterIndex
 from hamming_site.builder.output.codes import asymmetric, hamming, pack, rank, read_codes
 from hamming_site.builder.output.filters import FilterIndex, fill_allowed, sort_results
-from hamming_site.builder.output.names import site_file
+from hamming_site.builder.output.names import documents, passage_text, site_file
 from hamming_site.builder.output.static import StaticReader
 from hamming_site.builder.search.fusion import across_alphas, fuse
 from hamming_site.builder.search.lexical import bm25_scores, expansions, lexical_order, static_counts, title_tiers
+from hamming_site.builder.search.phrase import PHRASE_DEPTH, holding, phrase_first, phrase_of
 
 RERANK_DEPTH = 100  # the page's worker.js RERANK_DEPTH
 PASSAGES_PER_RESULT = 3  # a result's sub-results: its best passages (fusion.js's byDocument)
@@ -84,6 +85,7 @@ class SiteRanker:
         # what the page reads: the centroids, and each cluster's rows (its codes are codes.bin's)
         self.cluster_index = ClusterIndex(self.site, self.clusters) if self.clusters else None
         self.filter_index = FilterIndex(self.site, self.manifest)
+        self._documents: list[dict] | None = None  # read on the first phrase (the shards the page fetches to show)
 
     def file(self, name: str) -> str:
         """Where the site keeps model.onnx, tokenizer.json, codes.bin or passages.bin (its content name)."""
@@ -132,7 +134,23 @@ class SiteRanker:
         want = max(k, self.depth) if key else k
         out = fill_allowed(self._results(query, want, mode, allowed), allowed, want, self.first_row)
         values = self.filter_index.sort_values(key) if key else None
-        return (sort_results(out, *values, direction) if values else out)[:k]
+        if values:
+            return sort_results(out, *values, direction)[:k]
+        return self.phrase_first(out[:k], query.text)
+
+    def phrase_first(self, results: list[dict], text: str) -> list[dict]:
+        """The results with those holding the query's exact text first (phrase.py; the page's phraseFirst)."""
+        phrase = phrase_of(text)
+        if phrase is None or not results:
+            return results
+        if self._documents is None:  # the shards the page fetches to show the results
+            self._documents = documents(self.site)
+        rows = []
+        for r in results[:PHRASE_DEPTH]:
+            doc = self._documents[r["index"]]
+            text_of = lambda span, i=r["index"], doc=doc: passage_text(self.site, self.manifest, i, doc, span)  # noqa: E731
+            rows.append(holding(r, doc, self.first_row(r["index"]), phrase, text_of))
+        return phrase_first(results, phrase, rows, PASSAGES_PER_RESULT)
 
     def first_row(self, doc: int) -> int:
         return doc if self.row_doc is None else int(np.searchsorted(self.row_doc, doc))

@@ -1,0 +1,56 @@
+// A question typed as the site writes it comes first: among the results a search shows, those whose document holds
+// the query's exact text (case and spacing aside) in its title, a passage's heading or text move ahead, and the
+// passage holding it becomes the result's first sub-result. The keyword side scores words (and CJK bigrams) as a
+// bag, so a phrase of common words ranks every page repeating them above the one section written that way. It reads
+// only the shards (and a long page's parts) the page fetches to show the results anyway. The twin of
+// hamming_site/builder/search/phrase.py, whose docstring says why each rule is as it is.
+
+// the same characters as phrase.py's _SPACE: JavaScript's \s and Python's differ at the edges
+const SPACE = /[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+/g;
+const CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f";
+const CJK3 = new RegExp(`[${CJK}][^]*[${CJK}][^]*[${CJK}]`, "u");
+/** The results re-ordered: the first screen (phrase.py says why). */
+export const PHRASE_DEPTH = 10;
+
+/** Text as a phrase is compared: lower case, each run of spaces one space, none at either end. */
+export const phraseKey = (text) => String(text).toLowerCase().replace(SPACE, " ").replace(/^ | $/g, "");
+
+/** The query's phrase, or null where it is one word. */
+export function phraseOf(query) {
+  const key = phraseKey(query);
+  return key.includes(" ") || CJK3.test(key) ? key : null;
+}
+
+/** A document's passages as its shard lists them, or one for its whole text (UTF-16 offsets). */
+export const spansOf = (doc) => (doc.passages?.length ? doc.passages : [{ start: 0, end: (doc.text ?? "").length }]);
+
+/** The row of the result's document whose passage holds phrase (a ranked one first, then, where the shard holds
+ * the text, any other in the document's order); -1 where only its title does; null where nothing does.
+ * textOf(span): a promise of that passage's text. */
+export async function holding(result, doc, first, phrase, textOf) {
+  const spans = spansOf(doc);
+  const ranked = result.passages.map((p) => p.row - first);
+  const others = doc.text !== undefined ? spans.map((_, i) => i).filter((i) => !ranked.includes(i)) : [];
+  for (const i of [...ranked, ...others]) {
+    if (phraseKey(spans[i].heading ?? "").includes(phrase) || phraseKey(await textOf(spans[i])).includes(phrase)) {
+      return first + i;
+    }
+  }
+  return phraseKey(doc.title ?? "").includes(phrase) ? -1 : null;
+}
+
+/** The result with passage `row` as its first sub-result (at its best passage's score), perDoc at most. */
+export function moved(result, row, perDoc) {
+  if (row < 0 || result.passages[0].row === row) return result;
+  const rest = result.passages.filter((p) => p.row !== row);
+  return { ...result, passages: [{ row, score: result.passages[0].score }, ...rest].slice(0, perDoc) };
+}
+
+/** results (best first) with those of the first rows.length holding phrase first, the others after them and the
+ * rest as they were; rows: the first results' holding() rows. */
+export function phraseFirst(results, phrase, rows, perDoc) {
+  if (phrase === null) return results;
+  const head = results.slice(0, rows.length);
+  const ahead = head.flatMap((r, i) => (rows[i] === null ? [] : [moved(r, rows[i], perDoc)]));
+  return [...ahead, ...head.filter((_, i) => rows[i] === null), ...results.slice(rows.length)];
+}
