@@ -79,9 +79,9 @@ def modes_of(ranker: SiteRanker) -> list[str]:
     return ["lexical", "hybrid-lite"] + (["hybrid"] if ranker.encoder is not None else [])
 
 
-def section_hit(ranker: SiteRanker, docs: list[dict]):
-    """hit(results, d, anchor): document d among the results with its section `anchor` among its sub-results, as
-    the page shows them."""
+def section_anchors(ranker: SiteRanker, docs: list[dict]):
+    """anchors_of(result): the anchors of a result's sub-results (its best passages, as the page shows them), ""
+    where its document lists no passages."""
     rows = ranker.row_doc if ranker.row_doc is not None else range(len(docs))
     first_row: dict[int, int] = {}
     for r, d in enumerate(rows):
@@ -91,6 +91,13 @@ def section_hit(ranker: SiteRanker, docs: list[dict]):
         listed = docs[result["index"]].get("passages")
         return [listed[p["row"] - first_row[result["index"]]]["anchor"] if listed else "" for p in result["passages"]]
 
+    return anchors_of
+
+
+def section_hit(ranker: SiteRanker, docs: list[dict]):
+    """hit(results, d, anchor): document d among the results with its section `anchor` among its sub-results, as
+    the page shows them."""
+    anchors_of = section_anchors(ranker, docs)
     return lambda results, d, anchor: any(r["index"] == d and anchor in anchors_of(r) for r in results)
 
 

@@ -58,7 +58,8 @@ def page() -> str:
              "The plugins take the same options with underscores",
              "(`plugins: [search, {hamming: {options: {bits: 256}}}]`, `hamming_options = {\"bits\": 256}` in Sphinx's",
              "conf.py).", "",
-             "**Rebuild**: `build-site NEW -o SITE --model-from OLD` reuses OLD's model and encodes only new or",
+             "## What a rebuild may change", "",
+             "`build-site NEW -o SITE --model-from OLD` reuses OLD's model and encodes only new or",
              "changed documents. An option marked *retrains* shaped the model: a rebuild that changes it trains",
              "afresh. One marked *free* a rebuild may change at no cost (it rebuilds that part anyway). The others say",
              "where and how a build runs, never what it makes.", ""]
