@@ -504,7 +504,8 @@ def phrase_cases() -> list[dict]:
     only, in no document, across a passage boundary (not held), and with a sub-result to drop past perDoc."""
     docs = {
         "0": {"title": "Alpha", "text": "The mail server. Set it up with care.",
-              "passages": [{"start": 0, "end": 16, "heading": "Mail"}, {"start": 17, "end": 37, "heading": "Setup"}]},
+              "passages": [{"start": 0, "end": 16, "heading": "Mail, with care"},
+                           {"start": 17, "end": 37, "heading": "Setup"}]},
         "1": {"title": "Beta", "text": "Nothing here about the thing."},
         "2": {"title": "Set it up with care", "text": "Other words."},
         "3": {"title": "Gamma", "text": "を設定します。これは大事です。",
@@ -523,7 +524,7 @@ def phrase_cases() -> list[dict]:
                result(3, [4], 5.0)]
     return [{"query": q, "results": results, "docs": docs, "firsts": firsts, "perDoc": 3}
             for q in ("set it up with care", "SET it  up", "mail server", "server. set", "を設定します。これは",
-                      "します。これは大事", "nothing", "no such phrase", "care")]
+                      "します。これは大事", "nothing", "no such phrase", "care", "with care")]
 
 
 def test_phrase_first_matches_js(js):
@@ -543,7 +544,7 @@ def test_phrase_first_matches_js(js):
 
         rows = [] if phrase is None else [
             holding(r, c["docs"][str(r["index"])], c["firsts"][str(r["index"])], phrase,
-                    lambda span, doc=c["docs"][str(r["index"])]: text_of(span, doc))
+                    lambda span, doc=c["docs"][str(r["index"])]: text_of(span, doc), c["perDoc"])
             for r in c["results"][:PHRASE_DEPTH]]
         py.append(phrase_first(c["results"], phrase, rows, c["perDoc"]))
     assert_same([c["query"] for c in cases], py, out["ordered"], "phrase first")
@@ -555,7 +556,11 @@ def test_phrase_first_matches_js(js):
     assert order["server. set"][0] == (1, 2) and order["します。これは大事"][0] == (1, 2)  # across passages: not held
     assert order["care"] == order["no such phrase"] == [(1, 2), (4, 6), (0, 0), (2, 3), (3, 4)]  # one word: no phrase
     assert [[p["row"] for p in r["passages"]] for r in py[0]][:2] == [[9, 6, 7], [1, 0]]  # perDoc at most
+    rows_of = {c["query"]: [(r["index"], [p["row"] for p in r["passages"]]) for r in o]
+               for c, o in zip(cases, py, strict=True)}
+    # every passage holding it first
+    assert rows_of["with care"] == [(4, [9, 6, 7]), (0, [0, 1]), (2, [3]), (1, [2]), (3, [4])]
     many = [{"index": i, "passages": [{"row": i, "score": 1.0}]} for i in range(PHRASE_DEPTH + 2)]
-    held = [None] * (PHRASE_DEPTH - 1) + [PHRASE_DEPTH - 1]  # the last of the first screen holds it: it comes first
+    held = [None] * (PHRASE_DEPTH - 1) + [[PHRASE_DEPTH - 1]]  # the last of the first screen holds it: it comes first
     assert [r["index"] for r in phrase_first(many, "a b", held, 3)] == \
         [PHRASE_DEPTH - 1, *range(PHRASE_DEPTH - 1), PHRASE_DEPTH, PHRASE_DEPTH + 1]

@@ -1,6 +1,6 @@
 // A question typed as the site writes it comes first: among the results a search shows, those whose document holds
 // the query's exact text (case and spacing aside) in its title, a passage's heading or text move ahead, and the
-// passage holding it becomes the result's first sub-result. The keyword side scores words (and CJK bigrams) as a
+// passages holding it become the result's first sub-results. The keyword side scores words (and CJK bigrams) as a
 // bag, so a phrase of common words ranks every page repeating them above the one section written that way. It reads
 // only the shards (and a long page's parts) the page fetches to show the results anyway. The twin of
 // hamming_site/builder/search/phrase.py, whose docstring says why each rule is as it is.
@@ -24,26 +24,31 @@ export function phraseOf(query) {
 /** A document's passages as its shard lists them, or one for its whole text (UTF-16 offsets). */
 export const spansOf = (doc) => (doc.passages?.length ? doc.passages : [{ start: 0, end: (doc.text ?? "").length }]);
 
-/** The row of the result's document whose passage holds phrase (a ranked one first, then, where the shard holds
- * the text, any other in the document's order); -1 where only its title does; null where nothing does.
- * textOf(span): a promise of that passage's text. */
-export async function holding(result, doc, first, phrase, textOf) {
+/** The rows of the result's document whose passages hold phrase, perDoc at most (those ranked for it first, then,
+ * where the shard holds the text, the others in the document's order); [] where only its title does; null where
+ * nothing does. textOf(span): a promise of that passage's text. */
+export async function holding(result, doc, first, phrase, textOf, perDoc) {
   const spans = spansOf(doc);
   const ranked = result.passages.map((p) => p.row - first);
   const others = doc.text !== undefined ? spans.map((_, i) => i).filter((i) => !ranked.includes(i)) : [];
+  const rows = [];
   for (const i of [...ranked, ...others]) {
     if (phraseKey(spans[i].heading ?? "").includes(phrase) || phraseKey(await textOf(spans[i])).includes(phrase)) {
-      return first + i;
+      rows.push(first + i);
+      if (rows.length === perDoc) break;
     }
   }
-  return phraseKey(doc.title ?? "").includes(phrase) ? -1 : null;
+  return rows.length || phraseKey(doc.title ?? "").includes(phrase) ? rows : null;
 }
 
-/** The result with passage `row` as its first sub-result (at its best passage's score), perDoc at most. */
-export function moved(result, row, perDoc) {
-  if (row < 0 || result.passages[0].row === row) return result;
-  const rest = result.passages.filter((p) => p.row !== row);
-  return { ...result, passages: [{ row, score: result.passages[0].score }, ...rest].slice(0, perDoc) };
+/** The result with the passages of `rows` as its first sub-results (each at its own score where it was ranked, else
+ * at the result's best passage's), the others after them, perDoc at most. */
+export function moved(result, rows, perDoc) {
+  const scores = new Map(result.passages.map((p) => [p.row, p.score]));
+  const best = result.passages[0].score;
+  const ahead = rows.map((row) => ({ row, score: scores.get(row) ?? best }));
+  const rest = result.passages.filter((p) => !rows.includes(p.row));
+  return { ...result, passages: [...ahead, ...rest].slice(0, perDoc) };
 }
 
 /** results (best first) with those of the first rows.length holding phrase first, the others after them and the

@@ -139,7 +139,7 @@ async function phraseOrdered(out, text, gaps) {
   const rows = await Promise.all(out.results.slice(0, PHRASE_DEPTH).map(async (r) => {
     const doc = await soft(documentOf(m, r.index), gaps, "documents");
     return doc ? holding(r, doc, rowDoc ? firstRow(rowDoc, r.index) : r.index, phrase,
-                         (span) => passageText(m, r.index, doc, span)) : null;
+                         (span) => passageText(m, r.index, doc, span), PASSAGES_PER_RESULT) : null;
   }));
   return { ...out, results: phraseFirst(out.results, phrase, rows, PASSAGES_PER_RESULT) };
 }

@@ -89,7 +89,7 @@ async function phraseCases({ texts, cases }) {
   for (const { query, results, docs, firsts, perDoc } of cases) {
     const phrase = phraseOf(query);
     const rows = phrase === null ? [] : await Promise.all(results.slice(0, PHRASE_DEPTH).map((r) =>
-      holding(r, docs[r.index], firsts[r.index], phrase, (span) => passageText({}, r.index, docs[r.index], span))));
+      holding(r, docs[r.index], firsts[r.index], phrase, (span) => passageText({}, r.index, docs[r.index], span), perDoc)));
     ordered.push(phraseFirst(results, phrase, rows, perDoc));
   }
   return { keys: texts.map(phraseKey), phrases: texts.map(phraseOf), ordered };

@@ -1,7 +1,7 @@
 """A question typed as the site writes it comes first. Among the k results a search shows, those whose document
 holds the query's exact text (case and spacing aside) in its title, a passage's heading or a passage's text move
-ahead of the others, each keeping its place among its kind, and the passage that holds it becomes the result's first
-sub-result. The keyword side scores words (and CJK bigrams) as a bag, so a phrase of common words ("を設定します。
+ahead of the others, each keeping its place among its kind, and the passages that hold it become the result's first
+sub-results. The keyword side scores words (and CJK bigrams) as a bag, so a phrase of common words ("を設定します。
 これは", "the related package") ranks every page that repeats those words above the one section written that way.
 
 The page fetches the shown results' shards to show them, so this costs no byte: a document's passages are read
@@ -42,31 +42,36 @@ def spans_of(doc: dict) -> list[dict]:
                                     // 2}]
 
 
-def holding(result: dict, doc: dict, first: int, phrase: str, text_of: Callable[[dict], str]) -> int | None:
-    """The row of the result's document whose passage holds phrase: a passage ranked for it first (best first),
-    then, where the shard holds the document's text, any other in the document's order; -1 where only its title
-    does; None where nothing does. text_of(span): that passage's text."""
+def holding(result: dict, doc: dict, first: int, phrase: str, text_of: Callable[[dict], str],
+            per_doc: int) -> list[int] | None:
+    """The rows of the result's document whose passages hold phrase, per_doc at most: those ranked for it first
+    (best first), then, where the shard holds the document's text, the others in the document's order; [] where
+    only its title does; None where nothing does. text_of(span): that passage's text."""
     spans = spans_of(doc)
     ranked = [p["row"] - first for p in result["passages"]]
     others = [i for i in range(len(spans)) if i not in ranked] if "text" in doc else []
+    rows = []
     for i in ranked + others:
         if phrase in phrase_key(spans[i].get("heading", "")) or phrase in phrase_key(text_of(spans[i])):
-            return first + i
-    return -1 if phrase in phrase_key(doc.get("title", "")) else None
+            rows.append(first + i)
+            if len(rows) == per_doc:
+                break
+    return rows if rows or phrase in phrase_key(doc.get("title", "")) else None
 
 
-def moved(result: dict, row: int, per_doc: int) -> dict:
-    """The result with passage `row` as its first sub-result (at the result's best passage score), the others
-    after it in their order, `per_doc` at most."""
-    if row < 0 or result["passages"][0]["row"] == row:
-        return result
-    rest = [p for p in result["passages"] if p["row"] != row]
-    return {**result, "passages": [{"row": row, "score": result["passages"][0]["score"]}, *rest][:per_doc]}
+def moved(result: dict, rows: list[int], per_doc: int) -> dict:
+    """The result with the passages of `rows` as its first sub-results (each at its own score where it was
+    ranked, else at the result's best passage's), the others after them in their order, per_doc at most."""
+    scores = {p["row"]: p["score"] for p in result["passages"]}
+    best = result["passages"][0]["score"]
+    ahead = [{"row": row, "score": scores.get(row, best)} for row in rows]
+    rest = [p for p in result["passages"] if p["row"] not in rows]
+    return {**result, "passages": [*ahead, *rest][:per_doc]}
 
 
 def phrase_first(results: list[dict], phrase: str | None, rows: list[int | None], per_doc: int) -> list[dict]:
     """results (best first) with those of the first len(rows) holding phrase first, the others after them and
-    the rest as they were; rows: the first results' `holding` rows (None: it does not hold it)."""
+    the rest as they were; rows: the first results' `holding` rows (None: it does not hold the phrase)."""
     if phrase is None:
         return results
     head = results[: len(rows)]

@@ -149,7 +149,7 @@ class SiteRanker:
         for r in results[:PHRASE_DEPTH]:
             doc = self._documents[r["index"]]
             text_of = lambda span, i=r["index"], doc=doc: passage_text(self.site, self.manifest, i, doc, span)  # noqa: E731
-            rows.append(holding(r, doc, self.first_row(r["index"]), phrase, text_of))
+            rows.append(holding(r, doc, self.first_row(r["index"]), phrase, text_of, PASSAGES_PER_RESULT))
         return phrase_first(results, phrase, rows, PASSAGES_PER_RESULT)
 
     def first_row(self, doc: int) -> int:
