@@ -3,7 +3,7 @@ translation's site, and how does that compare with the teacher itself?
 
     build-site ENGLISH_FOLDER -o EN_SITE                     # the English copy, to read its headings
     build-site TRANSLATED_FOLDER -o SITE [--teacher T]       # each translation, with the teacher to compare
-    python benchmarks/across_languages.py EN_SITE SITE [SITE...] [--teacher T|none] [--json OUT]
+    python benchmarks/across_languages.py EN_SITE SITE [SITE...] [--teacher T|none] [--json OUT] [--fusion-across A]
 
 Translations keep the English copy's section ids and page names (debian-handbook, maint-guide: `start.en.html`
 is `start.ja.html`), so each anchored section of the English site (h1-h3 with an id) is looked for in the
@@ -25,10 +25,9 @@ from pathlib import Path
 
 import numpy as np
 from emit import emit
-from languages import modes_of, section_hit
+from languages import modes_of, ranker_for, section_hit
 
 from hamming_site.builder.output.names import documents
-from hamming_site.builder.search.rank import SiteRanker
 from hamming_site.builder.teacher.load import load_teacher
 
 TOP = 3
@@ -74,7 +73,7 @@ def passage_texts(docs: list[dict]) -> list[str]:
     return texts
 
 
-def measure(english: Path, site: Path, teacher, top: int = TOP) -> dict:
+def measure(english: Path, site: Path, teacher, top: int = TOP, across: float | None = None) -> dict:
     en_docs, docs = documents(english), documents(site)
     by_key = {(page_key(docs[d]["url"]), anchor): (d, anchor, heading) for d, anchor, heading, _ in sections(docs)}
     cases, untranslated = [], 0
@@ -85,7 +84,7 @@ def measure(english: Path, site: Path, teacher, top: int = TOP) -> dict:
                 untranslated += 1
                 continue
             cases.append((heading, there[:2]))
-    ranker = SiteRanker(site)
+    ranker = ranker_for(site, across)
     rows = ranker.row_doc if ranker.row_doc is not None else np.arange(len(docs))
     # and the transformer alone (semantic), to tell the student's share of a miss from the fusion's
     hit, modes = section_hit(ranker, docs), modes_of(ranker) + (["semantic"] if ranker.encoder is not None else [])
@@ -134,10 +133,11 @@ def main() -> None:
     ap.add_argument("sites", type=Path, nargs="+")
     ap.add_argument("--teacher", default="multilingual-e5-small", help="the float teacher to compare; none: no column")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--fusion-across", type=float, help="try another fusion.across weight than the sites'")
     args = ap.parse_args()
     teacher = None if args.teacher == "none" else load_teacher(args.teacher)
     emit({"english": str(args.english), "teacher": args.teacher,
-          "sites": [measure(args.english, s, teacher) for s in args.sites]}, args.json)
+          "sites": [measure(args.english, s, teacher, across=args.fusion_across) for s in args.sites]}, args.json)
 
 
 if __name__ == "__main__":

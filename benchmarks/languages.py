@@ -2,7 +2,7 @@
 find the section (its page#anchor) in the top 3?
 
     build-site FOLDER -o SITE                  # defaults; the same FOLDER built before and after a change
-    python benchmarks/languages.py SITE [SITE...] [--json OUT]
+    python benchmarks/languages.py SITE [SITE...] [--json OUT] [--fusion-across A]
 
 For each passage that begins an anchored section (h1-h3 with an id): its heading as typed, and a piece of the
 section's text: 10 consecutive Chinese, Japanese or Korean characters where the text is mostly in those, else 6
@@ -101,10 +101,19 @@ def section_hit(ranker: SiteRanker, docs: list[dict]):
     return lambda results, d, anchor: any(r["index"] == d and anchor in anchors_of(r) for r in results)
 
 
-def measure(site: Path) -> dict:
+def ranker_for(site: Path, across: float | None = None) -> SiteRanker:
+    """The site's ranker; across: its manifest's fusion.across weight replaced (the page reads it per query, so a
+    value is tried without a rebuild)."""
+    ranker = SiteRanker(site)
+    if across is not None and ranker.manifest["fusion"].get("across"):
+        ranker.manifest["fusion"]["across"]["alpha"] = across
+    return ranker
+
+
+def measure(site: Path, across: float | None = None) -> dict:
     docs = documents(site)
     other = other_forms(docs)
-    ranker = SiteRanker(site)
+    ranker = ranker_for(site, across)
     hit = section_hit(ranker, docs)
     rng = random.Random(0)
     cases = []  # (kind, query, doc, anchor)
@@ -143,8 +152,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("sites", type=Path, nargs="+")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--fusion-across", type=float, help="try another fusion.across weight than the site's")
     args = ap.parse_args()
-    emit({"sites": [measure(s) for s in args.sites]}, args.json)
+    emit({"sites": [measure(s, args.fusion_across) for s in args.sites]}, args.json)
 
 
 if __name__ == "__main__":
