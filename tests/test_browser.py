@@ -36,8 +36,9 @@ EMBED_ALL = """async (queries) => {
 
 
 def ranked(results: list[dict]) -> list[tuple]:
-    """What must be equal between the page and Python: each result's document, distance and score, and its best
-    passage's row and score (the page shows a long section's windows as one passage: documents.js's described)."""
+    """What must be equal between the page and Python: each result's document, distance and score, and its first
+    passage's row and score (its best, or the one holding the query as written: phrase.py; the page shows a long
+    section's windows as one passage: documents.js's described)."""
     return [(r["index"], r["distance"], r["score"], r["passages"][0]["row"], r["passages"][0]["score"])
             for r in results]
 

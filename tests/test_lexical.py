@@ -522,7 +522,13 @@ def phrase_cases() -> list[dict]:
 
     results = [result(1, [2], 9.0), result(4, [6, 7, 8], 8.0), result(0, [0], 7.0), result(2, [3], 6.0),
                result(3, [4], 5.0)]
-    return [{"query": q, "results": results, "docs": docs, "firsts": firsts, "perDoc": 3}
+    windows = {"0": {"title": "W", "text": "alpha beta. alpha beta. gamma alpha beta", "passages": [
+        {"start": 0, "end": 11, "heading": "S", "anchor": "s"}, {"start": 12, "end": 23, "heading": "S", "anchor": "s"},
+        {"start": 24, "end": 40, "heading": "T", "anchor": "t"}]}}
+    # a section's two windows hold it: the section once, then the other section holding it
+    one = [{"query": "Alpha  beta", "results": [result(0, [1], 3.0)], "docs": windows, "firsts": {"0": 0},
+            "perDoc": 3}]
+    return one + [{"query": q, "results": results, "docs": docs, "firsts": firsts, "perDoc": 3}
             for q in ("set it up with care", "SET it  up", "mail server", "server. set", "を設定します。これは",
                       "します。これは大事", "nothing", "no such phrase", "care", "with care")]
 
@@ -548,6 +554,8 @@ def test_phrase_first_matches_js(js):
             for r in c["results"][:PHRASE_DEPTH]]
         py.append(phrase_first(c["results"], phrase, rows, c["perDoc"]))
     assert_same([c["query"] for c in cases], py, out["ordered"], "phrase first")
+    assert [p["row"] for p in py[0][0]["passages"]] == [1, 2]  # a section's windows once
+    cases, py = cases[1:], py[1:]
     order = {c["query"]: [(r["index"], r["passages"][0]["row"]) for r in o] for c, o in zip(cases, py, strict=True)}
     # held in a passage ranked for it, in another passage, in a heading, in a title only; the rest keep their order
     assert order["set it up with care"] == [(4, 9), (0, 1), (2, 3), (1, 2), (3, 4)]

@@ -64,7 +64,7 @@ export async function described(m, rowDoc, results, docOf) {
     const doc = await docOf(r.index);
     if (!doc) return null;
     const first = rowDoc ? firstRow(rowDoc, r.index) : r.index;
-    const seen = new Set(); // a long section's windows are one sub-result: its best
+    const seen = new Set(); // a long section's windows are one sub-result: the first listed (its best, or phrase.js's)
     const shown = r.passages.map(({ row, score }) => {
       const span = doc.passages?.[row - first] ?? { start: 0, end: doc.text?.length ?? 0 };
       return [span, { row, score, heading: span.heading ?? "", url: resolveUrl(m, doc.url, span.anchor ?? ""),

@@ -6,7 +6,9 @@
 // hamming_site/builder/search/phrase.py, whose docstring says why each rule is as it is.
 
 // the same characters as phrase.py's _SPACE: JavaScript's \s and Python's differ at the edges
-const SPACE = /[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+/g;
+const SPACES = "\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff";
+// a run of two spaces or more, or of other spaces: a lone " " stays (replacing each is most of the time it takes)
+const SPACE = new RegExp(` [${SPACES}]+|[${SPACES.replace(" ", "")}][${SPACES}]*`, "g");
 const CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f";
 const CJK3 = new RegExp(`[${CJK}][^]*[${CJK}][^]*[${CJK}]`, "u");
 /** The results re-ordered: the first screen (phrase.py says why). */
@@ -24,17 +26,23 @@ export function phraseOf(query) {
 /** A document's passages as its shard lists them, or one for its whole text (UTF-16 offsets). */
 export const spansOf = (doc) => (doc.passages?.length ? doc.passages : [{ start: 0, end: (doc.text ?? "").length }]);
 
-/** The rows of the result's document whose passages hold phrase, perDoc at most (those ranked for it first, then,
- * where the shard holds the text, the others in the document's order); [] where only its title does; null where
- * nothing does. textOf(span): a promise of that passage's text. */
+/** The rows of the result's document whose passages hold phrase, one a section (its windows share its heading and
+ * anchor), perDoc at most (those ranked for it first, then, where the shard holds the text, the others in the
+ * document's order); [] where only its title does; null where nothing does. textOf(span): a promise of that
+ * passage's text (a long document's parts are fetched together, not one after another). */
 export async function holding(result, doc, first, phrase, textOf, perDoc) {
   const spans = spansOf(doc);
   const ranked = result.passages.map((p) => p.row - first);
   const others = doc.text !== undefined ? spans.map((_, i) => i).filter((i) => !ranked.includes(i)) : [];
-  const rows = [];
-  for (const i of [...ranked, ...others]) {
-    if (phraseKey(spans[i].heading ?? "").includes(phrase) || phraseKey(await textOf(spans[i])).includes(phrase)) {
+  const order = [...ranked, ...others];
+  const texts = await Promise.all(order.map((i) => textOf(spans[i])));
+  const rows = [], sections = new Set();
+  for (const [n, i] of order.entries()) {
+    const section = `${spans[i].heading ?? ""}\n${spans[i].anchor ?? ""}`;
+    if (sections.has(section)) continue;
+    if (phraseKey(spans[i].heading ?? "").includes(phrase) || phraseKey(texts[n]).includes(phrase)) {
       rows.push(first + i);
+      sections.add(section);
       if (rows.length === perDoc) break;
     }
   }
@@ -46,7 +54,7 @@ export async function holding(result, doc, first, phrase, textOf, perDoc) {
 export function moved(result, rows, perDoc) {
   const scores = new Map(result.passages.map((p) => [p.row, p.score]));
   const best = result.passages[0].score;
-  const ahead = rows.map((row) => ({ row, score: scores.get(row) ?? best }));
+  const ahead = rows.map((row) => ({ row, score: scores.has(row) ? scores.get(row) : best }));
   const rest = result.passages.filter((p) => !rows.includes(p.row));
   return { ...result, passages: [...ahead, ...rest].slice(0, perDoc) };
 }

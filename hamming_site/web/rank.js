@@ -112,7 +112,8 @@ const restricted = async (keys, rowDoc, allowed) =>
   (allowed && keys ? (await filterModule()).keepKeywords(keys, rowDoc, allowed) : keys);
 
 /** rankOver with filters ({key: [values]}: before the top k) and a sort ({key: "asc" | "desc"}: the first
- * fusion-depth results re-ordered by it, those without it out, then the top k), as hamming_site/builder/search/rank.py's. */
+ * fusion-depth results re-ordered by it, those without it out, then the top k), as hamming_site/builder/search/rank.py's;
+ * without a sort, those of the first 10 holding the query as written first (phraseOrdered). */
 async function rankWith(text, k, mode, gaps, { filters, sort } = {}) {
   const [key, direction] = Object.entries(sort ?? {})[0] ?? [];
   if (!key && !Object.values(filters ?? {}).some((v) => [v].flat().length)) {
@@ -131,13 +132,13 @@ async function rankWith(text, k, mode, gaps, { filters, sort } = {}) {
 }
 
 /** out with its results holding the query's exact text first (phrase.js), from the shards (and a long page's
- * parts) that describe() then shows: a document that cannot be had holds nothing. */
+ * parts) that describe() then shows: a document that cannot be had holds nothing (describe() reports it). */
 async function phraseOrdered(out, text, gaps) {
   const phrase = phraseOf(text);
   if (phrase === null || !out.results.length) return out;
   const [m, rowDoc] = await Promise.all([manifest, rowDocs]);
   const rows = await Promise.all(out.results.slice(0, PHRASE_DEPTH).map(async (r) => {
-    const doc = await soft(documentOf(m, r.index), gaps, "documents");
+    const doc = await documentOf(m, r.index).catch(() => null);
     return doc ? holding(r, doc, rowDoc ? firstRow(rowDoc, r.index) : r.index, phrase,
                          (span) => passageText(m, r.index, doc, span), PASSAGES_PER_RESULT) : null;
   }));

@@ -6,8 +6,10 @@ sub-results. The keyword side scores words (and CJK bigrams) as a bag, so a phra
 
 The page fetches the shown results' shards to show them, so this costs no byte: a document's passages are read
 from its shard's text; a long document's (its text in parts, fetched by passage) only the passages ranked for it,
-whose parts the page fetches to show them. Only the first PHRASE_DEPTH results move, and only a query of two words or
-more, or of three Chinese, Japanese or Korean characters, is a phrase. The twin of hamming_site/web/phrase.js."""
+whose parts the page fetches to show them (the page may fetch a part more, of a window it then shows as one with
+another). Offline, a document whose shard the page has not kept holds nothing there, while Python reads it.
+Only the first PHRASE_DEPTH results move, and only a query of two words or more, or of three Chinese, Japanese or
+Korean characters, is a phrase. The twin of hamming_site/web/phrase.js."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from collections.abc import Callable
 from hamming_site.builder.lexical.languages import CJK
 
 # the same characters as phrase.js's SPACE: Python's \s and JavaScript's differ at the edges
-_SPACE = re.compile("[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
+_SPACES = "\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# a run of two spaces or more, or of other spaces: a lone " " stays (replacing each is most of the time it takes)
+_SPACE = re.compile(f" [{_SPACES}]+|[{_SPACES.replace(' ', '')}][{_SPACES}]*")
 _CJK3 = re.compile(f"[{CJK}].*[{CJK}].*[{CJK}]", re.S)
 # the results re-ordered: the page's first screen (its list shows 10, the widget 8); past them a phrase would lift a
 # weak match over the ranking's strong ones (CACM test, nDCG@10 of the first 100 re-ordered: 0.500 -> 0.496)
@@ -44,16 +48,21 @@ def spans_of(doc: dict) -> list[dict]:
 
 def holding(result: dict, doc: dict, first: int, phrase: str, text_of: Callable[[dict], str],
             per_doc: int) -> list[int] | None:
-    """The rows of the result's document whose passages hold phrase, per_doc at most: those ranked for it first
-    (best first), then, where the shard holds the document's text, the others in the document's order; [] where
-    only its title does; None where nothing does. text_of(span): that passage's text."""
+    """The rows of the result's document whose passages hold phrase, one a section (a long section's windows share
+    its heading and anchor, and the page shows them as one), per_doc at most: those ranked for it first (best
+    first), then, where the shard holds the document's text, the others in the document's order; [] where only its
+    title does; None where nothing does. text_of(span): that passage's text."""
     spans = spans_of(doc)
     ranked = [p["row"] - first for p in result["passages"]]
     others = [i for i in range(len(spans)) if i not in ranked] if "text" in doc else []
-    rows = []
+    rows, sections = [], set()
     for i in ranked + others:
+        section = (spans[i].get("heading", ""), spans[i].get("anchor", ""))
+        if section in sections:
+            continue
         if phrase in phrase_key(spans[i].get("heading", "")) or phrase in phrase_key(text_of(spans[i])):
             rows.append(first + i)
+            sections.add(section)
             if len(rows) == per_doc:
                 break
     return rows if rows or phrase in phrase_key(doc.get("title", "")) else None

@@ -128,7 +128,8 @@ class SiteRanker:
         """What the page's search(text, k, {mode, filters, sort}) ranks: documents by their best passage, with their
         best passages: [{index, score, distance, passages: [{row, score}]}]. filters ({key: [values]}) apply before
         the top k; a sort ({key: "asc" | "desc"}) re-orders the first fusion-depth results (those without the key
-        left out), then takes k (the page's rankWith)."""
+        left out), then takes k (the page's rankWith); without one, those of the first 10 holding the query as
+        written come first, with the passages holding it (phrase_first)."""
         allowed = self.filter_index.allowed(filters)
         key, direction = next(iter((sort or {}).items()), (None, None))
         want = max(k, self.depth) if key else k
@@ -148,9 +149,16 @@ class SiteRanker:
         rows = []
         for r in results[:PHRASE_DEPTH]:
             doc = self._documents[r["index"]]
-            text_of = lambda span, i=r["index"], doc=doc: passage_text(self.site, self.manifest, i, doc, span)  # noqa: E731
-            rows.append(holding(r, doc, self.first_row(r["index"]), phrase, text_of, PASSAGES_PER_RESULT))
+            rows.append(holding(r, doc, self.first_row(r["index"]), phrase, self._text_of(r["index"], doc),
+                                PASSAGES_PER_RESULT))
         return phrase_first(results, phrase, rows, PASSAGES_PER_RESULT)
+
+    def _text_of(self, index: int, doc: dict):
+        """span -> its text, as the page slices it (names.py's passage_text), the document's UTF-16 encoded once."""
+        if "text" not in doc:
+            return lambda span: passage_text(self.site, self.manifest, index, doc, span)
+        units = doc["text"].encode("utf-16-le", "surrogatepass")
+        return lambda span: units[2 * span["start"] : 2 * span["end"]].decode("utf-16-le", "surrogatepass")
 
     def first_row(self, doc: int) -> int:
         return doc if self.row_doc is None else int(np.searchsorted(self.row_doc, doc))
