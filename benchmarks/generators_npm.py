@@ -150,25 +150,20 @@ def build_site(out: Path, model: Path, cwd: Path) -> tuple[subprocess.CompletedP
 
 def browse(out: Path, page_path: str, want: str) -> str | None:
     """Why the box failed on the served page, or None."""
-    from browsing import serve
+    from browsing import CHROMIUM, FLAGS, serve, widget_urls
     from playwright.sync_api import sync_playwright
 
     httpd, url = serve(out)
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
             try:
                 page = browser.new_page()
                 problems: list[str] = []
                 page.on("pageerror", lambda e: problems.append(str(e)))
                 page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
                 page.goto(url + page_path)
-                box = page.locator("hamming-search input")
-                box.click()
-                box.type("Timer settings")
-                # selectors, not wait_for_function: the widget's CSP forbids eval
-                page.wait_for_selector("hamming-search [role=option]", timeout=60_000)
-                urls = page.eval_on_selector_all("hamming-search [role=option]", "els => els.map(e => e.dataset.url)")
+                urls = widget_urls(page, "Timer settings")
                 if not any(u and u.endswith(want) for u in urls[:3]):
                     return f"no result ending {want} among the first 3: {urls}"
                 return "; ".join(problems) or None

@@ -67,6 +67,16 @@ def serve(folder: Path):
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/"
 
 
+def widget_urls(page, text: str) -> list[str]:
+    """text typed into the page's <hamming-search> box: its results' URLs once it lists some (selectors, not
+    wait_for_function: the CSP forbids eval)."""
+    box = page.locator("hamming-search input")
+    box.click()
+    box.type(text)
+    page.wait_for_selector("hamming-search [role=option]", timeout=60_000)
+    return page.eval_on_selector_all("hamming-search [role=option]", "els => els.map(e => e.dataset.url)")
+
+
 def open_page(browser, url):
     page = browser.new_page()
     requests, errors = [], []

@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from browsing import CHROMIUM, serve
+from browsing import CHROMIUM, serve, widget_urls
 
 import hamming_site
 from hamming_site.builder import UserError
@@ -141,11 +141,7 @@ def test_a_heading_typed_into_the_box_finds_its_section(browser, options, tmp_pa
         # the mkdocs theme's own highlight.js comes from a CDN, which this machine cannot reach
         page.on("pageerror", lambda e: problems.append(str(e)) if "hljs" not in str(e) else None)
         page.goto(url + page_path)
-        box = page.locator("hamming-search input")
-        box.click()
-        box.type("Timer settings")
-        page.wait_for_selector("hamming-search [role=option]", timeout=60_000)
-        urls = page.eval_on_selector_all("hamming-search [role=option]", "els => els.map(e => e.dataset.url)")
+        urls = widget_urls(page, "Timer settings")
         assert any(u and u.endswith(want) for u in urls[:3]), urls
         assert not problems, problems
     finally:

@@ -15,7 +15,7 @@ export function words(text) {
 }
 
 // the characters cut into overlapping bigrams in Chinese, Japanese and Korean (tokenize.py's CJK, the same ranges)
-const CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f";
+export const CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f";
 const CJK_SPLIT = new RegExp(`[${CJK}]+|[^${CJK}]+`, "gu");
 const CJK_CHAR = new RegExp(`[${CJK}]`, "u");
 

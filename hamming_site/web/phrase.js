@@ -5,11 +5,12 @@
 // only the shards (and a long page's parts) the page fetches to show the results anyway. The twin of
 // hamming_site/builder/search/phrase.py, whose docstring says why each rule is as it is.
 
+import { CJK } from "./lexical.js";
+
 // the same characters as phrase.py's _SPACE: JavaScript's \s and Python's differ at the edges
 const SPACES = "\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff";
 // a run of two spaces or more, or of other spaces: a lone " " stays (replacing each is most of the time it takes)
 const SPACE = new RegExp(` [${SPACES}]+|[${SPACES.replace(" ", "")}][${SPACES}]*`, "g");
-const CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f";
 const CJK3 = new RegExp(`[${CJK}][^]*[${CJK}][^]*[${CJK}]`, "u");
 /** The results re-ordered: the first screen (phrase.py says why). */
 export const PHRASE_DEPTH = 10;

@@ -157,8 +157,17 @@ def passage_text(site: Path, m: dict, index: int, row: dict, p: dict) -> str:
         n, at = shard_of(m, index)
         part = json.loads((Path(site) / part_name(m, n, at, p["part"])).read_text(encoding="utf-8"))
         text, offset = part["text"], part["start"]
-    units = text.encode("utf-16-le", "surrogatepass")  # the offsets are UTF-16, as the page slices
-    return units[2 * (p["start"] - offset) : 2 * (p["end"] - offset)].decode("utf-16-le", "surrogatepass")
+    return utf16_slice(utf16(text), p["start"] - offset, p["end"] - offset)
+
+
+def utf16(text: str) -> bytes:
+    """text as the page indexes it: passage offsets are UTF-16 code units, as JavaScript slices."""
+    return text.encode("utf-16-le", "surrogatepass")
+
+
+def utf16_slice(units: bytes, start: int, end: int) -> str:
+    """The text of UTF-16 units start..end of utf16(text)."""
+    return units[2 * start : 2 * end].decode("utf-16-le", "surrogatepass")
 
 
 def shard_of(m: dict, index: int) -> tuple[int, int]:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 
 from hamming_site.builder.lexical.languages import CJK
+from hamming_site.builder.output.names import utf16
 
 # the same characters as phrase.js's SPACE: Python's \s and JavaScript's differ at the edges
 _SPACES = "\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -42,8 +43,7 @@ def phrase_of(query: str) -> str | None:
 def spans_of(doc: dict) -> list[dict]:
     """A document's passages as its shard lists them ({start, end, heading?, anchor?, part?}), or one for its
     whole text (offsets in UTF-16 units, as the page slices)."""
-    return doc.get("passages") or [{"start": 0, "end": len(doc.get("text", "").encode("utf-16-le", "surrogatepass"))
-                                    // 2}]
+    return doc.get("passages") or [{"start": 0, "end": len(utf16(doc.get("text", ""))) // 2}]
 
 
 def holding(result: dict, doc: dict, first: int, phrase: str, text_of: Callable[[dict], str],

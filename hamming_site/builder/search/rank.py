@@ -19,7 +19,7 @@ from hamming_site.builder.model.student import Tokenizer
 from hamming_site.builder.output.clusters import ClusterIndex
 from hamming_site.builder.output.codes import asymmetric, hamming, pack, rank, read_codes
 from hamming_site.builder.output.filters import FilterIndex, fill_allowed, sort_results
-from hamming_site.builder.output.names import documents, passage_text, site_file
+from hamming_site.builder.output.names import documents, passage_text, site_file, utf16, utf16_slice
 from hamming_site.builder.output.static import StaticReader
 from hamming_site.builder.search.fusion import across_alphas, fuse
 from hamming_site.builder.search.lexical import bm25_scores, expansions, lexical_order, static_counts, title_tiers
@@ -157,8 +157,8 @@ class SiteRanker:
         """span -> its text, as the page slices it (names.py's passage_text), the document's UTF-16 encoded once."""
         if "text" not in doc:
             return lambda span: passage_text(self.site, self.manifest, index, doc, span)
-        units = doc["text"].encode("utf-16-le", "surrogatepass")
-        return lambda span: units[2 * span["start"] : 2 * span["end"]].decode("utf-16-le", "surrogatepass")
+        units = utf16(doc["text"])
+        return lambda span: utf16_slice(units, span["start"], span["end"])
 
     def first_row(self, doc: int) -> int:
         return doc if self.row_doc is None else int(np.searchsorted(self.row_doc, doc))
