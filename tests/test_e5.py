@@ -147,11 +147,12 @@ def test_a_japanese_site_built_with_the_defaults_gets_meaning_from_e5(japanese_s
     assert report["languages"] == {"ja": 12}
     # the student learnt 200 English questions (--bridge-texts 200 here) beside the site's own views (3 a passage)
     assert 200 < report["views"] <= 200 + 3 * manifest["passages"]["count"]
-    assert options["student_layers"] == len(manifest["student"]["layers"]) == 6  # half of e5's 12 (auto)
+    assert options["student_layers"] == len(manifest["student"]["layers"]) == 12  # e5's whole trunk (auto)
     # a question without Japanese letters leans on meaning in its Japanese pages (search/fusion.py's
     # across_alphas); the page's own Chromium parity test below asks English questions too
     across = manifest["fusion"]["across"]
-    assert across["alpha"] == options["fusion_across"] == 0.6 and across["documents"] == [[1, 12]]
+    assert across["alpha"] == options["fusion_across"] == 0.9 and across["documents"] == [[1, 12]]
+    assert across["english"] == [[0, 12]]
     assert re.search(f"[{across['scripts'][0]}]", "パッケージ 中文 한국어")
     tokenizer = json.loads(next(site.glob("tokenizer*.json")).read_text())
     assert tokenizer["model"]["type"] == "Unigram"
@@ -160,6 +161,13 @@ def test_a_japanese_site_built_with_the_defaults_gets_meaning_from_e5(japanese_s
         for mode in ("hybrid", "hybrid-lite"):
             results = ranker.results(ranker.query(title), 3, mode)
             assert titles[results[0]["index"]].startswith(title), (mode, title, [titles[r["index"]] for r in results])
+    # an English question that one Japanese passage holds whole: that passage leans on its keywords, the others on
+    # meaning, and its page comes first
+    query = ranker.query("debian copyright")
+    alphas, whole = ranker._alpha(query, light=False), query.held == query.words
+    assert whole.any() and np.allclose(alphas[whole], 1 - 0.9) and np.allclose(alphas[~whole], 0.9)
+    first = ranker.results(query, 3, "hybrid")[0]
+    assert titles[first["index"]].startswith("著作権ファイル"), [titles[r["index"]] for r in ranker.results(query, 3)]
 
 
 @pytest.mark.browser
@@ -174,7 +182,10 @@ def test_the_page_runs_e5s_tokenizer_and_model_as_python_does(japanese_site, bro
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed")
     ranker = SiteRanker(japanese_site)
-    queries = [title for title, _ in JAPANESE] + ["how do I upload a package", "ライセンス", "changelog の書き方"]
+    # "debian copyright", "control depends": English questions that a Japanese passage holds whole (its keywords
+    # count there, its other passages lean on meaning: fusion.py's across_alphas)
+    queries = [title for title, _ in JAPANESE] + ["how do I upload a package", "ライセンス", "changelog の書き方",
+                                                  "debian copyright", "control depends"]
     httpd, url = serve(japanese_site)
     try:
         page, requests, errors = open_page(browser, url)

@@ -18,7 +18,7 @@ from hamming_site.builder.input import read_input, with_languages
 from hamming_site.builder.input.corpus import Document
 from hamming_site.builder.input.html import page_from_html
 from hamming_site.builder.lexical.languages import STEMMERS, detect, normalize, stopwords
-from hamming_site.builder.lexical.tokenize import STOPWORDS, bigrams, terms
+from hamming_site.builder.lexical.tokenize import STOPWORDS, bigrams, query_words, terms
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = [json.loads(line) for line in (ROOT / "tests" / "data" / "languages.jsonl").read_text().splitlines()]
@@ -135,6 +135,11 @@ def test_the_page_tokenizes_every_language_as_python_does(stemmer_files):
                               text=True, timeout=120, check=False)
         assert done.returncode == 0, done.stderr[-2000:]
         assert json.loads(done.stdout) == [terms(t, site) for t in texts + words], site
+        # what "holds the whole question" counts: each word as its terms (fusion.py's across_alphas)
+        done = subprocess.run(["node", str(CLI), str(porter2)], input=json.dumps({**request, "limit": 5}),
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert json.loads(done.stdout) == [query_words(t, 5, site) for t in texts + words], site
 
 
 QUERIES = ["Häuser", "Haus Straßen", "maison", "construyeron casas", "strade", "construída", "boeken huizen",

@@ -384,19 +384,43 @@ ACROSS_TEXTS = ["Installing packages with APT", "パッケージの管理", "APT
 @pytest.mark.parametrize("language", ["ja", "zh", "ko", "ru", "el", "he", "ar", "th", "hi", "en", "de"])
 def test_across_alphas_match_js(js, language):
     """A document written in another script than Latin letters leans on meaning for a question with letters but
-    none of its script's; the site's Latin-script documents keep alpha; in Python and the page."""
+    none of its script's, and a document not in English for a question no row holds whole; English documents keep
+    alpha; in Python and the page."""
     languages = ["en", language, language, "de", language, "ja", "en"]
     fusion = {"alpha": 0.4, "depth": 400, **across(0.8, languages)}
     py = [across_alphas(fusion, t, len(languages)) for t in ACROSS_TEXTS]
     out = js("acrossAlphas", fusion=fusion, texts=ACROSS_TEXTS, documents=len(languages))
     assert [None if a is None else a.tolist() for a in py] == out
     assert py[ACROSS_TEXTS.index("12345")] is None and py[ACROSS_TEXTS.index("")] is None  # no letters: alpha
-    english, japanese = py[0], py[1]  # "Installing packages with APT", "パッケージの管理"
-    assert english.tolist() == [0.4 if code in ("en", "de") else 0.8 for code in languages]
+    english = py[0]  # "Installing packages with APT", held by no row here
+    assert english.tolist() == [0.4 if code == "en" else 0.8 for code in languages]
+    assert fusion["across"]["english"] == ([[1, 1], [0, 5], [1, 1]] if language != "en" else
+                                           [[1, 3], [0, 1], [1, 1], [0, 1], [1, 1]])
     if language in ("en", "de"):
-        assert fusion["across"]["documents"] == [[0, 5], [1, 1], [0, 1]] and japanese is None
-    if language == "ja":
-        assert japanese is None and py[2] is None  # Japanese, mixed: every document as ever
+        assert fusion["across"]["documents"] == [[0, 5], [1, 1], [0, 1]]
+    assert across(0.8, ["en", "en"]) == {}  # an English site ranks as ever
+
+
+def test_a_row_holding_the_whole_question_keeps_its_keywords_in_python_and_js(js):
+    """Rows (passages) of a Japanese document lean on meaning for an English question, and a row holding every one
+    of its words (an untranslated English passage) as far on its keywords; a German document's rows lean only where
+    no row holds the whole question (its letters do not tell an English question from a German one); the same rows
+    in Python and the page."""
+    languages = ["en", "ja", "ja", "en", "de"]
+    fusion = {"alpha": 0.6, "depth": 400, **across(0.9, languages)}
+    row_doc = np.array([0, 1, 1, 1, 2, 3, 3, 4], dtype=np.int64)
+    held = np.array([3, 3, 2, 0, 3, 1, 3, 0], dtype=np.int64)
+    none_whole = [0.6, 0.9, 0.9, 0.9, 0.9, 0.6, 0.6, 0.9]
+    kw = 1 - 0.9  # a row holding the whole question, where others lean
+    cases = [("Installing packages with APT", 3, [kw, kw, 0.9, 0.9, kw, 0.6, kw, 0.6]),
+             ("Installing packages with APT", 4, none_whole), ("Installing packages with APT", 0, none_whole),
+             ("パッケージの管理", 3, None), ("パッケージの管理", 4, none_whole)]
+    for text, count, want in cases:
+        py = across_alphas(fusion, text, len(languages), row_doc, held, count)
+        assert (None if py is None else py.tolist()) == want, (text, count)
+        out = js("acrossAlphas", fusion=fusion, texts=[text], documents=len(languages), rowDoc=row_doc.tolist(),
+                 held=held.tolist(), words=count)
+        assert out == [want], (text, count)
 
 
 # --- BM25 edge cases -----------------------------------------------------------------------------------------

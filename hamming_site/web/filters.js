@@ -53,9 +53,9 @@ export function sortResults(results, { numeric, values }, direction) {
 }
 
 /** The keyword side of a query with only the allowed documents' rows (allowed: a Set of documents). */
-export function keepKeywords({ lexical, tiers }, rowDoc, allowed) {
+export function keepKeywords({ lexical, tiers, ...rest }, rowDoc, allowed) {
   const ok = (r) => allowed.has(rowDoc ? rowDoc[r] : r);
-  return { lexical: { ...lexical, hits: lexical.hits.filter(ok) }, tiers: new Map([...tiers].filter(([r]) => ok(r))) };
+  return { ...rest, lexical: { ...lexical, hits: lexical.hits.filter(ok) }, tiers: new Map([...tiers].filter(([r]) => ok(r))) };
 }
 
 /** Filtered results short of k, where more documents are allowed: the others appended, by index, unscored. */

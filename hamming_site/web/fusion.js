@@ -16,20 +16,38 @@ function unit(values) {
   return values.map((v) => (v !== null && hi > lo ? (v - lo) / (hi - lo) : 0));
 }
 
-/** Each document's weight of meaning in the hybrid ranking of `text` (hamming_site/builder/search/fusion.py's
- * across_alphas), or null where every document takes the fusion's alpha: a document written in another script than
- * Latin letters (fusion.across: the scripts' letters, each document's script run-length coded) takes the across
- * alpha where the question has letters but none of its script's. */
-export function acrossAlphas(fusion, text, documents) {
+/** Run-length coded [[value, count], ...] -> each document's value. */
+function runs(coded, documents) {
+  const out = new Uint8Array(documents);
+  let at = 0;
+  for (const [value, count] of coded) out.fill(value, at, (at += count));
+  if (at !== documents) throw new Error("fusion.across does not count the site's documents");
+  return out;
+}
+
+/** Each row's weight of meaning in the hybrid ranking of `text` (hamming_site/builder/search/fusion.py's
+ * across_alphas, which says why), or null where every row takes the fusion's alpha: a row leans on meaning
+ * (fusion.across.alpha) where the question has letters and the row does not hold every one of its `words` (held:
+ * Map row -> words it holds, lexical.js's coverage), and either its document is written in a script the question
+ * has no letter of (fusion.across.scripts, .documents), or it is not in English (.english) and no row holds the
+ * whole question; where some row leans, a row holding the whole question leans as far on its keywords.
+ * rowDoc: each row's document, or null. */
+export function acrossAlphas(fusion, text, documents, rowDoc = null, held = null, words = 0) {
   const across = fusion.across;
   if (!across || !/\p{L}/u.test(text)) return null;
   const foreign = [false, ...across.scripts.map((letters) => !new RegExp(`[${letters}]`, "u").test(text))];
-  if (!foreign.some(Boolean)) return null;
-  const out = new Float64Array(documents);
-  let at = 0;
-  for (const [script, count] of across.documents) out.fill(foreign[script] ? across.alpha : fusion.alpha, at, (at += count));
-  if (at !== documents) throw new Error("fusion.across.documents does not count the site's documents");
-  return out;
+  const whole = new Set();
+  if (words && held) for (const [r, n] of held) if (n === words) whole.add(r);
+  const script = runs(across.documents, documents);
+  const english = across.english && !whole.size ? runs(across.english, documents) : null;
+  const leans = Uint8Array.from(script, (s, d) => foreign[s] || (english !== null && !english[d]));
+  const lean = (r) => !whole.has(r) && leans[rowDoc ? rowDoc[r] : r] === 1;
+  const rows = rowDoc ? rowDoc.length : documents;
+  let any = false;
+  for (let r = 0; r < rows && !any; r++) any = lean(r);
+  if (!any) return null;
+  const keyword = Math.min(fusion.alpha, 1 - across.alpha);
+  return Float64Array.from({ length: rows }, (_, r) => (lean(r) ? across.alpha : whole.has(r) ? keyword : fusion.alpha));
 }
 
 /**
@@ -97,9 +115,10 @@ export function meaningRows(m, set, rowDoc, q, k, mode, keys, allowed, text = ""
     return ranked.filter(kept).map((r) => ({ ...r, index: row(r.index) }));
   }
   const depth = m.fusion.depth;
-  // the transformer's hybrid leans on meaning in a document of another script than the question's (rank.py's _alpha)
-  const docs = mode === "hybrid" ? acrossAlphas(m.fusion, text, m.count) : null;
-  const alpha = !docs ? m.fusion.alpha : rowDoc ? (r) => docs[rowDoc[r]] : (r) => docs[r];
+  // the transformer's hybrid leans on meaning in a document of another script than the question's, but in its rows
+  // holding the whole question (rank.py's _alpha)
+  const alphas = mode === "hybrid" ? acrossAlphas(m.fusion, text, m.count, rowDoc, keys.held, keys.words) : null;
+  const alpha = alphas ? (r) => alphas[r] : m.fusion.alpha;
   const dist = scanner(words, signBits(q), count);
   const meaning = rank(words, count, bits, q, Math.max(k, depth), RERANK_DEPTH, () => dist).filter(kept);
   const local = ids ? new Map(Array.from(ids, (id, i) => [id, i])) : null;

@@ -46,28 +46,30 @@ export function tokenizer(stem, stopwords, languages = null) {
       return s;
     };
   };
-  let terms, stop;
+  // each word as its terms (tokenize.py's word_terms): one stem a language, each CJK bigram on its own
+  let wordTerms, stop;
   if (!languages) {
     stop = new Set(stopwords);
     const stemmed = stemmer(stem);
-    terms = (text) => words(text).filter((w) => !stop.has(w)).map(stemmed);
+    wordTerms = (text) => words(text).filter((w) => !stop.has(w)).map((w) => [stemmed(w)]);
   } else {
     const site = languages.map(([code, fn]) => ({ code, stem: fn ? stemmer(fn) : (w) => w }));
     // a stop word of any language is left out of all (tokenize.py's terms says why)
     stop = new Set(languages.flatMap(([, , list]) => [...list]));
     // CJK runs as bigrams in every language but English alone, which keeps them whole as it always did (tokenize.py)
     const cjk = !(site.length === 1 && site[0].code === "en");
-    terms = (text) => {
+    wordTerms = (text) => {
       const out = [];
       for (const word of words(text)) {
         for (const part of cjk && CJK_CHAR.test(word) ? word.match(CJK_SPLIT) : [word]) {
-          if (cjk && CJK_CHAR.test(part[0])) { out.push(...bigrams(part)); continue; }
-          if (!stop.has(part)) out.push(...new Set(site.map((l) => l.stem(part))));
+          if (cjk && CJK_CHAR.test(part[0])) { for (const b of bigrams(part)) out.push([b]); continue; }
+          if (!stop.has(part)) out.push([...new Set(site.map((l) => l.stem(part)))]);
         }
       }
       return out;
     };
   }
+  const terms = (text) => wordTerms(text).flat();
   /** [[term, times the query repeats it]]: the most repeated first, ties in first-seen order, at most limit
    * (hamming_site/builder/lexical/tokenize.py's query_term_counts). */
   const queryTermCounts = (text, limit = Infinity) => {
@@ -75,7 +77,14 @@ export function tokenizer(stem, stopwords, languages = null) {
     for (const t of terms(text)) counts.set(t, (counts.get(t) ?? 0) + 1);
     return [...counts].sort((a, b) => b[1] - a[1]).slice(0, limit); // Array.prototype.sort is stable
   };
-  return { terms, queryTerms: (text) => [...new Set(terms(text))], queryTermCounts, stop };
+  /** The query's distinct words, each as its terms, first seen first, at most limit (tokenize.py's query_words):
+   * what "holds the whole question" counts (coverage). */
+  const queryWords = (text, limit = Infinity) => {
+    const seen = new Map();
+    for (const w of wordTerms(text)) { const key = w.join("\u0000"); if (!seen.has(key)) seen.set(key, w); }
+    return [...seen.values()].slice(0, limit);
+  };
+  return { terms, queryTerms: (text) => [...new Set(terms(text))], queryTermCounts, queryWords, stop };
 }
 
 /** 64-bit FNV-1a of the UTF-8 bytes, as 16 hex digits. */
@@ -157,6 +166,19 @@ export function bm25Scores(postings, count) {
     }
   }
   return { scores, hits };
+}
+
+/** How many of the query's words each row holds, Map row -> count, rows holding none left out
+ * (hamming_site/builder/search/lexical.py's coverage): words, each its terms' postings lists (null: a term no chunk
+ * holds); a word is held where any of its terms is. */
+export function coverage(words) {
+  const held = new Map();
+  for (const lists of words) {
+    const has = new Set();
+    for (const list of lists) if (list) for (const d of list.docs) has.add(d);
+    for (const d of has) held.set(d, (held.get(d) ?? 0) + 1);
+  }
+  return held;
 }
 
 /** Map index -> 2 (title as written) or 1 (ignoring case and punctuation), from the title keys' postings. */

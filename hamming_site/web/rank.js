@@ -7,7 +7,7 @@ import { holding, PHRASE_DEPTH, phraseFirst, phraseOf } from "./phrase.js";
 import { Missing, parsedFile } from "./files.js";
 import { matcher } from "./highlight.js";
 import { byDocument, meaningRows, PASSAGES_PER_RESULT } from "./fusion.js";
-import { bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers } from "./lexical.js";
+import { bm25Scores, chunkOf, coverage, lexicalOrder, parseChunk, titleKeys, titleTiers } from "./lexical.js";
 import { bucketOf, encodeStatic, parseBucket, staticCounts } from "./static.js";
 import { addGroups, expand } from "./expand.js";
 import { mergeClusters, probe } from "./clusters.js";
@@ -32,16 +32,20 @@ async function expansions(text, gaps) {
   return expand(text, tok, m.lexical.expand, m.lexical.chunks, (n) => soft(chunk(m, n), gaps, "keywords"));
 }
 
-/** The keyword side of a query: {lexical: {scores, hits}, tiers}, per row; from the chunks the page can have. */
+/** The keyword side of a query: {lexical: {scores, hits}, tiers, held, words}, per row; from the chunks the page
+ * can have (held, words: how many of its words each row holds, and it has: lexical.js's coverage). */
 async function keywords(text, gaps, groups) {
   const { m, tok } = await lexicon;
   const counted = tok.queryTermCounts(text, m.lexical.max_query_terms);
+  const found = tok.queryWords(text, m.lexical.max_query_terms);
   const grouped = [...new Set((await groups).flatMap((g) => [...g.own, ...g.terms.map(([t]) => t)]))];
-  const [exact, loose, ...lists] = await postings(m, [...titleKeys(text), ...counted.map(([t]) => t), ...grouped], gaps);
-  const of = new Map(grouped.map((t, i) => [t, lists[counted.length + i]]));
-  const lexical = bm25Scores(lists.slice(0, counted.length).map((l, i) => l && { ...l, qtf: counted[i][1] }).filter(Boolean),
+  const asked = [...new Set([...counted.map(([t]) => t), ...grouped, ...found.flat()])];
+  const [exact, loose, ...lists] = await postings(m, [...titleKeys(text), ...asked], gaps);
+  const of = new Map(asked.map((t, i) => [t, lists[i]]));
+  const lexical = bm25Scores(counted.map(([t, qtf]) => of.get(t) && { ...of.get(t), qtf }).filter(Boolean),
     m.passages?.count ?? m.count);
-  return { lexical: addGroups(lexical, await groups, (t) => of.get(t)), tiers: titleTiers(exact?.docs, loose?.docs) };
+  return { lexical: addGroups(lexical, await groups, (t) => of.get(t)), tiers: titleTiers(exact?.docs, loose?.docs),
+           held: coverage(found.map((w) => w.map((t) => of.get(t)))), words: found.length };
 }
 
 /** A predicate on words: does this one match the query as the keyword index would (highlight.js's matcher)?

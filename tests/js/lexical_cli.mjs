@@ -1,8 +1,9 @@
 // The page's keyword search and fusion (hamming_site/web/lexical.js, fusion.js) driven from Python for parity tests (tests/test_lexical.py):
 //   node tests/js/lexical_cli.mjs PORTER2_PATH < request.json > reply.json
 // Not a test file itself (node --test runs only *.test.mjs here). Requests, {"op": ..., ...}:
-//   terms {texts, stopwords, languages?}
+//   terms {texts, stopwords, languages?, limit?}
 //                                  -> [[term, ...], ...]      tokenizer(stem, stopwords, languages).terms of each text
+//                                     (with a limit: its queryWords(text, limit), [[term, ...], ...] each)
 //   words {texts}                  -> [[word, ...], ...]
 //   titleKeys {texts}              -> [[exact, loose], ...]   (null where empty)
 //   parseChunks {files}            -> [{key: [docs, weights]}, ...]
@@ -12,8 +13,9 @@
 //                                     documents, with expand.js's groups where expandRules (manifest lexical.expand)
 //   fuse {cases: [{scores, tiers, semantic, semanticScores, k, alpha (a number, or one per index), depth, count}]}
 //                                  -> [[{index, score}, ...], ...]
-//   acrossAlphas {fusion, texts, documents}
-//                                  -> [[alpha, ...] | null, ...]  acrossAlphas(fusion, text, documents) of each text
+//   acrossAlphas {fusion, texts, documents, rowDoc?, held?, words?}
+//                                  -> [[alpha, ...] | null, ...]  acrossAlphas(fusion, text, documents, rowDoc, held
+//                                     (each row's count, as a Map), words) of each text
 //   scores {q, codes: [[u32 word, ...], ...]}  -> [score, ...]    hamming.js's asymmetricScore of each code
 //   probe {q, centroids: [[value, ...], ...], probes}
 //                                  -> [cluster, ...]          clusters.js's probe over float32 centroids
@@ -98,7 +100,8 @@ let reply;
 switch (request.op) {
   case "acrossAlphas":
     reply = request.texts.map((text) => {
-      const a = acrossAlphas(request.fusion, text, request.documents);
+      const held = request.held && new Map(request.held.map((n, r) => [r, n]).filter(([, n]) => n));
+      const a = acrossAlphas(request.fusion, text, request.documents, request.rowDoc ?? null, held, request.words ?? 0);
       return a && Array.from(a);
     });
     break;
@@ -106,8 +109,8 @@ switch (request.op) {
     // languages (a site not all English): [[code, its stemmer module's path or null, stop words]]
     const languages = request.languages && await Promise.all(request.languages.map(async ([code, file, stop]) =>
       [code, code === "en" ? stem : file ? (await import(pathToFileURL(file).href)).stemmer : null, stop]));
-    const { terms } = tokenizer(stem, request.stopwords, languages);
-    reply = request.texts.map(terms);
+    const { terms, queryWords } = tokenizer(stem, request.stopwords, languages);
+    reply = request.limit ? request.texts.map((t) => queryWords(t, request.limit)) : request.texts.map(terms);
     break;
   }
   case "words": reply = request.texts.map(words); break;

@@ -89,8 +89,14 @@ def terms(text: str, languages: tuple[str, ...] = ("en",), cjk: bool = False) ->
     each of the site's (each word's distinct stems, in the order of `languages`; a stop word of any of them left
     out). CJK runs are cut into bigrams unless `languages` is English alone and not `cjk` (a page's `languages` is
     its own: the index passes cjk on a site not all English, whose queries cut them)."""
+    return [t for word in word_terms(text, languages, cjk) for t in word]
+
+
+def word_terms(text: str, languages: tuple[str, ...] = ("en",), cjk: bool = False) -> list[list[str]]:
+    """terms() word by word: each word's distinct stems (one a language), each CJK bigram on its own; stop words
+    left out (lexical.js's wordTerms)."""
     if languages == ("en",) and not cjk:  # English alone, the common case, byte for byte as before: runs whole
-        return [_stem(w) for w in words(text) if w not in STOPWORDS]
+        return [[_stem(w)] for w in words(text) if w not in STOPWORDS]
     # CJK runs are bigrams in every other case: a Russian page's Japanese term is found by any part of it, as a
     # Japanese page's is
     # A stop word of any of the languages is left out of all: a French page holding an untranslated English
@@ -98,13 +104,13 @@ def terms(text: str, languages: tuple[str, ...] = ("en",), cjk: bool = False) ->
     # half-translated pages first (debian-handbook fr-FR, a piece of a section's text found in the top 3: 83.2 %
     # keeping them, 91.8 % leaving them out; docs/benchmarks.md)
     left_out = frozenset().union(*(stops(code) for code in languages))
-    out: list[str] = []
+    out: list[list[str]] = []
     for word in words(text):
         for part in _CJK_SPLIT.findall(word) if CJK_CHAR.search(word) else (word,):
             if CJK_CHAR.match(part):
-                out.extend(bigrams(part))
+                out.extend([b] for b in bigrams(part))
             elif part not in left_out:
-                out.extend(dict.fromkeys(_stem_in(part, code) for code in languages))
+                out.append(list(dict.fromkeys(_stem_in(part, code) for code in languages)))
     return out
 
 
@@ -123,6 +129,12 @@ def query_term_counts(text: str, limit: int, languages: tuple[str, ...] = ("en",
     for term in terms(text, languages):
         counts[term] = counts.get(term, 0) + 1
     return sorted(counts.items(), key=lambda kv: -kv[1])[:limit]  # sorted() is stable: first-seen within a count
+
+
+def query_words(text: str, limit: int, languages: tuple[str, ...] = ("en",)) -> list[list[str]]:
+    """The query's distinct words, each as its terms (word_terms), in first-seen order, at most `limit`: what
+    "holds the whole question" counts (search/lexical.py's coverage; lexical.js's queryWords)."""
+    return [list(w) for w in dict.fromkeys(tuple(w) for w in word_terms(text, languages))][:limit]
 
 
 def fnv1a64(data: bytes) -> int:

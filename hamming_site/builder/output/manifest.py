@@ -77,23 +77,29 @@ def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: dic
     }
 
 
-def across(alpha: float, languages: list[str]) -> dict:
-    """The fusion's "across" entry where some document is written in another script than Latin letters (none
-    otherwise): {"alpha", "scripts": [the letters of each such script, a character class's ranges], "documents":
-    [[script, count], ...]: each document's script, run-length coded, 0 for Latin letters and 1 on for the
-    scripts'}. search/fusion.py's across_alphas reads it."""
-    letters = [script_letters(code) for code in languages]
-    scripts = sorted({x for x in letters if x})
-    if not scripts:
-        return {}
+def _run_length(values: list[int]) -> list[list[int]]:
     runs: list[list[int]] = []
-    for x in letters:
-        script = scripts.index(x) + 1 if x else 0
-        if runs and runs[-1][0] == script:
+    for v in values:
+        if runs and runs[-1][0] == v:
             runs[-1][1] += 1
         else:
-            runs.append([script, 1])
-    return {"across": {"alpha": alpha, "scripts": scripts, "documents": runs}}
+            runs.append([v, 1])
+    return runs
+
+
+def across(alpha: float, languages: list[str]) -> dict:
+    """The fusion's "across" entry where some document is not in English (none otherwise): {"alpha", "scripts":
+    [the letters of each script other than Latin that a document is written in, a character class's ranges],
+    "documents": [[script, count], ...]: each document's script, run-length coded, 0 for Latin letters and 1 on
+    for the scripts', "english": [[1 or 0, count], ...]: whether each document is in English, run-length coded}.
+    search/fusion.py's across_alphas reads it."""
+    if all(code == "en" for code in languages):
+        return {}
+    letters = [script_letters(code) for code in languages]
+    scripts = sorted({x for x in letters if x})
+    return {"across": {"alpha": alpha, "scripts": scripts,
+                       "documents": _run_length([scripts.index(x) + 1 if x else 0 for x in letters]),
+                       "english": _run_length([int(code == "en") for code in languages])}}
 
 
 def report(run, manifest: dict, meaning, *, documents: int, skipped: dict, views: int, teacher: dict, encoded: dict,

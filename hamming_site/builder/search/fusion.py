@@ -22,23 +22,45 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return np.where(known, (x - lo) / (hi - lo), 0.0) if hi > lo else np.zeros_like(x)
 
 
-def across_alphas(fusion: dict, text: str, documents: int) -> np.ndarray | None:
-    """Each document's weight of meaning in the hybrid ranking of `text` (fusion.js's acrossAlphas), or None where
-    every document takes the manifest's alpha: a document written in another script than Latin letters (the
-    manifest's fusion "across": the scripts' letters and each document's, run-length coded) takes the across alpha
-    where the question has letters but none of its script's. An English question's words can match only names and
-    stray English in a Japanese page, which min-max scaling would make look as strong as a real match; in the
-    site's English pages they keep their weight."""
+def _runs(runs: list[list[int]]) -> np.ndarray:
+    """Run-length coded [[value, count], ...] -> each document's value."""
+    return np.repeat(np.array([v for v, _ in runs], dtype=np.int64), np.array([n for _, n in runs], dtype=np.int64))
+
+
+def across_alphas(fusion: dict, text: str, documents: int, row_doc: np.ndarray | None = None,
+                  held: np.ndarray | None = None, words: int = 0) -> np.ndarray | None:
+    """Each row's weight of meaning in the hybrid ranking of `text` (fusion.js's acrossAlphas), or None where every
+    row takes the manifest's alpha. The manifest's fusion "across" (a site with a document not in English: the
+    across alpha, the letters of each script other than Latin, and each document's script and whether it is in
+    English, run-length coded) makes a row lean on meaning (the across alpha) where the question has letters and
+    the row does not hold every one of its `words` (held: each row's count, lexical.py's coverage), and either
+    - its document is written in a script the question has no letter of (an English question in a Japanese page:
+      its words match only names and stray English, which min-max scaling would make look as strong as a real
+      match), or
+    - its document is not in English and no row holds the whole question (an English question in a German page
+      cannot be told by its letters; a question that no passage holds word for word is one for meaning).
+    Where some row leans, a row holding the whole question (an untranslated English passage of a Japanese page)
+    leans as far on its keywords (1 - the across alpha, where that is below the site's alpha): a passage that holds
+    the question word for word is as sure a keyword match as the others are meaning matches (debian-handbook ja-JP,
+    docs/benchmarks.md "Across languages").
+    row_doc: each row's document (None: rows are documents)."""
     across = fusion.get("across")
     if not across or not any(c.isalpha() for c in text):
         return None
     foreign = np.array([False] + [not re.search(f"[{letters}]", text) for letters in across["scripts"]])
-    if not foreign.any():
+    rows = documents if row_doc is None else len(row_doc)
+    whole = held == words if words and held is not None else np.zeros(rows, dtype=bool)
+    lean = foreign[_runs(across["documents"])]
+    if "english" in across and not whole.any():  # a site built before "english": scripts alone
+        lean |= _runs(across["english"]) == 0
+    assert len(lean) == documents, "fusion.across does not count the site's documents"
+    if row_doc is not None:
+        lean = lean[row_doc]
+    lean &= ~whole
+    if not lean.any():
         return None
-    script = np.repeat(np.array([s for s, _ in across["documents"]], dtype=np.int64),
-                       np.array([n for _, n in across["documents"]], dtype=np.int64))
-    assert len(script) == documents, "fusion.across.documents does not count the site's documents"
-    return np.where(foreign[script], across["alpha"], fusion["alpha"])
+    keyword = min(fusion["alpha"], 1 - across["alpha"])
+    return np.where(lean, across["alpha"], np.where(whole, keyword, fusion["alpha"]))
 
 
 def fuse(bm25: np.ndarray, tiers: np.ndarray, semantic: list[int], semantic_score: Callable[[np.ndarray], np.ndarray],

@@ -9,7 +9,7 @@ import numpy as np
 
 from hamming_site.builder.lexical.expand import Group, expand
 from hamming_site.builder.lexical.index import IndexReader
-from hamming_site.builder.lexical.tokenize import query_term_counts, title_keys
+from hamming_site.builder.lexical.tokenize import query_term_counts, query_words, title_keys
 
 
 def expansions(reader: IndexReader, query: str) -> list[Group]:
@@ -53,6 +53,21 @@ def bm25_scores(reader: IndexReader, query: str, count: int, groups=None) -> np.
                 into[docs] = np.maximum(into[docs], np.asarray(weights, dtype=np.int64) * num // den)
         scores += np.maximum(best - own, 0)
     return scores
+
+
+def coverage(reader: IndexReader, query: str, count: int) -> tuple[np.ndarray, int]:
+    """(how many of the query's words each document holds, how many words the query has): a word is held where any
+    of its terms is (one stem a language: an English word on a site in English and Japanese is two terms), the
+    words being what its keyword ranking counts, stop words aside, at most max_query_terms (lexical.js's
+    coverage). A row holding every one is a keyword match however the meaning ranks it (fusion.py's across_alphas)."""
+    held = np.zeros(count, dtype=np.int64)
+    found = query_words(query, reader.meta["max_query_terms"], tuple(reader.meta.get("languages", ("en",))))
+    for word in found:
+        has = np.zeros(count, dtype=bool)
+        for term in word:
+            has[np.asarray(reader.postings(term)[0], dtype=np.int64)] = True
+        held += has
+    return held, len(found)
 
 
 def title_tiers(reader: IndexReader, query: str, count: int) -> np.ndarray:

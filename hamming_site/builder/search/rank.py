@@ -22,7 +22,14 @@ from hamming_site.builder.output.filters import FilterIndex, fill_allowed, sort_
 from hamming_site.builder.output.names import documents, passage_text, site_file, utf16, utf16_slice
 from hamming_site.builder.output.static import StaticReader
 from hamming_site.builder.search.fusion import across_alphas, fuse
-from hamming_site.builder.search.lexical import bm25_scores, expansions, lexical_order, static_counts, title_tiers
+from hamming_site.builder.search.lexical import (
+    bm25_scores,
+    coverage,
+    expansions,
+    lexical_order,
+    static_counts,
+    title_tiers,
+)
 from hamming_site.builder.search.phrase import PHRASE_DEPTH, holding, phrase_first, phrase_of
 
 RERANK_DEPTH = 100  # the page's worker.js RERANK_DEPTH
@@ -59,6 +66,8 @@ class Query:
     tiers: np.ndarray
     lite: np.ndarray | None = None  # the static encoder's vector (None: the site has no static table)
     lite_dist: np.ndarray | None = None
+    held: np.ndarray | None = None  # how many of the query's words each row holds (lexical.py's coverage)
+    words: int = 0  # how many words the query has (stop words aside)
 
 
 class SiteRanker:
@@ -121,7 +130,8 @@ class SiteRanker:
             if self.static is not None else None
         return Query(text, q, None if q is None else hamming(pack(q[None, :])[0], self.codes),
                      bm25_scores(self.reader, text, n, groups), title_tiers(self.reader, text, n), lite,
-                     None if lite is None else hamming(pack(lite[None, :])[0], self.codes))
+                     None if lite is None else hamming(pack(lite[None, :])[0], self.codes),
+                     *coverage(self.reader, text, n))
 
     def results(self, query: Query, k: int, mode: str = "hybrid", filters: dict | None = None,
                 sort: dict | None = None) -> list[dict]:
@@ -191,21 +201,19 @@ class SiteRanker:
             known = np.ones(n, dtype=bool) if fetched is None else np.isin(np.arange(n), fetched)
             fused = fuse(bm25, tiers, meaning,
                          lambda c: np.where(known[c], asymmetric(q, self.codes[c], self.bits), np.nan),
-                         n if split else k, self._alpha(query.text, light), self.depth)
+                         n if split else k, self._alpha(query, light), self.depth)
             rows = [(i, s, int(dist[i]) if known[i] else None) for i, s in fused]
         else:
             raise ValueError(f"unknown mode {mode}")
         return by_document(rows, self.row_doc, k)
 
-    def _alpha(self, text: str, light: bool) -> float | np.ndarray:
-        """The weight of meaning, one or each row's: the transformer's hybrid leans on meaning in a document written
-        in another script than the question (fusion.py's across_alphas), the static encoder's never (its words are
-        a bag fitted on 2,000 sentences: across scripts it ranks no better than the keywords)."""
-        docs = None if light else across_alphas({**self.manifest["fusion"], "alpha": self.alpha}, text,
-                                                self.manifest["count"])
-        if docs is None:
-            return self.alpha
-        return docs if self.row_doc is None else docs[self.row_doc]
+    def _alpha(self, query: Query, light: bool) -> float | np.ndarray:
+        """The weight of meaning, one or each row's: the transformer's hybrid leans on meaning in the rows that a
+        question cannot match word for word (fusion.py's across_alphas), the static encoder's never (its words are
+        a bag fitted on 2,000 sentences: across languages it ranks no better than the keywords)."""
+        rows = None if light else across_alphas({**self.manifest["fusion"], "alpha": self.alpha}, query.text,
+                                                self.manifest["count"], self.row_doc, query.held, query.words)
+        return self.alpha if rows is None else rows
 
     def semantic(self, query: Query, k: int) -> list[tuple[int, int, float]]:
         """[(index, distance, score)] best first."""

@@ -58,9 +58,9 @@ def models_for(teacher: str, student: str, query_model: str, pages: dict[str, in
 
 
 def auto_layers(student: str) -> int:
-    """The layers a student cut from `student` keeps where --student-layers is auto: half the model's (its depth
-    is known here for the two default students only; any other model keeps 3)."""
-    return 6 if student in E5 else 3
+    """The layers a student cut from `student` keeps where --student-layers is auto (config.py's student_layers
+    says why): all 12 of multilingual-e5-small's, 3 of any other model's (all-MiniLM-L6-v2's half)."""
+    return 12 if student in E5 else 3
 
 
 def resolve_device(name: str) -> str:
