@@ -30,7 +30,7 @@ from hamming_site.builder.lexical.tokenize import (
 )
 from hamming_site.builder.output.manifest import across
 from hamming_site.builder.search.fusion import across_alphas, fuse
-from hamming_site.builder.search.lexical import bm25_scores, expansions, lexical_order, title_tiers
+from hamming_site.builder.search.lexical import bm25_scores, expansions, held_words, lexical_order, title_tiers
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
@@ -399,6 +399,27 @@ def test_across_alphas_match_js(js, language):
     if language in ("en", "de"):
         assert fusion["across"]["documents"] == [[0, 5], [1, 1], [0, 1]]
     assert across(0.8, ["en", "en"]) == {}  # an English site ranks as ever
+    # an English teacher (a site at least 95 % English): scripts alone, and nothing where every page is in Latin
+    assert across(0.8, ["en", "de"], multilingual=False) == {}
+    assert across(0.8, ["en", "ja"], multilingual=False)["across"].keys() == {"alpha", "scripts", "documents"}
+
+
+def test_the_words_a_row_must_hold_are_the_same_in_python_and_js(js):
+    """What "holds the whole question" counts: the question's distinct words whose terms the keyword ranking counts
+    (a long question no more than its 32 terms), each held by its terms or its expansion's."""
+    from hamming_site.builder.lexical.expand import Group
+
+    long = " ".join(f"word{i} word{i}" for i in range(40))  # 40 distinct words, 32 of them counted
+    texts = ["Installing the packages with APT", "instal packag", "", "the of and", long, "packages packages apt"]
+    groups = [[], [Group("instal", ["instal"], [("install", 1, 1), ("installer", 1, 2)])], [], [], [],
+              [Group("apt", ["apt"], [("aptitude", 1, 1)]), Group("zzz", ["zzz"], [("zzzz", 1, 1)])]]
+    meta = {"max_query_terms": 32}
+    py = [held_words(t, meta, g) for t, g in zip(texts, groups, strict=True)]
+    out = js("heldWords", texts=texts, stopwords=sorted(STOPWORDS), limit=32,
+             groups=[[{"own": g.own, "terms": [list(t) for t in g.terms]} for g in gs] for gs in groups])
+    assert py == out
+    assert py[1] == [["instal", "install", "installer"], ["packag"]] and py[2] == py[3] == []
+    assert len(py[4]) == 32 and py[5] == [["packag"], ["apt", "aptitude"]]
 
 
 def test_a_row_holding_the_whole_question_keeps_its_keywords_in_python_and_js(js):

@@ -25,29 +25,47 @@ function runs(coded, documents) {
   return out;
 }
 
+// fusion.across -> what every query reads of it: each document's script and Englishness, rows per document, and
+// the rows of the documents that lean, per kind of question (a page's hybrid query must not pay per row for it)
+const acrossCache = new WeakMap();
+function acrossOf(across, documents, rowDoc) {
+  let c = acrossCache.get(across);
+  if (!c || c.rowDoc !== rowDoc) {
+    const perDoc = new Uint32Array(documents);
+    if (rowDoc) for (const d of rowDoc) perDoc[d] += 1; else perDoc.fill(1);
+    c = { rowDoc, perDoc, script: runs(across.documents, documents),
+          english: across.english ? runs(across.english, documents) : null, leaning: new Map() };
+    acrossCache.set(across, c);
+  }
+  return c;
+}
+
 /** Each row's weight of meaning in the hybrid ranking of `text` (hamming_site/builder/search/fusion.py's
- * across_alphas, which says why), or null where every row takes the fusion's alpha: a row leans on meaning
- * (fusion.across.alpha) where the question has letters and the row does not hold every one of its `words` (held:
- * Map row -> words it holds, lexical.js's coverage), and either its document is written in a script the question
- * has no letter of (fusion.across.scripts, .documents), or it is not in English (.english) and no row holds the
- * whole question; where some row leans, a row holding the whole question leans as far on its keywords.
- * rowDoc: each row's document, or null. */
+ * across_alphas, which says why), as a function of the row, or null where every row takes the fusion's alpha: a row
+ * leans on meaning (fusion.across.alpha) where the question has letters and the row does not hold every one of its
+ * `words` (held: each row's count, lexical.js's coverage), and either its document is written in a script the
+ * question has no letter of (fusion.across.scripts, .documents), or it is not in English (.english) and no row
+ * holds the whole question; where some row leans, a row holding the whole question takes
+ * min(alpha, 1 - fusion.across.alpha), leaning as far on its keywords. rowDoc: each row's document, or null. */
 export function acrossAlphas(fusion, text, documents, rowDoc = null, held = null, words = 0) {
   const across = fusion.across;
   if (!across || !/\p{L}/u.test(text)) return null;
   const foreign = [false, ...across.scripts.map((letters) => !new RegExp(`[${letters}]`, "u").test(text))];
-  const whole = new Set();
-  if (words && held) for (const [r, n] of held) if (n === words) whole.add(r);
-  const script = runs(across.documents, documents);
-  const english = across.english && !whole.size ? runs(across.english, documents) : null;
-  const leans = Uint8Array.from(script, (s, d) => foreign[s] || (english !== null && !english[d]));
-  const lean = (r) => !whole.has(r) && leans[rowDoc ? rowDoc[r] : r] === 1;
-  const rows = rowDoc ? rowDoc.length : documents;
-  let any = false;
-  for (let r = 0; r < rows && !any; r++) any = lean(r);
-  if (!any) return null;
-  const keyword = Math.min(fusion.alpha, 1 - across.alpha);
-  return Float64Array.from({ length: rows }, (_, r) => (lean(r) ? across.alpha : whole.has(r) ? keyword : fusion.alpha));
+  const whole = [];
+  if (words && held) for (let r = 0; r < held.length; r++) if (held[r] === words) whole.push(r);
+  const { perDoc, script, english, leaning } = acrossOf(across, documents, rowDoc);
+  const byEnglish = english !== null && !whole.length;
+  const leans = (d) => foreign[script[d]] || (byEnglish && !english[d]);
+  const kind = `${foreign.map(Number).join("")}${byEnglish ? "e" : ""}`;
+  if (!leaning.has(kind)) {
+    let n = 0;
+    for (let d = 0; d < documents; d++) if (leans(d)) n += perDoc[d];
+    leaning.set(kind, n);
+  }
+  const doc = (r) => (rowDoc ? rowDoc[r] : r);
+  if (leaning.get(kind) === whole.filter((r) => leans(doc(r))).length) return null; // every leaning row is whole
+  const holds = new Set(whole), keyword = Math.min(fusion.alpha, 1 - across.alpha);
+  return (r) => (holds.has(r) ? keyword : leans(doc(r)) ? across.alpha : fusion.alpha);
 }
 
 /**
@@ -115,10 +133,8 @@ export function meaningRows(m, set, rowDoc, q, k, mode, keys, allowed, text = ""
     return ranked.filter(kept).map((r) => ({ ...r, index: row(r.index) }));
   }
   const depth = m.fusion.depth;
-  // the transformer's hybrid leans on meaning in a document of another script than the question's, but in its rows
-  // holding the whole question (rank.py's _alpha)
-  const alphas = mode === "hybrid" ? acrossAlphas(m.fusion, text, m.count, rowDoc, keys.held, keys.words) : null;
-  const alpha = alphas ? (r) => alphas[r] : m.fusion.alpha;
+  // the transformer's hybrid leans on meaning in the rows a question cannot match word for word (rank.py's _alpha)
+  const alpha = (mode === "hybrid" && acrossAlphas(m.fusion, text, m.count, rowDoc, keys.held, keys.words)) || m.fusion.alpha;
   const dist = scanner(words, signBits(q), count);
   const meaning = rank(words, count, bits, q, Math.max(k, depth), RERANK_DEPTH, () => dist).filter(kept);
   const local = ids ? new Map(Array.from(ids, (id, i) => [id, i])) : null;

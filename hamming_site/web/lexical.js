@@ -30,7 +30,7 @@ export function bigrams(run) {
 }
 
 /**
- * {terms, queryTerms, queryTermCounts} for a stemmer (porter2.mjs's stem) and the index's stop words: English
+ * {terms, queryTerms, queryTermCounts, queryWords, stop} for a stemmer (porter2.mjs's stem) and the index's stop words: English
  * alone. languages: the site's where it is not all English, [[code, stem function or null, stop words]] in the
  * manifest's order; each word then gives its distinct stems, one per language, unless it is a stop word of any of
  * them, and runs of CJK characters their bigrams (tokenize.py's terms). stop: the words a query leaves out.
@@ -168,16 +168,24 @@ export function bm25Scores(postings, count) {
   return { scores, hits };
 }
 
-/** How many of the query's words each row holds, Map row -> count, rows holding none left out
- * (hamming_site/builder/search/lexical.py's coverage): words, each its terms' postings lists (null: a term no chunk
- * holds); a word is held where any of its terms is. */
-export function coverage(words) {
-  const held = new Map();
-  for (const lists of words) {
-    const has = new Set();
-    for (const list of lists) if (list) for (const d of list.docs) has.add(d);
-    for (const d of has) held.set(d, (held.get(d) ?? 0) + 1);
-  }
+/** The query's words as coverage counts them, each as the terms that hold it (hamming_site/builder/search/lexical.py's
+ * held_words): its distinct words whose terms are all among those its keyword ranking counts, each held by any of
+ * its terms or of its expansion's (groups: expand.js's). */
+export function heldWords(tok, text, limit, groups) {
+  const counted = new Set(tok.queryTermCounts(text, limit).map(([t]) => t));
+  return tok.queryWords(text, limit).filter((w) => w.every((t) => counted.has(t))).map((w) => {
+    const more = groups.filter((g) => g.own.some((t) => w.includes(t))).flatMap((g) => g.terms.map(([t]) => t));
+    return [...new Set([...w, ...more])];
+  });
+}
+
+/** How many of the query's words each of `count` rows holds (hamming_site/builder/search/lexical.py's coverage):
+ * words, each its terms' postings lists (null: a term no chunk holds). */
+export function coverage(words, count) {
+  const held = new Uint16Array(count), seen = new Uint32Array(count);
+  words.forEach((lists, i) => {
+    for (const list of lists) if (list) for (const d of list.docs) if (seen[d] !== i + 1) { seen[d] = i + 1; held[d] += 1; }
+  });
   return held;
 }
 

@@ -7,7 +7,7 @@ import { holding, PHRASE_DEPTH, phraseFirst, phraseOf } from "./phrase.js";
 import { Missing, parsedFile } from "./files.js";
 import { matcher } from "./highlight.js";
 import { byDocument, meaningRows, PASSAGES_PER_RESULT } from "./fusion.js";
-import { bm25Scores, chunkOf, coverage, lexicalOrder, parseChunk, titleKeys, titleTiers } from "./lexical.js";
+import { bm25Scores, chunkOf, coverage, heldWords, lexicalOrder, parseChunk, titleKeys, titleTiers } from "./lexical.js";
 import { bucketOf, encodeStatic, parseBucket, staticCounts } from "./static.js";
 import { addGroups, expand } from "./expand.js";
 import { mergeClusters, probe } from "./clusters.js";
@@ -22,7 +22,8 @@ async function postings(m, keys, gaps) {
   const firsts = m.lexical.chunks;
   if (!firsts.length) return keys.map(() => null);
   const chunks = await Promise.all(keys.map((key) => (key === null ? null : soft(chunk(m, chunkOf(key, firsts)), gaps, "keywords"))));
-  return keys.map((key, i) => (key === null ? null : chunks[i]?.get(key) ?? null));
+  // undefined where the key's chunk is missing (offline: coverage leaves its word out), null where it holds no key
+  return keys.map((key, i) => (key === null ? null : chunks[i] === null ? undefined : chunks[i].get(key) ?? null));
 }
 
 /** The query's half-typed and mistyped words (expand.js's groups; [] on a site built before them). */
@@ -33,19 +34,25 @@ async function expansions(text, gaps) {
 }
 
 /** The keyword side of a query: {lexical: {scores, hits}, tiers, held, words}, per row; from the chunks the page
- * can have (held, words: how many of its words each row holds, and it has: lexical.js's coverage). */
+ * can have. held, words: how many of its words each row holds and how many it has (lexical.js's coverage), only
+ * where the manifest has fusion.across (null, 0 otherwise); a word whose chunk is missing is left out. */
 async function keywords(text, gaps, groups) {
   const { m, tok } = await lexicon;
   const counted = tok.queryTermCounts(text, m.lexical.max_query_terms);
-  const found = tok.queryWords(text, m.lexical.max_query_terms);
-  const grouped = [...new Set((await groups).flatMap((g) => [...g.own, ...g.terms.map(([t]) => t)]))];
-  const asked = [...new Set([...counted.map(([t]) => t), ...grouped, ...found.flat()])];
+  const expanded = await groups;
+  const grouped = [...new Set(expanded.flatMap((g) => [...g.own, ...g.terms.map(([t]) => t)]))];
+  const asked = [...new Set([...counted.map(([t]) => t), ...grouped])];
   const [exact, loose, ...lists] = await postings(m, [...titleKeys(text), ...asked], gaps);
   const of = new Map(asked.map((t, i) => [t, lists[i]]));
-  const lexical = bm25Scores(counted.map(([t, qtf]) => of.get(t) && { ...of.get(t), qtf }).filter(Boolean),
-    m.passages?.count ?? m.count);
-  return { lexical: addGroups(lexical, await groups, (t) => of.get(t)), tiers: titleTiers(exact?.docs, loose?.docs),
-           held: coverage(found.map((w) => w.map((t) => of.get(t)))), words: found.length };
+  const rows = m.passages?.count ?? m.count;
+  const lexical = bm25Scores(counted.map(([t, qtf]) => of.get(t) && { ...of.get(t), qtf }).filter(Boolean), rows);
+  let held = null, words = 0;
+  if (m.fusion.across) {
+    const found = heldWords(tok, text, m.lexical.max_query_terms, expanded).filter((w) => w.every((t) => of.get(t) !== undefined));
+    held = coverage(found.map((w) => w.map((t) => of.get(t))), rows);
+    words = found.length;
+  }
+  return { lexical: addGroups(lexical, expanded, (t) => of.get(t)), tiers: titleTiers(exact?.docs, loose?.docs), held, words };
 }
 
 /** A predicate on words: does this one match the query as the keyword index would (highlight.js's matcher)?

@@ -1,6 +1,8 @@
 // The page's keyword search and fusion (hamming_site/web/lexical.js, fusion.js) driven from Python for parity tests (tests/test_lexical.py):
 //   node tests/js/lexical_cli.mjs PORTER2_PATH < request.json > reply.json
 // Not a test file itself (node --test runs only *.test.mjs here). Requests, {"op": ..., ...}:
+//   heldWords {texts, stopwords, limit, groups: [[{own, terms}], ...] a text}
+//                                  -> [[[term, ...], ...], ...]  heldWords(tokenizer, text, limit, groups) of each text
 //   terms {texts, stopwords, languages?, limit?}
 //                                  -> [[term, ...], ...]      tokenizer(stem, stopwords, languages).terms of each text
 //                                     (with a limit: its queryWords(text, limit), [[term, ...], ...] each)
@@ -14,8 +16,8 @@
 //   fuse {cases: [{scores, tiers, semantic, semanticScores, k, alpha (a number, or one per index), depth, count}]}
 //                                  -> [[{index, score}, ...], ...]
 //   acrossAlphas {fusion, texts, documents, rowDoc?, held?, words?}
-//                                  -> [[alpha, ...] | null, ...]  acrossAlphas(fusion, text, documents, rowDoc, held
-//                                     (each row's count, as a Map), words) of each text
+//                                  -> [[alpha, ...] | null, ...]  acrossAlphas(fusion, text, documents, rowDoc, held,
+//                                     words) of each text, its function read at every row
 //   scores {q, codes: [[u32 word, ...], ...]}  -> [score, ...]    hamming.js's asymmetricScore of each code
 //   probe {q, centroids: [[value, ...], ...], probes}
 //                                  -> [cluster, ...]          clusters.js's probe over float32 centroids
@@ -34,7 +36,7 @@ import { addGroups, expand } from "../../hamming_site/web/expand.js";
 import { asymmetricScore } from "../../hamming_site/web/hamming.js";
 import { holding, PHRASE_DEPTH, phraseFirst, phraseKey, phraseOf } from "../../hamming_site/web/phrase.js";
 import {
-  bm25Scores, chunkOf, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer, words,
+  bm25Scores, chunkOf, heldWords, lexicalOrder, parseChunk, titleKeys, titleTiers, tokenizer, words,
 } from "../../hamming_site/web/lexical.js";
 
 const porter2 = process.argv[2];
@@ -100,9 +102,10 @@ let reply;
 switch (request.op) {
   case "acrossAlphas":
     reply = request.texts.map((text) => {
-      const held = request.held && new Map(request.held.map((n, r) => [r, n]).filter(([, n]) => n));
-      const a = acrossAlphas(request.fusion, text, request.documents, request.rowDoc ?? null, held, request.words ?? 0);
-      return a && Array.from(a);
+      const rowDoc = request.rowDoc ? Uint32Array.from(request.rowDoc) : null;
+      const held = request.held ? Uint16Array.from(request.held) : null;
+      const a = acrossAlphas(request.fusion, text, request.documents, rowDoc, held, request.words ?? 0);
+      return a && Array.from({ length: rowDoc ? rowDoc.length : request.documents }, (_, r) => a(r));
     });
     break;
   case "terms": {
@@ -111,6 +114,11 @@ switch (request.op) {
       [code, code === "en" ? stem : file ? (await import(pathToFileURL(file).href)).stemmer : null, stop]));
     const { terms, queryWords } = tokenizer(stem, request.stopwords, languages);
     reply = request.limit ? request.texts.map((t) => queryWords(t, request.limit)) : request.texts.map(terms);
+    break;
+  }
+  case "heldWords": {
+    const tok = tokenizer(stem, request.stopwords);
+    reply = request.texts.map((t, i) => heldWords(tok, t, request.limit, request.groups[i]));
     break;
   }
   case "words": reply = request.texts.map(words); break;

@@ -17,6 +17,7 @@ from hamming_site.builder import FORMAT_VERSION, __version__
 from hamming_site.builder.lexical.languages import script_letters
 from hamming_site.builder.output.names import offline_files
 from hamming_site.builder.output.site import dir_bytes, file_entry
+from hamming_site.builder.teacher.load import ENGLISH_TEACHERS
 
 
 def display_name(name: str) -> str:
@@ -68,7 +69,7 @@ def manifest(config, tmp: Path, root: str, docs: int, passages: int, shards: dic
         "offline": config.offline != "off",
         "lexical": lexical,
         "fusion": {"method": "minmax", "alpha": config.fusion_alpha, "depth": config.fusion_depth,
-                   **across(config.fusion_across, languages)},
+                   **across(config.fusion_across, languages, display_name(config.teacher) not in ENGLISH_TEACHERS)},
         "teacher": teacher_entry(config, teacher_sha),
         "student": student,  # {"name", "layers", "vocabulary"}: the query model's origin (None: no transformer)
         # names, not paths: a manifest holds no absolute paths, so rebuilds elsewhere compare equal
@@ -87,19 +88,24 @@ def _run_length(values: list[int]) -> list[list[int]]:
     return runs
 
 
-def across(alpha: float, languages: list[str]) -> dict:
+def across(alpha: float, languages: list[str], multilingual: bool = True) -> dict:
     """The fusion's "across" entry where some document is not in English (none otherwise): {"alpha", "scripts":
     [the letters of each script other than Latin that a document is written in, a character class's ranges],
     "documents": [[script, count], ...]: each document's script, run-length coded, 0 for Latin letters and 1 on
     for the scripts', "english": [[1 or 0, count], ...]: whether each document is in English, run-length coded}.
+    Not multilingual (an English teacher: a site at least 95 % English, or --teacher all-MiniLM-L6-v2), there is
+    no "english" (its model cannot rank a German page for an English question; a page in another script still
+    leans, as its words cannot match), and no entry where every page is in Latin letters.
     search/fusion.py's across_alphas reads it."""
-    if all(code == "en" for code in languages):
-        return {}
     letters = [script_letters(code) for code in languages]
     scripts = sorted({x for x in letters if x})
-    return {"across": {"alpha": alpha, "scripts": scripts,
-                       "documents": _run_length([scripts.index(x) + 1 if x else 0 for x in letters]),
-                       "english": _run_length([int(code == "en") for code in languages])}}
+    if all(code == "en" for code in languages) or not (multilingual or scripts):
+        return {}
+    entry = {"alpha": alpha, "scripts": scripts,
+             "documents": _run_length([scripts.index(x) + 1 if x else 0 for x in letters])}
+    if multilingual:
+        entry["english"] = _run_length([int(code == "en") for code in languages])
+    return {"across": entry}
 
 
 def report(run, manifest: dict, meaning, *, documents: int, skipped: dict, views: int, teacher: dict, encoded: dict,

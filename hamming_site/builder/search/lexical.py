@@ -55,13 +55,27 @@ def bm25_scores(reader: IndexReader, query: str, count: int, groups=None) -> np.
     return scores
 
 
-def coverage(reader: IndexReader, query: str, count: int) -> tuple[np.ndarray, int]:
-    """(how many of the query's words each document holds, how many words the query has): a word is held where any
-    of its terms is (one stem a language: an English word on a site in English and Japanese is two terms), the
-    words being what its keyword ranking counts, stop words aside, at most max_query_terms (lexical.js's
-    coverage). A row holding every one is a keyword match however the meaning ranks it (fusion.py's across_alphas)."""
+def held_words(query: str, meta: dict, groups) -> list[list[str]]:
+    """The query's words as coverage counts them, each as the terms that hold it (lexical.js's heldWords): its
+    distinct words (query_words; a CJK bigram is one) whose terms are all among those its keyword ranking counts
+    (query_term_counts: a long question fetches no chunk more), each held by any of its terms (one stem a language)
+    or of its expansion's (groups: a half-typed or mistyped word is held where what it expands to is)."""
+    languages = tuple(meta.get("languages", ("en",)))
+    counted = {t for t, _ in query_term_counts(query, meta["max_query_terms"], languages)}
+    out = []
+    for word in query_words(query, meta["max_query_terms"], languages):
+        if all(t in counted for t in word):
+            more = [t for g in groups if set(g.own) & set(word) for t, _, _ in g.terms]
+            out.append(list(dict.fromkeys(word + more)))
+    return out
+
+
+def coverage(reader: IndexReader, query: str, count: int, groups) -> tuple[np.ndarray, int]:
+    """(how many of the query's words each row holds, how many words it has): held_words' (lexical.js's
+    coverage). A row holding every one is a keyword match however the meaning ranks it (fusion.py's
+    across_alphas)."""
     held = np.zeros(count, dtype=np.int64)
-    found = query_words(query, reader.meta["max_query_terms"], tuple(reader.meta.get("languages", ("en",))))
+    found = held_words(query, reader.meta, groups)
     for word in found:
         has = np.zeros(count, dtype=bool)
         for term in word:

