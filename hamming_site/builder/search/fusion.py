@@ -51,7 +51,7 @@ def across_alphas(fusion: dict, text: str, documents: int, row_doc: np.ndarray |
     rows = documents if row_doc is None else len(row_doc)
     whole = held == words if words and held is not None else np.zeros(rows, dtype=bool)
     lean = foreign[_runs(across["documents"])]
-    if "english" in across and not whole.any():  # a site built before "english": scripts alone
+    if "english" in across and not whole.any():  # without "english" (an English teacher, an older site): scripts
         lean |= _runs(across["english"]) == 0
     assert len(lean) == documents, "fusion.across does not count the site's documents"
     if row_doc is not None:
